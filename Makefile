@@ -1,0 +1,100 @@
+# Game driver: operator tasks.  `make` alone lists them.
+#
+#   make setup          virtualenv with pinned dependencies, development certificates
+#   make run ARGS=...   start the driver in the foreground
+#   make test ARGS=...  run the test suite (ARGS go to pytest, e.g. ARGS="-k tls -x")
+
+VENV   ?= .venv
+PYTHON ?= python3
+ARGS   ?=
+
+VPY          := $(VENV)/bin/python
+STAMP        := $(VENV)/.installed
+REQUIREMENTS := requirements.txt requirements-dev.txt
+CERTS_DIR    := certs
+
+# Debian packages: the interop tests drive `openssl s_client` and
+# `gnutls-cli`; `python3 -m venv` needs python3-venv (ensurepip).
+TOOL_PACKAGES := openssl gnutls-bin
+VENV_PACKAGE  := python3-venv
+
+export DEBIAN_FRONTEND := noninteractive
+
+.DEFAULT_GOAL := help
+# The steps share apt and the virtualenv; run them one after another.
+.NOTPARALLEL:
+.PHONY: help setup certs run tools test check-config clean distclean
+
+help:
+	@echo "Targets:"
+	@echo "  setup         create $(VENV) with requirements-dev.txt installed, then 'certs' (safe to repeat)"
+	@echo "  certs         write development certificates to $(CERTS_DIR)/ (kept while still good)"
+	@echo "  run           start the driver in the foreground (ARGS go to driver.py)"
+	@echo "  tools         install openssl and gnutls-cli for the interop tests, if missing and root"
+	@echo "  test          run the tests (make test ARGS='-k tls -x')"
+	@echo "  check-config  validate config.yaml and exit"
+	@echo "  clean         remove $(VENV) and caches; keeps $(CERTS_DIR)/ and data/"
+	@echo "  distclean     clean, and also delete $(CERTS_DIR)/ and data/ (saved characters!)"
+	@echo "  help          this list"
+
+# The stamp is newer than the requirement files once they are installed, so
+# a repeated `make setup` does not touch the virtualenv.
+$(STAMP): $(REQUIREMENTS)
+	@if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	        echo "setup: $(PYTHON) cannot create virtualenvs; installing $(VENV_PACKAGE)"; \
+	        apt-get update && apt-get install -y --no-install-recommends $(VENV_PACKAGE) || exit 1; \
+	    else \
+	        echo "setup: $(PYTHON) cannot create virtualenvs: install the Debian package $(VENV_PACKAGE) (as root: apt-get install $(VENV_PACKAGE))" >&2; \
+	        exit 1; \
+	    fi; \
+	fi
+	@if ! $(VPY) -m pip --version >/dev/null 2>&1; then \
+	    echo "setup: creating $(VENV)"; \
+	    $(PYTHON) -m venv --clear $(VENV) || exit 1; \
+	fi
+	$(VPY) -m pip install --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+setup: certs
+
+certs: $(STAMP)
+	$(VPY) -m driver.devcerts $(CERTS_DIR)
+
+run: setup
+	exec $(VPY) driver.py $(ARGS)
+
+# Never fails: without the tools the interop tests are skipped.
+tools:
+	@missing=""; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	command -v gnutls-cli >/dev/null 2>&1 || missing="$$missing gnutls-cli"; \
+	if [ -z "$$missing" ]; then \
+	    exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "tools: missing$$missing; installing $(TOOL_PACKAGES)"; \
+	    if apt-get update && apt-get install -y --no-install-recommends $(TOOL_PACKAGES); then :; else \
+	        echo "tools: apt-get failed; the interop tests that need$$missing will be skipped"; \
+	    fi; \
+	else \
+	    echo "tools: missing$$missing; the interop tests that need it will be skipped (install the Debian packages $(TOOL_PACKAGES): apt-get install $(TOOL_PACKAGES))"; \
+	fi
+
+# pytest options live in pyproject.toml.  Exit status 5 (no tests collected)
+# fails like any other.
+test: setup tools
+	@status=0; $(VPY) -m pytest $(ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "test: pytest collected no tests; that is a failure" >&2; fi; \
+	exit $$status
+
+check-config: setup
+	$(VPY) driver.py --check-config
+
+# Keeps certs/ (the server's certificates and key, and the CA players trust)
+# and data/ (saved characters and other world state): see distclean.
+clean:
+	rm -rf $(VENV) .pytest_cache
+	find . -name .git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(CERTS_DIR) data

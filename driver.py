@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Entry point: ``python driver.py [--config config.yaml] [overrides]``.
+
+Exit status: 0 after a clean shutdown, 2 when the configuration, the
+certificates, the master or a port stops the driver from starting (one line
+on stderr says which and why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from driver import config as config_module
+from driver.game import Game, StartupError, load_credentials, setup_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = config_module.argument_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_module.load(args.config, config_module.overrides_from(args))
+    except config_module.ConfigError as exc:
+        print(f"driver.py: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.check_config:
+        try:
+            credentials = load_credentials(config)
+        except StartupError as exc:
+            print(f"driver.py: configuration error: {exc}", file=sys.stderr)
+            return 2
+        tls = credentials.describe() if credentials.available else "no TLS certificate configured"
+        print(f"configuration OK: {config.source or 'defaults'}; {tls}")
+        return 0
+    setup_logging(config)
+    try:
+        return asyncio.run(Game(config).run())
+    except StartupError as exc:
+        print(f"driver.py: cannot start: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

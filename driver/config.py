@@ -1,0 +1,240 @@
+"""Configuration: reading ``config.yaml``, checking it, and the command line.
+
+This module owns the shape of the configuration.  Everything the driver
+reads from ``config.yaml`` is declared once in ``SCHEMA`` below, with its type
+and default; nothing else in the driver parses YAML or looks at raw dicts.
+A bad file never produces a traceback: it raises ``ConfigError`` whose text is
+one line naming the key (``tls.handshake_timeout: expected a number, got
+'soon'``) or the file, and ``driver.py`` turns that into exit status 2.
+
+Relative paths in the file are taken relative to the directory that holds the
+file, so the driver can be started from anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(Exception):
+    """A configuration problem, described in one line."""
+
+
+# --- the schema ---------------------------------------------------------------
+#
+# Each entry: dotted key -> (kind, default).  Kinds are checked by
+# ``_check_value``: "str", "port", "optional_port", "number", "path",
+# "optional_path", "object_path", "level".
+
+_SCHEMA: dict[str, tuple[str, Any]] = {
+    "server.host": ("str", "127.0.0.1"),
+    "server.hostname": ("str", "localhost"),
+    "server.telnet_port": ("port", 4000),
+    "server.tls_port": ("optional_port", 4443),
+    "mudlib.directory": ("path", "mudlib"),
+    "mudlib.master": ("object_path", "/master"),
+    "mudlib.data_dir": ("path", "data"),
+    "tls.certificate": ("optional_path", None),
+    "tls.key": ("optional_path", None),
+    "tls.trust_file": ("optional_path", None),
+    "tls.handshake_timeout": ("number", 10.0),
+    "logging.level": ("level", "info"),
+    "logging.file": ("optional_path", None),
+}
+
+_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclasses.dataclass(frozen=True)
+class TLSConfig:
+    certificate: Path | None
+    key: Path | None
+    trust_file: Path | None
+    handshake_timeout: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The checked configuration.  Paths are absolute."""
+
+    host: str
+    hostname: str
+    telnet_port: int
+    tls_port: int | None
+    mudlib_dir: Path
+    master: str
+    data_dir: Path
+    tls: TLSConfig
+    log_level: str
+    log_file: Path | None
+    source: Path | None = None
+
+
+def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(f"{key}: expected {expected}, got {value!r}")
+
+    if kind == "str":
+        if not isinstance(value, str) or not value:
+            raise fail("a non-empty string")
+        return value
+    if kind in ("port", "optional_port"):
+        if value is None and kind == "optional_port":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+            raise fail("a port number from 0 to 65535" + (" or null" if kind == "optional_port" else ""))
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise fail("a positive number")
+        return float(value)
+    if kind in ("path", "optional_path"):
+        if value is None and kind == "optional_path":
+            return None
+        if not isinstance(value, str) or not value:
+            raise fail("a file or directory path")
+        path = Path(os.path.expanduser(value))
+        return path if path.is_absolute() else (base / path)
+    if kind == "object_path":
+        if not isinstance(value, str) or not value.startswith("/"):
+            raise fail("an object path such as '/master'")
+        return value
+    if kind == "level":
+        if not isinstance(value, str) or value.lower() not in _LEVELS:
+            raise fail("one of " + ", ".join(_LEVELS))
+        return value.lower()
+    raise AssertionError(kind)
+
+
+def _flatten(data: Any, file: Path) -> dict[str, Any]:
+    """Turn the two-level YAML mapping into dotted keys, rejecting unknown ones."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: expected a mapping of sections at the top level")
+    sections = {key.split(".")[0] for key in _SCHEMA}
+    flat: dict[str, Any] = {}
+    for section, body in data.items():
+        if section not in sections:
+            raise ConfigError(f"{section}: unknown section (known: {', '.join(sorted(sections))})")
+        if body is None:
+            continue
+        if not isinstance(body, dict):
+            raise ConfigError(f"{section}: expected a mapping of keys, got {body!r}")
+        for key, value in body.items():
+            dotted = f"{section}.{key}"
+            if dotted not in _SCHEMA:
+                known = sorted(k.split(".", 1)[1] for k in _SCHEMA if k.startswith(section + "."))
+                raise ConfigError(f"{dotted}: unknown key (known in {section}: {', '.join(known)})")
+            flat[dotted] = value
+    return flat
+
+
+def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read and check a configuration file; ``overrides`` win over the file.
+
+    ``overrides`` use the dotted keys of the schema and are checked the same
+    way; relative paths in them are taken relative to the working directory.
+    """
+    raw: dict[str, Any] = {}
+    base = Path.cwd()
+    if path is not None:
+        path = path.resolve()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read configuration ({exc.strerror})") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"{path}:{where} not valid YAML ({problem})") from None
+        raw = _flatten(data, path)
+        base = path.parent
+
+    values: dict[str, Any] = {}
+    for key, (kind, default) in _SCHEMA.items():
+        if overrides and overrides.get(key) is not None:
+            values[key] = _check_value(key, kind, overrides[key], Path.cwd())
+        elif key in raw:
+            values[key] = _check_value(key, kind, raw[key], base)
+        else:
+            values[key] = _check_value(key, kind, default, base) if default is not None else None
+
+    config = Config(
+        host=values["server.host"],
+        hostname=values["server.hostname"],
+        telnet_port=values["server.telnet_port"],
+        tls_port=values["server.tls_port"],
+        mudlib_dir=values["mudlib.directory"],
+        master=values["mudlib.master"],
+        data_dir=values["mudlib.data_dir"],
+        tls=TLSConfig(
+            certificate=values["tls.certificate"],
+            key=values["tls.key"],
+            trust_file=values["tls.trust_file"],
+            handshake_timeout=values["tls.handshake_timeout"],
+        ),
+        log_level=values["logging.level"],
+        log_file=values["logging.file"],
+        source=path,
+    )
+    _check_files(config)
+    return config
+
+
+def _check_files(config: Config) -> None:
+    """Files that must exist for the driver to start."""
+    if not config.mudlib_dir.is_dir():
+        raise ConfigError(f"mudlib.directory: {config.mudlib_dir} is not a directory")
+    master_file = config.mudlib_dir / (config.master.lstrip("/") + ".py")
+    if not master_file.is_file():
+        raise ConfigError(f"mudlib.master: {master_file} does not exist")
+    tls = config.tls
+    if (tls.certificate is None) != (tls.key is None):
+        missing = "tls.key" if tls.key is None else "tls.certificate"
+        raise ConfigError(f"{missing}: a certificate needs its key and a key its certificate")
+    if config.tls_port is not None and tls.certificate is None:
+        raise ConfigError("tls.certificate: server.tls_port is set, so a certificate and key are needed")
+    for key, file in (("tls.certificate", tls.certificate), ("tls.key", tls.key),
+                      ("tls.trust_file", tls.trust_file)):
+        if file is not None and not file.is_file():
+            hint = " (run `make certs` for development certificates)" if "dev-" in file.name else ""
+            raise ConfigError(f"{key}: {file} does not exist{hint}")
+
+
+# --- the command line -----------------------------------------------------------
+
+def argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="driver.py",
+        description="A MUD game driver whose mudlib controls TLS.",
+    )
+    parser.add_argument("--config", type=Path, default=Path("config.yaml"),
+                        help="configuration file (default: config.yaml)")
+    parser.add_argument("--host", help="address to listen on (server.host)")
+    parser.add_argument("--port", type=int, help="plain telnet port (server.telnet_port); 0 picks a free one")
+    parser.add_argument("--tls-port", type=int, help="TLS port (server.tls_port); 0 picks a free one")
+    parser.add_argument("--mudlib", type=Path, help="mudlib directory (mudlib.directory)")
+    parser.add_argument("--data-dir", type=Path, help="data directory (mudlib.data_dir)")
+    parser.add_argument("--check-config", action="store_true",
+                        help="check the configuration and certificates, then exit")
+    return parser
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "server.host": args.host,
+        "server.telnet_port": args.port,
+        "server.tls_port": args.tls_port,
+        "mudlib.directory": str(args.mudlib) if args.mudlib else None,
+        "mudlib.data_dir": str(args.data_dir) if args.data_dir else None,
+    }

@@ -1,0 +1,288 @@
+"""A player's connection: socket, TLS layer and telnet layer, stacked.
+
+This module owns the I/O of one connection and nothing about the game::
+
+    mudlib object            (interactive.py binds it to a connection)
+        |   lines up, text down
+    telnet layer             telnetlib3, via telnet.MudTelnetProtocol
+        |   plaintext          <- TelnetFacingTransport
+    TLS layer                tls.TLSSession (sans-I/O)
+        |   bytes on the wire
+    socket                   asyncio transport; Connection is its protocol
+
+``Connection`` is the asyncio protocol of the socket.  Each chunk from the
+network goes through the TLS session, which returns plaintext for the telnet
+layer and bytes to send back; each write from the telnet layer goes through
+the session on its way to the socket.  While a handshake runs the session
+holds every write, so nothing but TLS records can reach the wire.
+
+What happens on the connection is reported to a ``ConnectionEvents`` object
+(the layer above); this module never calls into the mudlib.  The handshake
+deadline lives here because it is a timer, and timers are I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+from typing import Protocol
+
+from . import tls
+from .telnet import MudTelnetProtocol
+
+log = logging.getLogger("driver.connection")
+
+
+class ConnectionEvents(Protocol):
+    """What the layer above hears from a connection."""
+
+    def connection_opened(self, connection: Connection) -> None: ...
+
+    def line_received(self, connection: Connection, line: str) -> None: ...
+
+    def handshake_finished(self, connection: Connection, result: int) -> None: ...
+
+    def connection_closed(self, connection: Connection, reason: str | None) -> None: ...
+
+
+class TelnetFacingTransport(asyncio.Transport):
+    """The transport the telnet layer writes to: the top of the TLS layer."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self._connection = connection
+
+    def write(self, data: bytes) -> None:
+        self._connection.send_plaintext(data)
+
+    def is_closing(self) -> bool:
+        return self._connection.closing
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def abort(self) -> None:
+        self._connection.close(flush=False)
+
+    def can_write_eof(self) -> bool:
+        return False
+
+    def get_extra_info(self, name, default=None):
+        if name == "ssl_object":
+            session = self._connection.tls_session
+            return session.ssl_object if session.state is tls.TLSState.ACTIVE else default
+        return self._connection.socket_info(name, default)
+
+    def pause_reading(self) -> None:
+        self._connection.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._connection.resume_reading()
+
+    def is_reading(self) -> bool:
+        return not self._connection.closing
+
+    def set_protocol(self, protocol) -> None:
+        pass  # the telnet layer detaches itself on close; nothing to re-route
+
+    def get_protocol(self):
+        return self._connection.telnet
+
+
+class Connection(asyncio.Protocol):
+    """One TCP connection from a player (or to a remote host)."""
+
+    def __init__(self, events: ConnectionEvents, *, incoming: bool = True) -> None:
+        self.events = events
+        #: incoming connections do server handshakes, outgoing ones client handshakes
+        self.incoming = incoming
+        self.tls_session = tls.TLSSession()
+        self.telnet: MudTelnetProtocol | None = None
+        self.closing = False
+        self.peer: tuple[str, int] = ("-", 0)
+        self.local_port = 0
+        self.binding = None  # set by the layer above (its per-connection state)
+        self._transport: asyncio.Transport | None = None
+        self._deadline: asyncio.TimerHandle | None = None
+        self._tls_started_during_input = False
+        self._handling_line = False
+        self._loop = asyncio.get_running_loop()
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.peer[0]}:{self.peer[1]} port {self.local_port}>"
+
+    # -- socket side -----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            except OSError:
+                pass
+        peer = transport.get_extra_info("peername") or ("-", 0)
+        self.peer = (str(peer[0]), int(peer[1]))
+        sockname = transport.get_extra_info("sockname") or ("-", 0)
+        self.local_port = int(sockname[1])
+        self.telnet = MudTelnetProtocol(self._line_from_telnet)
+        self.telnet.connection_made(TelnetFacingTransport(self))
+        self.events.connection_opened(self)
+
+    def data_received(self, data: bytes) -> None:
+        received = self.tls_session.receive(data)
+        if received.to_send:
+            self._transport.write(received.to_send)
+        if received.outcome is not None:
+            self._handshake_over(received.outcome)
+        if received.plaintext and not self.closing:
+            self.telnet.data_received(received.plaintext)
+        if received.fatal:
+            log.warning("%r: %s; closing", self, received.fatal)
+            self.close(flush=False)
+
+    def eof_received(self) -> bool:
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self._cancel_deadline()
+        result = self.tls_session.peer_gone()
+        if result is not None:
+            self.events.handshake_finished(self, result)
+        if self.telnet is not None:
+            self.telnet.connection_lost(exc)
+        reason = None if exc is None else str(exc) or type(exc).__name__
+        self.events.connection_closed(self, reason)
+
+    def pause_reading(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
+
+    def socket_info(self, name: str, default=None):
+        if self._transport is None:
+            return default
+        return self._transport.get_extra_info(name, default)
+
+    # -- input -----------------------------------------------------------------
+
+    def _line_from_telnet(self, line: str) -> bool:
+        """A complete line arrived; returns False to stop reading lines."""
+        if self.closing:
+            return False
+        self._handling_line = True
+        try:
+            self.events.line_received(self, line)
+        finally:
+            self._handling_line = False
+        if self._tls_started_during_input:
+            # A command started TLS (a "go ahead, switch now" upgrade); what
+            # followed it in the same read belongs to the handshake.
+            self._tls_started_during_input = False
+            rest = self.telnet.line_reader.take_unread()
+            if rest:
+                self._loop.call_soon(self.data_received, rest)
+            return False
+        return not self.closing
+
+    # -- output ----------------------------------------------------------------
+
+    def send_plaintext(self, data: bytes) -> None:
+        """From the telnet layer: through the TLS layer to the socket."""
+        if self.closing or self._transport is None:
+            return
+        wire = self.tls_session.send(data)
+        if wire:
+            self._transport.write(wire)
+
+    def write_text(self, text: str) -> None:
+        """Text for the player: newlines become CRLF, IAC is escaped."""
+        if self.closing or self.telnet is None:
+            return
+        data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8", errors="replace")
+        self.telnet.writer.write(data)
+
+    def send_prompt(self, prompt: str) -> None:
+        """A prompt, marked for MUD clients with GA or EOR."""
+        if self.closing or self.telnet is None:
+            return
+        if prompt:
+            self.write_text(prompt)
+        self.telnet.send_prompt_end()
+
+    def set_echo_hidden(self, hidden: bool) -> None:
+        if not self.closing and self.telnet is not None:
+            self.telnet.set_echo_hidden(hidden)
+
+    @property
+    def is_handshaking(self) -> bool:
+        return self.tls_session.state is tls.TLSState.HANDSHAKING
+
+    # -- TLS -------------------------------------------------------------------
+
+    def start_tls(self, context: ssl.SSLContext, timeout: float,
+                  server_hostname: str | None = None) -> None:
+        """Begin a handshake now; the outcome arrives as ``handshake_finished``.
+
+        Whatever was written before this call is already in the socket's
+        buffer in plaintext; everything after is held by the session.
+        """
+        first_flight = self.tls_session.start(
+            context, server_side=self.incoming, server_hostname=server_hostname)
+        if first_flight:
+            self._transport.write(first_flight)
+        self._deadline = self._loop.call_later(timeout, self._handshake_timed_out)
+        if self._handling_line:
+            self._tls_started_during_input = True
+
+    def stop_tls(self) -> None:
+        """``tls_deinit_connection``: close_notify, then plaintext.  No outcome."""
+        session = self.tls_session
+        if session.state is tls.TLSState.HANDSHAKING:
+            self._cancel_deadline()
+            session.abandon()
+        elif session.state is tls.TLSState.ACTIVE:
+            self._transport.write(session.shut_down())
+
+    def _handshake_timed_out(self) -> None:
+        self._deadline = None
+        if self.tls_session.state is tls.TLSState.HANDSHAKING:
+            self.tls_session.fail_handshake()
+            log.info("%r: TLS handshake timed out", self)
+            self.events.handshake_finished(self, tls.TLS_ERR_TIMEOUT)
+
+    def _handshake_over(self, result: int) -> None:
+        self._cancel_deadline()
+        self.events.handshake_finished(self, result)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    # -- closing ---------------------------------------------------------------
+
+    def close(self, flush: bool = True) -> None:
+        """Close the connection; a secure one says close_notify first."""
+        if self.closing:
+            return
+        self.closing = True
+        self._cancel_deadline()
+        transport = self._transport
+        if transport is None:
+            return
+        if flush and self.tls_session.state is tls.TLSState.ACTIVE:
+            try:
+                transport.write(self.tls_session.shut_down())
+            except (ssl.SSLError, tls.TLSStateError):
+                pass
+        if flush:
+            transport.close()  # sends what is buffered, then closes
+        else:
+            transport.abort()

@@ -1,0 +1,170 @@
+"""Starting, running and stopping the driver.
+
+This module owns the driver's life: it loads the TLS credentials and the
+master, listens on the configured ports, reloads certificates on SIGHUP, and
+shuts down on SIGINT/SIGTERM (or the ``shutdown`` efun): the master's
+``notify_shutdown()`` tells players and saves them, then every connection is
+flushed and closed, with close_notify on the secure ones.
+
+Both ports are served the same way.  Whether a port speaks TLS is the
+mudlib's decision (the master's ``connect()`` calls ``tls_init_connection``
+when ``query_mud_port()`` is the TLS port); the driver only listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from . import objects, runtime
+from .config import Config
+from .connection import Connection
+from .interactive import Interactives
+from .objects import MudObject, ObjectTable
+from .tls_context import CertificateError, ServerCredentials
+
+log = logging.getLogger("driver")
+
+#: How long shutdown waits for connections to drain before closing them hard.
+SHUTDOWN_GRACE = 5.0
+
+
+class StartupError(Exception):
+    """The driver cannot start; one line says why."""
+
+
+def setup_logging(config: Config) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if config.log_file is not None:
+        config.log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(config.log_file, encoding="utf-8"))
+    logging.basicConfig(
+        level=getattr(logging, config.log_level.upper()),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    # telnetlib3 logs every connection at INFO; the driver logs its own.
+    logging.getLogger("telnetlib3").setLevel(max(logging.WARNING, logging.root.level))
+
+
+def load_credentials(config: Config) -> ServerCredentials:
+    credentials = ServerCredentials(config.tls.certificate, config.tls.key, config.tls.trust_file)
+    if config.tls.certificate is not None:
+        try:
+            credentials.load()
+        except CertificateError as exc:
+            raise StartupError(str(exc)) from None
+    return credentials
+
+
+def _tell_player_about_error(player: MudObject, message: str) -> None:
+    binding = player._mud_interactive
+    if binding is not None and not binding.connection.closing:
+        binding.connection.write_text("Something went wrong; the error has been logged.\n")
+
+
+class Game:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.servers: list[asyncio.base_events.Server] = []
+        self._stop = asyncio.Event()
+        self._stop_reason = ""
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        config = self.config
+        credentials = load_credentials(config)
+        table = ObjectTable(config.mudlib_dir)
+        interactives = Interactives(table, config.master)
+        table.on_destruct = interactives.object_destructed
+        objects.error_reporter = _tell_player_about_error
+        rt = runtime.Runtime(config, table, interactives, credentials, loop)
+        rt.request_shutdown = self.request_shutdown
+        runtime.install(rt)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            table.load(config.master)
+        except Exception as exc:  # noqa: BLE001 - the master's own error, reported in full
+            log.error("cannot load the master %s:\n%s", config.master,
+                      objects._mudlib_traceback(exc))
+            raise StartupError(f"mudlib.master: {config.master} failed to load: "
+                               f"{type(exc).__name__}: {exc}") from None
+
+        rt.telnet_port = await self._listen(interactives, config.telnet_port, "server.telnet_port")
+        if config.tls_port is not None:
+            rt.tls_port = await self._listen(interactives, config.tls_port, "server.tls_port")
+        self._announce(rt)
+        self._install_signals(loop, credentials)
+
+        await self._stop.wait()
+        await self._shut_down(rt)
+        runtime.install(None)
+        return 0
+
+    async def _listen(self, interactives: Interactives, port: int, key: str) -> int:
+        loop = asyncio.get_running_loop()
+        try:
+            server = await loop.create_server(lambda: Connection(interactives),
+                                              self.config.host, port, reuse_address=True)
+        except OSError as exc:
+            raise StartupError(f"{key}: cannot listen on {self.config.host} port {port}: "
+                               f"{exc.strerror or exc}") from None
+        self.servers.append(server)
+        return server.sockets[0].getsockname()[1]
+
+    def _announce(self, rt: runtime.Runtime) -> None:
+        host = self.config.host
+        tls = f", TLS on {host}:{rt.tls_port}" if rt.tls_port is not None else ""
+        log.info("listening: telnet on %s:%s%s", host, rt.telnet_port, tls)
+        if rt.credentials.available:
+            log.info("TLS: %s", rt.credentials.describe())
+            trust = self.config.tls.trust_file
+            if trust is not None and trust.name.startswith("dev-"):
+                log.info("development CA: %s (trust this file in your MUD client, or "
+                         "`openssl s_client -CAfile %s`)", trust, trust)
+        else:
+            log.info("TLS: no certificate configured; tls_available() is false")
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop,
+                         credentials: ServerCredentials) -> None:
+        def reload_certificates() -> None:
+            try:
+                credentials.load()
+            except CertificateError as exc:
+                log.error("SIGHUP: certificate reload failed, the previous certificate "
+                          "stays in force: %s", exc)
+            else:
+                log.info("SIGHUP: TLS certificates reloaded: %s", credentials.describe())
+
+        for signum, reason in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
+            loop.add_signal_handler(signum, self.request_shutdown, reason)
+        loop.add_signal_handler(signal.SIGHUP, reload_certificates)
+
+    def request_shutdown(self, reason: str) -> None:
+        if not self._stop.is_set():
+            self._stop_reason = reason
+            log.info("shutting down: %s", reason)
+            self._stop.set()
+
+    async def _shut_down(self, rt: runtime.Runtime) -> None:
+        for server in self.servers:
+            server.close()
+        master = rt.table.find(self.config.master)
+        notify = getattr(master, "notify_shutdown", None)
+        if callable(notify):
+            objects.run(master, notify, this_player=None, this_interactive=None,
+                        what=f"{master._mud_name}->notify_shutdown()")
+        rt.call_outs.cancel_all()
+        connections = [b.connection for b in list(rt.interactives.bindings)]
+        for connection in connections:
+            connection.close()
+        deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE
+        while rt.interactives.bindings and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        for binding in list(rt.interactives.bindings):
+            binding.connection.close(flush=False)
+        for server in self.servers:
+            await server.wait_closed()
+        log.info("driver stopped (%s)", self._stop_reason)

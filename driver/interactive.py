@@ -1,0 +1,286 @@
+"""Interactives: connections bound to mudlib objects, and the login sequence.
+
+This module owns everything the driver does between a connection and the
+object that owns it:
+
+* the LDMud login sequence: a new connection is bound to the master, its
+  ``connect()`` chooses the owner, then ``logon()`` runs at once, or, if
+  ``connect()`` started TLS, when the handshake's outcome is known;
+* input: each line goes to the pending ``input_to`` handler if there is one,
+  else to the owner's ``process_input`` apply;
+* prompts: printed after each turn the player caused (logon, a command, a TLS
+  callback), never while a handshake runs;
+* TLS callbacks: run exactly once as ``fun(result, ob, *extra)`` with the
+  connection's object as this_player, and skipped if their object is gone;
+* ``exec``: moving a connection (with its TLS state, pending callback and
+  input handlers) from one object to another.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+from . import objects
+from .connection import Connection
+from .objects import EfunError, MudObject
+
+log = logging.getLogger("driver.interactive")
+
+INPUT_NOECHO = 1
+INPUT_CHARMODE = 2
+INPUT_PROMPT = 4
+
+DEFAULT_PROMPT = "> "
+
+
+class InputHandler:
+    __slots__ = ("fun", "flags", "prompt", "extra", "prompt_shown")
+
+    def __init__(self, fun: Callable, flags: int, prompt: str | None, extra: tuple) -> None:
+        self.fun = fun
+        self.flags = flags
+        self.prompt = prompt
+        self.extra = extra
+        self.prompt_shown = False
+
+
+class TLSCallback:
+    """What to run when a handshake ends: ``fun(result, ob, *extra)``."""
+
+    __slots__ = ("fun", "owner", "extra", "deferred_logon")
+
+    def __init__(self, fun: Callable | None, owner: MudObject | None, extra: tuple,
+                 deferred_logon: bool = False) -> None:
+        self.fun = fun
+        self.owner = owner  # the object the callback runs as (this_object)
+        self.extra = extra
+        self.deferred_logon = deferred_logon
+
+
+class Interactive:
+    """The driver's state for one connection that belongs to an object."""
+
+    __slots__ = ("connection", "owner", "input_handlers", "prompt", "tls_callback",
+                 "connected_at", "last_input", "in_turn", "__weakref__")
+
+    def __init__(self, connection: Connection, owner: MudObject) -> None:
+        self.connection = connection
+        self.owner: MudObject | None = owner
+        self.input_handlers: list[InputHandler] = []
+        self.prompt = DEFAULT_PROMPT
+        self.tls_callback: TLSCallback | None = None
+        self.connected_at = time.time()
+        self.last_input = time.monotonic()
+        #: True while the driver runs mudlib code on this player's behalf;
+        #: prompts asked for meanwhile wait for the end of the turn.
+        self.in_turn = False
+
+    @property
+    def alive(self) -> bool:
+        return not self.connection.closing
+
+
+def binding_of(ob: Any) -> Interactive | None:
+    """The live connection binding of an object, or None."""
+    binding = getattr(ob, "_mud_interactive", None)
+    if binding is None or binding.connection.closing:
+        return None
+    return binding
+
+
+class Interactives:
+    """Implements ``ConnectionEvents``: the driver's side of every connection."""
+
+    def __init__(self, table: objects.ObjectTable, master_path: str) -> None:
+        self.table = table
+        self.master_path = master_path
+        self.bindings: list[Interactive] = []
+
+    @property
+    def master(self) -> MudObject:
+        return self.table.load(self.master_path)
+
+    # -- the login sequence ----------------------------------------------------
+
+    def connection_opened(self, connection: Connection) -> None:
+        try:
+            master = self.master
+        except Exception:  # noqa: BLE001
+            log.exception("cannot load the master; refusing %r", connection)
+            connection.close()
+            return
+        binding = Interactive(connection, master)
+        connection.binding = binding
+        self.bindings.append(binding)
+        self._attach(binding, master)
+        binding.in_turn = True
+        owner = objects.run(master, master.connect, this_player=master, this_interactive=master,
+                            what=f"{master._mud_name}->connect()")
+        binding.in_turn = False
+        if connection.closing:
+            return
+        if not isinstance(owner, MudObject) or owner._mud_destructed:
+            if owner is not None:
+                log.error("master connect() returned %r, not an object; closing %r", owner, connection)
+            self._detach(binding)
+            connection.close()
+            return
+        if binding.owner is master:
+            self._move(binding, owner)
+        if connection.is_handshaking:
+            if binding.tls_callback is None:
+                if not callable(getattr(owner, "logon", None)):
+                    log.error("%s has no logon() to receive the TLS result; closing %r",
+                              owner._mud_name, connection)
+                    self._detach(binding)
+                    connection.close()
+                    return
+                binding.tls_callback = TLSCallback(None, owner, (), deferred_logon=True)
+            return
+        self._turn(binding, owner, getattr(owner, "logon", None), (), "logon")
+
+    # -- ConnectionEvents ------------------------------------------------------
+
+    def line_received(self, connection: Connection, line: str) -> None:
+        binding: Interactive = connection.binding
+        if binding is None or binding.owner is None:
+            return
+        binding.last_input = time.monotonic()
+        owner = binding.owner
+        if binding.input_handlers:
+            handler = binding.input_handlers.pop()
+            if handler.flags & INPUT_NOECHO:
+                connection.set_echo_hidden(False)
+                connection.write_text("\n")
+            self._turn(binding, getattr(handler.fun, "__self__", owner), handler.fun,
+                       (line, *handler.extra), "input_to")
+            return
+        process = getattr(owner, "process_input", None)
+        if process is None:
+            connection.write_text("What?\n")
+            self.print_prompt(binding)
+            return
+        self._turn(binding, owner, process, (line,), "process_input")
+
+    def handshake_finished(self, connection: Connection, result: int) -> None:
+        binding: Interactive = connection.binding
+        if binding is None:
+            return
+        callback, binding.tls_callback = binding.tls_callback, None
+        if callback is None:
+            return
+        ob = binding.owner
+        if callback.deferred_logon:
+            target = ob if ob is not None and not ob._mud_destructed else None
+            if target is None:
+                return
+            self._turn(binding, target, getattr(target, "logon", None), (result, target), "logon")
+            return
+        if callback.owner is not None and callback.owner._mud_destructed:
+            return  # the callback's object is gone: skipped silently (LDMud)
+        fun = callback.fun
+        if isinstance(fun, str):
+            fun = getattr(callback.owner, fun, None)
+            if not callable(fun):
+                log.warning("TLS callback %s->%s() does not exist; nothing called",
+                            callback.owner._mud_name, callback.fun)
+                return
+        self._turn(binding, callback.owner, fun, (result, ob, *callback.extra), "TLS callback")
+
+    def connection_closed(self, connection: Connection, reason: str | None) -> None:
+        binding: Interactive | None = connection.binding
+        if binding is None:
+            return
+        if binding in self.bindings:
+            self.bindings.remove(binding)
+        binding.tls_callback = None
+        binding.input_handlers.clear()
+        owner = binding.owner
+        was_attached = owner is not None and owner._mud_interactive is binding
+        self._detach(binding)
+        if was_attached and not owner._mud_destructed:
+            master = self.table.find(self.master_path)
+            disconnect = getattr(master, "disconnect", None)
+            if callable(disconnect) and owner is not master:
+                objects.run(master, disconnect, owner, this_player=owner, this_interactive=None)
+
+    # -- turns and prompts -----------------------------------------------------
+
+    def _turn(self, binding: Interactive, this_object, fun, args: tuple, what: str) -> None:
+        """Run mudlib code on the player's behalf, then print the prompt."""
+        owner = binding.owner
+        if fun is None or not callable(fun):
+            if what == "logon":
+                log.error("%s has no logon(); closing %r", owner._mud_name if owner else "?",
+                          binding.connection)
+                binding.connection.close()
+            return
+        binding.in_turn = True
+        try:
+            objects.run(this_object, fun, *args, this_player=owner, this_interactive=owner,
+                        what=f"{getattr(this_object, '_mud_name', '?')}: {what}")
+        finally:
+            binding.in_turn = False
+        self.print_prompt(binding)
+
+    def print_prompt(self, binding: Interactive) -> None:
+        connection = binding.connection
+        if connection.closing or connection.is_handshaking:
+            return  # suppressed, not queued
+        if binding.owner is None or binding.owner._mud_interactive is not binding:
+            return
+        if binding.input_handlers:
+            handler = binding.input_handlers[-1]
+            if handler.prompt is not None and not handler.prompt_shown:
+                handler.prompt_shown = True
+                connection.send_prompt(handler.prompt)
+            return
+        connection.send_prompt(binding.prompt)
+
+    # -- binding objects and connections ---------------------------------------
+
+    def _attach(self, binding: Interactive, ob: MudObject) -> None:
+        binding.owner = ob
+        ob._mud_interactive = binding
+
+    def _detach(self, binding: Interactive) -> None:
+        owner = binding.owner
+        if owner is not None and owner._mud_interactive is binding:
+            owner._mud_interactive = None
+
+    def _move(self, binding: Interactive, new: MudObject) -> None:
+        self._detach(binding)
+        self._attach(binding, new)
+
+    def exec(self, new: MudObject, old: MudObject) -> bool:
+        binding = binding_of(old)
+        if binding is None:
+            raise EfunError(f"exec: {old._mud_name} is not interactive")
+        if binding_of(new) is not None:
+            raise EfunError(f"exec: {new._mud_name} already has a connection")
+        self._move(binding, new)
+        return True
+
+    def add_input_handler(self, binding: Interactive, handler: InputHandler) -> None:
+        binding.input_handlers.append(handler)
+        if handler.flags & INPUT_NOECHO:
+            binding.connection.set_echo_hidden(True)
+        if not binding.in_turn:
+            self.print_prompt(binding)
+
+    def close(self, binding: Interactive) -> None:
+        """``remove_interactive``: flush, close_notify if secure, close."""
+        binding.connection.close()
+
+    def object_destructed(self, ob: MudObject) -> None:
+        binding = ob._mud_interactive
+        if binding is not None:
+            self._detach(binding)
+            binding.owner = None
+            binding.connection.close()
+
+    def users(self) -> list[MudObject]:
+        return [b.owner for b in self.bindings
+                if b.alive and b.owner is not None and b.owner._mud_interactive is b]

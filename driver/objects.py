@@ -1,0 +1,318 @@
+"""Mudlib objects: programs, blueprints and clones, and who is running.
+
+This module owns the LP object model as the driver sees it:
+
+* A *program* is a file ``<mudlib>/<path>.py`` defining one class derived
+  from ``MudObject``.  It is compiled into a module of its own (never into
+  ``sys.modules``: mudlib files are not a Python package, and a program may be
+  compiled again when it changes).  Programs inherit from each other LP style,
+  ``class Tavern(inherit("/std/room"))``.
+* An *object* is an instance of a program's class: the blueprint is named by
+  the path (``/rooms/tavern``), clones by path and number (``/std/player#7``).
+* The *execution context*: ``this_object()``, ``this_player()``,
+  ``this_interactive()`` and ``previous_object()`` are a stack of frames.  The
+  driver pushes one for every call it makes into the mudlib (``run``), and
+  ``call_other`` pushes one for calls between objects.  A plain Python method
+  call does not push a frame; inside it ``self`` is this object.
+* The one error path: every call the driver makes into the mudlib goes
+  through ``run``, which logs the traceback, tells the player responsible that
+  something went wrong, and returns, so no mudlib error reaches the driver.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+import types
+from pathlib import Path
+from typing import Any, Callable
+
+log = logging.getLogger("driver.objects")
+
+
+class EfunError(Exception):
+    """An efun refused its arguments; the message says why (LDMud's runtime error)."""
+
+
+class MudObject:
+    """Base class of every mudlib object.
+
+    The driver keeps its bookkeeping in attributes starting with ``_mud_``;
+    mudlib code uses the efuns instead of touching them.
+    """
+
+    _mud_name: str = "<unloaded>"
+    _mud_program: Program | None = None
+    _mud_destructed: bool = False
+    _mud_environment: MudObject | None = None
+    _mud_inventory: list[MudObject]
+    _mud_interactive: Any = None  # the connection binding while interactive
+
+    def create(self) -> None:
+        """Called once when the object has been made.  Override freely."""
+
+    def __repr__(self) -> str:
+        state = " (destructed)" if self._mud_destructed else ""
+        return f"<{self._mud_name}{state}>"
+
+
+class Program:
+    """A compiled mudlib file: its path, module and object class."""
+
+    __slots__ = ("path", "file", "module", "cls")
+
+    def __init__(self, path: str, file: Path, module: types.ModuleType, cls: type) -> None:
+        self.path = path
+        self.file = file
+        self.module = module
+        self.cls = cls
+
+
+# --- the execution context --------------------------------------------------------
+
+class Frame:
+    __slots__ = ("this_object", "this_player", "this_interactive", "caller")
+
+    def __init__(self, this_object, this_player, this_interactive, caller) -> None:
+        self.this_object = this_object
+        self.this_player = this_player
+        self.this_interactive = this_interactive
+        self.caller = caller
+
+
+_frames: list[Frame] = [Frame(None, None, None, None)]
+
+
+def current_frame() -> Frame:
+    return _frames[-1]
+
+
+_KEEP = object()
+
+
+def call_in_frame(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_KEEP,
+                  **kwargs):
+    """Call ``fn`` with a new frame on the stack; errors propagate."""
+    top = _frames[-1]
+    frame = Frame(
+        this_object,
+        top.this_player if this_player is _KEEP else this_player,
+        top.this_interactive if this_interactive is _KEEP else this_interactive,
+        top.this_object,
+    )
+    _frames.append(frame)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _frames.pop()
+
+
+def describe_callable(fn: Callable) -> str:
+    owner = getattr(fn, "__self__", None)
+    name = getattr(fn, "__name__", repr(fn))
+    return f"{owner._mud_name}->{name}()" if isinstance(owner, MudObject) else f"{name}()"
+
+
+#: Set by the driver: tells a player that their command failed.
+error_reporter: Callable[[MudObject, str], None] | None = None
+
+
+def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_KEEP,
+        what: str | None = None, **kwargs):
+    """The driver's way into the mudlib: a frame, and the one error path.
+
+    Returns what ``fn`` returned, or None if it raised.  The traceback goes
+    to the log; the player responsible is told something went wrong.
+    """
+    try:
+        return call_in_frame(this_object, fn, *args, this_player=this_player,
+                             this_interactive=this_interactive, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - mudlib errors must never reach the driver
+        where = what or describe_callable(fn)
+        log.error("error in %s: %s\n%s", where, exc, _mudlib_traceback(exc))
+        player = _frames[-1].this_interactive if this_interactive is _KEEP else this_interactive
+        if player is None and this_player is not _KEEP:
+            player = this_player
+        if error_reporter is not None and isinstance(player, MudObject):
+            error_reporter(player, f"{type(exc).__name__}: {exc}")
+        return None
+
+
+def _mudlib_traceback(exc: BaseException) -> str:
+    """The traceback without the driver's own frames in front of the mudlib's."""
+    tb = exc.__traceback__
+    here = os.path.dirname(__file__)
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(here) and tb.tb_next:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+
+
+# --- the object table -------------------------------------------------------------
+
+class ObjectTable:
+    """Every loaded program and every live object, by name."""
+
+    def __init__(self, mudlib_dir: Path) -> None:
+        self.mudlib_dir = mudlib_dir.resolve()
+        self.programs: dict[str, Program] = {}
+        self.objects: dict[str, MudObject] = {}
+        self._clone_numbers: dict[str, int] = {}
+        self._compiling: list[str] = []
+        #: called with an object that is being destructed (closes its connection)
+        self.on_destruct: Callable[[MudObject], None] | None = None
+
+    # -- names and files --------------------------------------------------------
+
+    def normalize(self, path: str) -> str:
+        """``std/room.py`` -> ``/std/room``; refuses paths that leave the mudlib."""
+        if not isinstance(path, str) or not path.strip():
+            raise EfunError(f"bad object path {path!r}")
+        path = path.strip()
+        if "#" in path:
+            path = path.split("#", 1)[0]
+        if path.endswith(".py"):
+            path = path[:-3]
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        if not parts or any(p == ".." or p.startswith(".") for p in parts):
+            raise EfunError(f"bad object path {path!r}")
+        return "/" + "/".join(parts)
+
+    def file_of(self, path: str) -> Path:
+        file = (self.mudlib_dir / (path.lstrip("/") + ".py")).resolve()
+        if self.mudlib_dir not in file.parents:
+            raise EfunError(f"bad object path {path!r}: outside the mudlib")
+        return file
+
+    # -- programs ---------------------------------------------------------------
+
+    def program(self, path: str) -> Program:
+        """The compiled program for a path, compiling it on first use."""
+        path = self.normalize(path)
+        program = self.programs.get(path)
+        if program is None:
+            program = self._compile(path)
+            self.programs[path] = program
+        return program
+
+    def _compile(self, path: str) -> Program:
+        file = self.file_of(path)
+        if path in self._compiling:
+            chain = " -> ".join(self._compiling + [path])
+            raise EfunError(f"recursive inherit: {chain}")
+        try:
+            source = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise EfunError(f"no such program: {path} ({file} does not exist)") from None
+        except OSError as exc:
+            raise EfunError(f"cannot read {file}: {exc.strerror}") from None
+        module = types.ModuleType(f"mudlib:{path}")
+        module.__file__ = str(file)
+        self._compiling.append(path)
+        try:
+            code = compile(source, str(file), "exec")
+            exec(code, module.__dict__)  # noqa: S102 - running mudlib code is the point
+        finally:
+            self._compiling.pop()
+        cls = self._program_class(path, module)
+        return Program(path, file, module, cls)
+
+    @staticmethod
+    def _program_class(path: str, module: types.ModuleType) -> type:
+        explicit = module.__dict__.get("__program__")
+        if isinstance(explicit, type) and issubclass(explicit, MudObject):
+            return explicit
+        own = [value for value in module.__dict__.values()
+               if isinstance(value, type) and issubclass(value, MudObject)
+               and value.__module__ == module.__name__]
+        if len(own) == 1:
+            return own[0]
+        if not own:
+            raise EfunError(f"{path}: defines no class derived from MudObject")
+        names = ", ".join(cls.__name__ for cls in own)
+        raise EfunError(f"{path}: defines several object classes ({names}); "
+                        "name one with __program__ = ClassName")
+
+    # -- objects ----------------------------------------------------------------
+
+    def _instantiate(self, program: Program, name: str) -> MudObject:
+        ob = program.cls.__new__(program.cls)
+        ob._mud_name = name
+        ob._mud_program = program
+        ob._mud_inventory = []
+        self.objects[name] = ob
+        try:
+            run_create = getattr(ob, "create", None)
+            if callable(run_create):
+                call_in_frame(ob, run_create)
+        except BaseException:
+            self.objects.pop(name, None)
+            ob._mud_destructed = True
+            raise
+        return ob
+
+    def find(self, path: str) -> MudObject | None:
+        if not isinstance(path, str):
+            return None
+        base, _, number = path.partition("#")
+        try:
+            name = self.normalize(base) + (f"#{number}" if number else "")
+        except EfunError:
+            return None
+        return self.objects.get(name)
+
+    def load(self, path: str) -> MudObject:
+        path = self.normalize(path)
+        ob = self.objects.get(path)
+        if ob is None:
+            ob = self._instantiate(self.program(path), path)
+        return ob
+
+    def clone(self, path: str) -> MudObject:
+        path = self.normalize(path)
+        program = self.program(path)
+        number = self._clone_numbers.get(path, 0) + 1
+        self._clone_numbers[path] = number
+        return self._instantiate(program, f"{path}#{number}")
+
+    def destruct(self, ob: MudObject) -> None:
+        if ob._mud_destructed:
+            return
+        if self.on_destruct is not None:
+            self.on_destruct(ob)
+        env = ob._mud_environment
+        if env is not None and ob in env._mud_inventory:
+            env._mud_inventory.remove(ob)
+        for item in list(ob._mud_inventory):
+            item._mud_environment = None
+        ob._mud_inventory.clear()
+        ob._mud_environment = None
+        ob._mud_destructed = True
+        self.objects.pop(ob._mud_name, None)
+
+    def move(self, ob: MudObject, dest: MudObject) -> None:
+        here = dest
+        while here is not None:
+            if here is ob:
+                raise EfunError(f"cannot move {ob._mud_name} into itself")
+            here = here._mud_environment
+        old = ob._mud_environment
+        if old is not None and ob in old._mud_inventory:
+            old._mud_inventory.remove(ob)
+        ob._mud_environment = dest
+        dest._mud_inventory.append(ob)
+
+
+def check_alive(ob: Any, argument: str = "object") -> MudObject:
+    """Efun argument check: a live mudlib object."""
+    if not isinstance(ob, MudObject):
+        raise EfunError(f"bad argument: {argument} must be an object, got {ob!r}")
+    if ob._mud_destructed:
+        raise EfunError(f"bad argument: {argument} {ob._mud_name} is destructed")
+    return ob
+
+
+# Mudlib modules see the efuns by importing driver.efuns; keep the driver
+# importable as a package from wherever driver.py was started.
+sys.modules.setdefault("driver.objects", sys.modules[__name__])

@@ -1,0 +1,99 @@
+"""The running driver as the efuns see it.
+
+One ``Runtime`` exists while the driver runs, as the globals of a C driver
+would: the configuration, the object table, the interactives, the TLS
+credentials and the timers.  ``game.py`` makes it; efuns reach it through
+``current()``.  Keeping it here, below ``game.py``, lets efuns depend on the
+driver's state without depending on how the driver starts and stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Callable
+
+from .config import Config
+from .interactive import Interactives
+from .objects import EfunError, ObjectTable
+from .tls_context import ServerCredentials
+
+
+class Runtime:
+    def __init__(self, config: Config, table: ObjectTable, interactives: Interactives,
+                 credentials: ServerCredentials, loop: asyncio.AbstractEventLoop) -> None:
+        self.config = config
+        self.table = table
+        self.interactives = interactives
+        self.credentials = credentials
+        self.loop = loop
+        self.started_at = time.time()
+        self.call_outs = CallOuts(loop)
+        #: the ports actually bound (a configured 0 becomes a real number)
+        self.telnet_port: int | None = config.telnet_port
+        self.tls_port: int | None = config.tls_port
+        #: set by game.py: asks the driver to shut down
+        self.request_shutdown: Callable[[str], None] = lambda reason: None
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise EfunError("the driver is not running")
+    return _current
+
+
+class CallOuts:
+    """``call_out``: delayed calls into the mudlib, dropped with their object."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[tuple[object, Callable, asyncio.TimerHandle]] = []
+
+    def add(self, owner, fun: Callable, delay: float, args: tuple, player) -> None:
+        from . import objects
+
+        entry: list = []
+
+        def fire() -> None:
+            if entry[0] in self.pending:
+                self.pending.remove(entry[0])
+            if owner is not None and getattr(owner, "_mud_destructed", False):
+                return
+            objects.run(owner, fun, *args, this_player=player, this_interactive=None)
+
+        handle = self.loop.call_later(max(0.0, delay), fire)
+        entry.append((owner, fun, handle))
+        self.pending.append(entry[0])
+
+    def _match(self, owner, fun):
+        for entry in self.pending:
+            ob, method, _handle = entry
+            name = getattr(method, "__name__", None)
+            if ob is owner and (method == fun or name == fun):
+                return entry
+        return None
+
+    def remove(self, owner, fun) -> float:
+        entry = self._match(owner, fun)
+        if entry is None:
+            return -1
+        self.pending.remove(entry)
+        entry[2].cancel()
+        return max(0.0, entry[2].when() - self.loop.time())
+
+    def find(self, owner, fun) -> float:
+        entry = self._match(owner, fun)
+        return -1 if entry is None else max(0.0, entry[2].when() - self.loop.time())
+
+    def cancel_all(self) -> None:
+        for _ob, _fun, handle in self.pending:
+            handle.cancel()
+        self.pending.clear()

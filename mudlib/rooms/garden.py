@@ -1,0 +1,29 @@
+"""/rooms/garden: the walled herb garden east of the square."""
+
+from driver.efuns import inherit
+
+
+class Garden(inherit("/std/room")):
+    short = "The herb garden"
+    long = """
+        High brick walls keep the wind of the moor out of this garden, and
+        inside it is still and almost warm.  Neat beds of sage, thyme and
+        rosemary line gravel paths, and bees drone among the lavender.  In
+        the far corner an old apple tree leans against the wall as if
+        tired.  The gate west opens back onto the square.
+    """
+    exits = {
+        "west": "/rooms/square",
+    }
+    items = {
+        "tree": """
+            The apple tree is gnarled and half hollow, yet its branches are
+            heavy with small red apples.
+        """,
+        "apple tree": "Gnarled, half hollow, and still bearing fruit.",
+        "beds": "Sage, thyme, rosemary, and a patch of something labelled 'DO NOT'.",
+        "herbs": "The air here smells of them: sharp, green and clean.",
+        "bees": "Fat and unhurried.  They ignore you entirely.",
+        "lavender": "It hums with bees.",
+    }
+    ids = ("garden", "herb garden")
