@@ -86,11 +86,11 @@ class Game:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             table.load(config.master)
-        except Exception as exc:  # noqa: BLE001 - the master's own error, reported in full
-            log.error("cannot load the master %s:\n%s", config.master,
-                      objects._mudlib_traceback(exc))
+        except Exception as exc:  # noqa: BLE001 - the master's own error, reported in one line
+            log.debug("cannot load the master %s:\n%s", config.master,
+                      objects.format_mudlib_traceback(exc))
             raise StartupError(f"mudlib.master: {config.master} failed to load: "
-                               f"{type(exc).__name__}: {exc}") from None
+                               f"{objects.describe_error(exc)}") from None
 
         rt.telnet_port = await self._listen(interactives, config.telnet_port, "server.telnet_port")
         if config.tls_port is not None:

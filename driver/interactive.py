@@ -258,9 +258,13 @@ class Interactives:
         binding = binding_of(old)
         if binding is None:
             raise EfunError(f"exec: {old._mud_name} is not interactive")
-        if binding_of(new) is not None:
-            raise EfunError(f"exec: {new._mud_name} already has a connection")
-        self._move(binding, new)
+        other = new._mud_interactive
+        self._detach(binding)
+        if other is not None:
+            # LDMud swaps: the connection of ``new`` goes to ``old``.
+            self._detach(other)
+            self._attach(other, old)
+        self._attach(binding, new)
         return True
 
     def add_input_handler(self, binding: Interactive, handler: InputHandler) -> None:

@@ -131,7 +131,7 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
                              this_interactive=this_interactive, **kwargs)
     except Exception as exc:  # noqa: BLE001 - mudlib errors must never reach the driver
         where = what or describe_callable(fn)
-        log.error("error in %s: %s\n%s", where, exc, _mudlib_traceback(exc))
+        log.error("error in %s: %s\n%s", where, exc, format_mudlib_traceback(exc))
         player = _frames[-1].this_interactive if this_interactive is _KEEP else this_interactive
         if player is None and this_player is not _KEEP:
             player = this_player
@@ -140,7 +140,20 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
         return None
 
 
-def _mudlib_traceback(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
+    """One line: the error and the innermost mudlib file and line it came from."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, SyntaxError):
+        return text
+    here = os.path.dirname(__file__)
+    where = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        if not frame.f_code.co_filename.startswith(here):
+            where = f"{frame.f_code.co_filename}, line {line}"
+    return f"{text} ({where})" if where else text
+
+
+def format_mudlib_traceback(exc: BaseException) -> str:
     """The traceback without the driver's own frames in front of the mudlib's."""
     tb = exc.__traceback__
     here = os.path.dirname(__file__)

@@ -100,6 +100,9 @@ class MudTelnetProtocol(TelnetServer):
             self.writer.iac(WILL, ECHO)
         elif self.writer.local_option.enabled(ECHO) or self.writer.pending_option.enabled(WILL + ECHO):
             self.writer.iac(WONT, ECHO)
+            # A client that never answered leaves WILL ECHO "pending", and
+            # telnetlib3 would then skip the next WILL ECHO as a repeat.
+            self.writer.pending_option[WILL + ECHO] = False
 
     def send_prompt_end(self) -> None:
         """Mark the end of a prompt: EOR if the client asked for it, else GA."""

@@ -347,14 +347,7 @@ class TLSSession:
             except ssl.SSLWantReadError:
                 break
             except ssl.SSLZeroReturnError:
-                # The peer sent close_notify: answer it and carry on in plaintext.
-                self._attempt(self._ssl.unwrap)
-                to_send = self._drain()
-                rest = self._incoming.read()
-                self._move("peer closed")
-                self._drop_ssl()
-                chunks.append(rest)
-                return Received(b"".join(chunks), to_send)
+                chunk = b""
             except ssl.SSLError as exc:
                 to_send = self._drain()
                 self._move("fatal error")
@@ -362,7 +355,14 @@ class TLSSession:
                 return Received(b"".join(chunks), to_send,
                                 fatal=f"TLS stream broken: {exc.reason or exc}")
             if not chunk:
-                break
+                # The peer sent close_notify (``read`` says so with b"" or
+                # SSLZeroReturnError): answer it and carry on in plaintext.
+                self._attempt(self._ssl.unwrap)
+                to_send = self._drain()
+                chunks.append(self._incoming.read())
+                self._move("peer closed")
+                self._drop_ssl()
+                return Received(b"".join(chunks), to_send)
             chunks.append(chunk)
         return Received(b"".join(chunks), self._drain())
 
@@ -370,15 +370,17 @@ class TLSSession:
         self._framing += data
         plaintext: list[bytes] = []
         to_send: list[bytes] = []
-        while len(self._framing) >= _RECORD_HEADER:
+        while self._framing:
             header = self._framing
-            if header[0] not in _TLS_CONTENT_TYPES or header[1] != 3:
+            if header[0] not in _TLS_CONTENT_TYPES or (len(header) > 1 and header[1] != 3):
                 # The peer dropped TLS without a close_notify.
                 rest = bytes(self._framing)
                 self._move("peer left TLS")
                 self._drop_ssl()
                 plaintext.append(rest)
                 return Received(b"".join(plaintext), b"".join(to_send))
+            if len(header) < _RECORD_HEADER:
+                break  # could still be a record; wait for the rest of its header
             size = _RECORD_HEADER + int.from_bytes(header[3:5], "big")
             if len(self._framing) < size:
                 break

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat,
+                                                          load_pem_private_key)
 
 # TLS 1.2 suites: ephemeral key exchange and AEAD only.  TLS 1.3 suites are
 # all modern and are configured by OpenSSL separately.
@@ -56,22 +58,28 @@ def _check_certificate_file(path: Path) -> list[x509.Certificate]:
     return chain
 
 
-def _check_key_file(path: Path) -> None:
+def _check_key_file(path: Path):
     data = _read_file("key", path)
     try:
-        load_pem_private_key(data, password=None)
+        return load_pem_private_key(data, password=None)
     except TypeError:
         raise CertificateError(f"key {path}: the key is encrypted with a passphrase; "
                                "the driver needs an unencrypted key file (mode 0600)") from None
-    except (ValueError, Exception):
+    except (ValueError, UnsupportedAlgorithm):
         raise CertificateError(f"key {path}: no PEM private key in the file") from None
+
+
+def _public_bytes(public_key) -> bytes:
+    return public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def build_server_context(certificate: Path, key: Path,
                          trust_file: Path | None = None) -> ssl.SSLContext:
     """A server context from a fullchain file and its key, each file checked."""
     chain = _check_certificate_file(certificate)
-    _check_key_file(key)
+    private_key = _check_key_file(key)
+    if _public_bytes(private_key.public_key()) != _public_bytes(chain[0].public_key()):
+        raise CertificateError(f"key {key}: does not match the certificate in {certificate}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     _harden(context)
     try:
