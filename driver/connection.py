@@ -106,8 +106,6 @@ class Connection(asyncio.Protocol):
         self.binding = None  # set by the layer above (its per-connection state)
         self._transport: asyncio.Transport | None = None
         self._deadline: asyncio.TimerHandle | None = None
-        self._tls_started_during_input = False
-        self._handling_line = False
         self._loop = asyncio.get_running_loop()
 
     def __repr__(self) -> str:
@@ -138,7 +136,7 @@ class Connection(asyncio.Protocol):
         if received.outcome is not None:
             self._handshake_over(received.outcome)
         if received.plaintext and not self.closing:
-            self.telnet.data_received(received.plaintext)
+            self._feed_telnet(received.plaintext)
         if received.fatal:
             log.warning("%r: %s; closing", self, received.fatal)
             self.close(flush=False)
@@ -172,23 +170,36 @@ class Connection(asyncio.Protocol):
 
     # -- input -----------------------------------------------------------------
 
+    def _feed_telnet(self, plaintext: bytes) -> None:
+        """Plaintext to the telnet layer, one line at a time.
+
+        A command may start TLS (a "go ahead, switch now" upgrade), and the
+        client may send its ClientHello right behind that command, in the
+        same read.  Those bytes belong to the handshake, not to telnet, so
+        the telnet layer is never given more than the line that might start
+        it; what follows goes back through the TLS layer.
+        """
+        session = self.tls_session
+        start, size = 0, len(plaintext)
+        while start < size:
+            end = plaintext.find(b"\n", start)
+            end = size if end < 0 else end + 1
+            was_plain = session.state is tls.TLSState.INACTIVE
+            self.telnet.data_received(plaintext[start:end] if start or end < size else plaintext)
+            start = end
+            if self.closing:
+                return
+            if was_plain and session.state is not tls.TLSState.INACTIVE:
+                rest = self.telnet.line_reader.take_unread() + plaintext[start:]
+                if rest:
+                    self.data_received(rest)
+                return
+
     def _line_from_telnet(self, line: str) -> bool:
         """A complete line arrived; returns False to stop reading lines."""
         if self.closing:
             return False
-        self._handling_line = True
-        try:
-            self.events.line_received(self, line)
-        finally:
-            self._handling_line = False
-        if self._tls_started_during_input:
-            # A command started TLS (a "go ahead, switch now" upgrade); what
-            # followed it in the same read belongs to the handshake.
-            self._tls_started_during_input = False
-            rest = self.telnet.line_reader.take_unread()
-            if rest:
-                self._loop.call_soon(self.data_received, rest)
-            return False
+        self.events.line_received(self, line)
         return not self.closing
 
     # -- output ----------------------------------------------------------------
@@ -222,7 +233,7 @@ class Connection(asyncio.Protocol):
 
     @property
     def is_handshaking(self) -> bool:
-        return self.tls_session.state is tls.TLSState.HANDSHAKING
+        return self.tls_session.state.efun_value == -1
 
     # -- TLS -------------------------------------------------------------------
 
@@ -238,13 +249,11 @@ class Connection(asyncio.Protocol):
         if first_flight:
             self._transport.write(first_flight)
         self._deadline = self._loop.call_later(timeout, self._handshake_timed_out)
-        if self._handling_line:
-            self._tls_started_during_input = True
 
     def stop_tls(self) -> None:
         """``tls_deinit_connection``: close_notify, then plaintext.  No outcome."""
         session = self.tls_session
-        if session.state is tls.TLSState.HANDSHAKING:
+        if session.state.efun_value == -1:  # handshaking, or restarting
             self._cancel_deadline()
             session.abandon()
         elif session.state is tls.TLSState.ACTIVE:
@@ -252,7 +261,7 @@ class Connection(asyncio.Protocol):
 
     def _handshake_timed_out(self) -> None:
         self._deadline = None
-        if self.tls_session.state is tls.TLSState.HANDSHAKING:
+        if self.tls_session.state.efun_value == -1:
             self.tls_session.fail_handshake()
             log.info("%r: TLS handshake timed out", self)
             self.events.handshake_finished(self, tls.TLS_ERR_TIMEOUT)

@@ -384,7 +384,7 @@ def tls_init_connection(ob: MudObject | None = None, fun: str | Callable | None 
     _require_tls()
     binding = _connection_of(ob, "tls_init_connection")
     connection = binding.connection
-    if connection.tls_session.state is not _tls.TLSState.INACTIVE:
+    if connection.tls_session.state.efun_value != 0:
         raise EfunError("tls_init_connection: interactive already has a secure connection")
 
     callback = None

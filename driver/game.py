@@ -157,12 +157,16 @@ class Game:
             objects.run(master, notify, this_player=None, this_interactive=None,
                         what=f"{master._mud_name}->notify_shutdown()")
         rt.call_outs.cancel_all()
-        connections = [b.connection for b in list(rt.interactives.bindings)]
-        for connection in connections:
-            connection.close()
-        deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE
-        while rt.interactives.bindings and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
+        all_closed = asyncio.Event()
+        rt.interactives.on_last_closed = all_closed.set
+        for binding in list(rt.interactives.bindings):
+            binding.connection.close()
+        if rt.interactives.bindings:
+            try:
+                await asyncio.wait_for(all_closed.wait(), SHUTDOWN_GRACE)
+            except asyncio.TimeoutError:
+                log.warning("%d connections did not close in %.0f s; dropping them",
+                            len(rt.interactives.bindings), SHUTDOWN_GRACE)
         for binding in list(rt.interactives.bindings):
             binding.connection.close(flush=False)
         for server in self.servers:

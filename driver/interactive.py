@@ -97,6 +97,8 @@ class Interactives:
         self.table = table
         self.master_path = master_path
         self.bindings: list[Interactive] = []
+        #: called when the last connection has closed (shutdown waits on it)
+        self.on_last_closed: Callable[[], None] | None = None
 
     @property
     def master(self) -> MudObject:
@@ -195,6 +197,8 @@ class Interactives:
             return
         if binding in self.bindings:
             self.bindings.remove(binding)
+            if not self.bindings and self.on_last_closed is not None:
+                self.on_last_closed()
         binding.tls_callback = None
         binding.input_handlers.clear()
         owner = binding.owner

@@ -30,6 +30,10 @@ States, and what each does with the two streams::
     SHUTTING_DOWN  our close_notify has gone out; we still decrypt what the
                    peer sent before it saw ours, until its close_notify
                    arrives.  Outgoing plaintext already goes in the clear.
+    RESTARTING     as SHUTTING_DOWN, but the mudlib has already asked for a
+                   new handshake: outgoing plaintext is held as in
+                   HANDSHAKING, and the new handshake begins at the byte
+                   after the peer's close_notify.
 
 Every transition is in ``_TRANSITIONS``; ``_move`` refuses anything else, so an
 illegal move is a bug that raises rather than a connection in a strange state.
@@ -152,6 +156,7 @@ class TLSState(enum.Enum):
     HANDSHAKING = "handshaking"
     ACTIVE = "active"
     SHUTTING_DOWN = "shutting down"
+    RESTARTING = "restarting"
 
     @property
     def efun_value(self) -> int:
@@ -165,6 +170,7 @@ _EFUN_VALUES = {
     TLSState.ACTIVE: 1,
     # Once our close_notify is out the connection no longer counts as secure.
     TLSState.SHUTTING_DOWN: 0,
+    TLSState.RESTARTING: -1,
 }
 
 _TRANSITIONS: dict[tuple[TLSState, str], TLSState] = {
@@ -178,6 +184,12 @@ _TRANSITIONS: dict[tuple[TLSState, str], TLSState] = {
     (TLSState.SHUTTING_DOWN, "peer closed"): TLSState.INACTIVE,
     (TLSState.SHUTTING_DOWN, "peer left TLS"): TLSState.INACTIVE,
     (TLSState.SHUTTING_DOWN, "fatal error"): TLSState.INACTIVE,
+    (TLSState.SHUTTING_DOWN, "start"): TLSState.RESTARTING,
+    (TLSState.RESTARTING, "peer closed"): TLSState.HANDSHAKING,
+    (TLSState.RESTARTING, "peer left TLS"): TLSState.HANDSHAKING,
+    (TLSState.RESTARTING, "fatal error"): TLSState.INACTIVE,
+    (TLSState.RESTARTING, "handshake failed"): TLSState.INACTIVE,
+    (TLSState.RESTARTING, "abandon"): TLSState.SHUTTING_DOWN,
 }
 
 
@@ -203,7 +215,7 @@ class TLSSession:
     """One connection's TLS layer.  Holds no socket and no timer."""
 
     __slots__ = ("state", "server_side", "_ssl", "_incoming", "_outgoing", "_held",
-                 "_framing", "requested_server_name")
+                 "_framing", "_next_handshake", "requested_server_name")
 
     def __init__(self) -> None:
         self.state = TLSState.INACTIVE
@@ -213,6 +225,9 @@ class TLSSession:
         self._outgoing: ssl.MemoryBIO | None = None
         self._held: list[bytes] = []
         self._framing = bytearray()
+        #: (context, server_side, server_hostname) of the handshake that
+        #: follows the peer's close_notify while RESTARTING
+        self._next_handshake: tuple | None = None
         #: the SNI name a client asked for (server side), set by the context
         self.requested_server_name: str | None = None
 
@@ -243,6 +258,7 @@ class TLSSession:
     def _drop_ssl(self) -> None:
         self._ssl = self._incoming = self._outgoing = None
         self._framing.clear()
+        self._next_handshake = None
 
     # -- public interface ------------------------------------------------------
 
@@ -253,8 +269,19 @@ class TLSSession:
 
     def start(self, context: ssl.SSLContext, *, server_side: bool,
               server_hostname: str | None = None) -> bytes:
-        """Begin a handshake; returns bytes to send (a client's ClientHello)."""
+        """Begin a handshake; returns bytes to send (a client's ClientHello).
+
+        While SHUTTING_DOWN the handshake begins once the peer's close_notify
+        has arrived; until then this returns nothing.
+        """
         self._move("start")
+        if self.state is TLSState.RESTARTING:
+            self._next_handshake = (context, server_side, server_hostname)
+            return b""
+        return self._begin(context, server_side, server_hostname)
+
+    def _begin(self, context: ssl.SSLContext, server_side: bool,
+               server_hostname: str | None) -> bytes:
         self.server_side = server_side
         self.requested_server_name = None
         self._incoming = ssl.MemoryBIO()
@@ -274,7 +301,7 @@ class TLSSession:
             return self._receive_records(data)
         if state is TLSState.HANDSHAKING:
             return self._receive_handshake(data)
-        return self._receive_while_shutting_down(data)
+        return self._receive_while_shutting_down(data)  # or RESTARTING
 
     def send(self, plaintext: bytes) -> bytes:
         """Plaintext from the telnet layer; returns the bytes for the network."""
@@ -282,7 +309,7 @@ class TLSSession:
         if state is TLSState.ACTIVE:
             self._ssl.write(plaintext)
             return self._drain()
-        if state is TLSState.HANDSHAKING:
+        if state is TLSState.HANDSHAKING or state is TLSState.RESTARTING:
             self._held.append(bytes(plaintext))
             return b""
         return plaintext
@@ -297,7 +324,10 @@ class TLSSession:
         """Stop a running handshake without an outcome (``tls_deinit_connection``)."""
         self._held.clear()
         self._move("abandon")
-        self._drop_ssl()
+        if self.state is TLSState.SHUTTING_DOWN:
+            self._next_handshake = None  # the old session still drains
+        else:
+            self._drop_ssl()
 
     def shut_down(self) -> bytes:
         """Send close_notify; returns it.  Output after this is plaintext."""
@@ -307,7 +337,7 @@ class TLSSession:
 
     def peer_gone(self) -> int | None:
         """The TCP connection ended; returns a result code if a handshake was cut short."""
-        if self.state is TLSState.HANDSHAKING:
+        if self.state is TLSState.HANDSHAKING or self.state is TLSState.RESTARTING:
             self._held.clear()
             self._move("handshake failed")
             self._drop_ssl()
@@ -374,39 +404,46 @@ class TLSSession:
             header = self._framing
             if header[0] not in _TLS_CONTENT_TYPES or (len(header) > 1 and header[1] != 3):
                 # The peer dropped TLS without a close_notify.
-                rest = bytes(self._framing)
-                self._move("peer left TLS")
-                self._drop_ssl()
-                plaintext.append(rest)
-                return Received(b"".join(plaintext), b"".join(to_send))
+                return self._shutdown_over("peer left TLS", plaintext, to_send)
             if len(header) < _RECORD_HEADER:
                 break  # could still be a record; wait for the rest of its header
             size = _RECORD_HEADER + int.from_bytes(header[3:5], "big")
             if len(self._framing) < size:
                 break
-            record = bytes(self._framing[:size])
+            self._incoming.write(bytes(self._framing[:size]))
             del self._framing[:size]
-            self._incoming.write(record)
             try:
                 while True:
                     chunk = self._ssl.read(_READ_SIZE)
                     if not chunk:
-                        break
+                        raise ssl.SSLZeroReturnError
                     plaintext.append(chunk)
             except ssl.SSLWantReadError:
                 to_send.append(self._drain())
-                continue
             except ssl.SSLZeroReturnError:
                 self._attempt(self._ssl.unwrap)
                 to_send.append(self._drain())
-                rest = bytes(self._framing)
-                self._move("peer closed")
-                self._drop_ssl()
-                plaintext.append(rest)
-                return Received(b"".join(plaintext), b"".join(to_send))
+                return self._shutdown_over("peer closed", plaintext, to_send)
             except ssl.SSLError as exc:
+                restarting = self.state is TLSState.RESTARTING
+                self._held.clear()
                 self._move("fatal error")
                 self._drop_ssl()
                 return Received(b"".join(plaintext), b"".join(to_send),
+                                outcome=TLS_ERR_HANDSHAKE if restarting else None,
                                 fatal=f"TLS stream broken during shutdown: {exc.reason or exc}")
         return Received(b"".join(plaintext), b"".join(to_send))
+
+    def _shutdown_over(self, event: str, plaintext: list[bytes], to_send: list[bytes]) -> Received:
+        """The old session is finished; what follows is plaintext, or a new handshake."""
+        rest = bytes(self._framing)
+        next_handshake = self._next_handshake
+        self._move(event)
+        self._drop_ssl()
+        if self.state is TLSState.INACTIVE:
+            plaintext.append(rest)
+            return Received(b"".join(plaintext), b"".join(to_send))
+        to_send.append(self._begin(*next_handshake))
+        result = self._receive_handshake(rest) if rest else Received(b"", self._drain())
+        return Received(b"".join(plaintext) + result.plaintext, b"".join(to_send) + result.to_send,
+                        result.outcome, result.fatal)

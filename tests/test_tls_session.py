@@ -563,3 +563,47 @@ def test_a_non_integer_is_described_not_raised(value):
     text = tls.describe(value)
     assert isinstance(text, str)
     assert "not a TLS result code" in text
+
+
+# --- a new handshake asked for before the old session has finished closing -----
+
+def test_start_while_shutting_down_waits_for_the_peers_close_notify(server_context, client_context):
+    session, peer = active_pair(server_context, client_context)
+    peer.feed(session.shut_down())
+    assert session.state is TLSState.SHUTTING_DOWN and session.state.efun_value == 0
+
+    assert session.start(server_context, server_side=True) == b""
+    assert session.state is TLSState.RESTARTING and session.state.efun_value == -1
+    assert session.send(b"for the new session only") == b""  # held, never in the clear
+
+    # The peer answers our close_notify and sends a new ClientHello in the same write.
+    assert peer.read_all() == b"" and peer.got_close_notify
+    goodbye = peer.close_notify()
+    second = Peer(client_context)
+    second.step()
+    received = session.receive(goodbye + second.take())
+    assert session.state is TLSState.HANDSHAKING
+    assert received.plaintext == b"" and received.outcome is None
+    second.feed(received.to_send)
+    for _ in range(10):
+        second.step()
+        received = session.receive(second.take())
+        second.feed(received.to_send)
+        if received.outcome is not None:
+            break
+    assert received.outcome == tls.TLS_OK and session.state is TLSState.ACTIVE
+    assert second.read_all() == b"for the new session only"
+
+
+def test_deinit_while_restarting_cancels_only_the_new_handshake(server_context, client_context):
+    session, peer = active_pair(server_context, client_context)
+    peer.feed(session.shut_down())
+    session.start(server_context, server_side=True)
+    session.send(b"dropped")
+    session.abandon()
+    assert session.state is TLSState.SHUTTING_DOWN
+    peer.read_all()
+    received = session.receive(peer.close_notify() + b"plain again\r\n")
+    assert session.state is TLSState.INACTIVE
+    assert received.plaintext == b"plain again\r\n"
+    assert session.send(b"out") == b"out"
