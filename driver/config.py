@@ -44,6 +44,11 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "tls.key": ("optional_path", None),
     "tls.trust_file": ("optional_path", None),
     "tls.handshake_timeout": ("number", 10.0),
+    "tls.minimum_version": ("tls_version", "TLSv1.2"),
+    "tls.maximum_version": ("optional_tls_version", None),
+    "tls.session_tickets": ("bool", True),
+    "tls.sni": ("sni_list", None),
+    "tls.client_trust_file": ("optional_path", None),
     "logging.level": ("level", "info"),
     "logging.file": ("optional_path", None),
 }
@@ -52,11 +57,23 @@ _LEVELS = ("debug", "info", "warning", "error")
 
 
 @dataclasses.dataclass(frozen=True)
+class SNICertificate:
+    names: tuple[str, ...]
+    certificate: Path
+    key: Path
+
+
+@dataclasses.dataclass(frozen=True)
 class TLSConfig:
     certificate: Path | None
     key: Path | None
     trust_file: Path | None
     handshake_timeout: float
+    minimum_version: str = "TLSv1.2"
+    maximum_version: str | None = None
+    session_tickets: bool = True
+    sni: tuple[SNICertificate, ...] = ()
+    client_trust_file: Path | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,11 +122,54 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
         if not isinstance(value, str) or not value.startswith("/"):
             raise fail("an object path such as '/master'")
         return value
+    if kind in ("tls_version", "optional_tls_version"):
+        if value is None and kind == "optional_tls_version":
+            return None
+        if value not in _TLS_VERSIONS:
+            raise fail(" or ".join(repr(v) for v in _TLS_VERSIONS)
+                       + (" or null" if kind == "optional_tls_version" else ""))
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if kind == "sni_list":
+        return _check_sni_list(key, value, base)
     if kind == "level":
         if not isinstance(value, str) or value.lower() not in _LEVELS:
             raise fail("one of " + ", ".join(_LEVELS))
         return value.lower()
     raise AssertionError(kind)
+
+
+_TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
+
+
+def _check_sni_list(key: str, value: Any, base: Path) -> tuple[SNICertificate, ...]:
+    """``tls.sni``: a list of {names: [...], certificate: path, key: path}."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list of {{names, certificate, key}} entries, got {value!r}")
+    entries = []
+    for index, entry in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a mapping with names, certificate and key")
+        unknown = set(entry) - {"names", "certificate", "key"}
+        if unknown:
+            raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key (known: names, certificate, key)")
+        names = entry.get("names")
+        if isinstance(names, str):
+            names = [names]
+        if not names or not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise ConfigError(f"{where}.names: expected a list of host names such as "
+                              f"['mud.example.org', '*.example.org'], got {names!r}")
+        paths = {}
+        for field in ("certificate", "key"):
+            paths[field] = _check_value(f"{where}.{field}", "path", entry.get(field), base)
+        entries.append(SNICertificate(tuple(names), paths["certificate"], paths["key"]))
+    return tuple(entries)
 
 
 def _flatten(data: Any, file: Path) -> dict[str, Any]:
@@ -182,6 +242,11 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
             key=values["tls.key"],
             trust_file=values["tls.trust_file"],
             handshake_timeout=values["tls.handshake_timeout"],
+            minimum_version=values["tls.minimum_version"],
+            maximum_version=values["tls.maximum_version"],
+            session_tickets=values["tls.session_tickets"],
+            sni=values["tls.sni"] or (),
+            client_trust_file=values["tls.client_trust_file"],
         ),
         log_level=values["logging.level"],
         log_file=values["logging.file"],
@@ -204,8 +269,17 @@ def _check_files(config: Config) -> None:
         raise ConfigError(f"{missing}: a certificate needs its key and a key its certificate")
     if config.tls_port is not None and tls.certificate is None:
         raise ConfigError("tls.certificate: server.tls_port is set, so a certificate and key are needed")
-    for key, file in (("tls.certificate", tls.certificate), ("tls.key", tls.key),
-                      ("tls.trust_file", tls.trust_file)):
+    if tls.maximum_version is not None and tls.maximum_version < tls.minimum_version:
+        raise ConfigError(f"tls.maximum_version: {tls.maximum_version} is below "
+                          f"tls.minimum_version {tls.minimum_version}")
+    if tls.sni and tls.certificate is None:
+        raise ConfigError("tls.sni: SNI certificates need a default tls.certificate and tls.key")
+    files = [("tls.certificate", tls.certificate), ("tls.key", tls.key),
+             ("tls.trust_file", tls.trust_file), ("tls.client_trust_file", tls.client_trust_file)]
+    for index, entry in enumerate(tls.sni):
+        files += [(f"tls.sni[{index}].certificate", entry.certificate),
+                  (f"tls.sni[{index}].key", entry.key)]
+    for key, file in files:
         if file is not None and not file.is_file():
             hint = " (run `make certs` for development certificates)" if "dev-" in file.name else ""
             raise ConfigError(f"{key}: {file} does not exist{hint}")

@@ -35,6 +35,12 @@ from .telnet import MudTelnetProtocol
 log = logging.getLogger("driver.connection")
 
 
+#: How a connection ended (``ConnectionEvents.connection_closed``).
+CLOSED_BY_DRIVER = "closed by the driver"
+CLOSED_BY_PEER = "closed by the peer"
+CONNECTION_LOST = "lost"
+
+
 class ConnectionEvents(Protocol):
     """What the layer above hears from a connection."""
 
@@ -44,7 +50,7 @@ class ConnectionEvents(Protocol):
 
     def handshake_finished(self, connection: Connection, result: int) -> None: ...
 
-    def connection_closed(self, connection: Connection, reason: str | None) -> None: ...
+    def connection_closed(self, connection: Connection, how: str) -> None: ...
 
 
 class TelnetFacingTransport(asyncio.Transport):
@@ -94,13 +100,19 @@ class TelnetFacingTransport(asyncio.Transport):
 class Connection(asyncio.Protocol):
     """One TCP connection from a player (or to a remote host)."""
 
-    def __init__(self, events: ConnectionEvents, *, incoming: bool = True) -> None:
+    def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
+                 remote_host: str | None = None, owner=None) -> None:
         self.events = events
         #: incoming connections do server handshakes, outgoing ones client handshakes
         self.incoming = incoming
+        #: for outgoing connections: the host name asked for (SNI, verification),
+        #: and the object that asked (it will own the connection)
+        self.remote_host = remote_host
+        self.requested_owner = owner
         self.tls_session = tls.TLSSession()
         self.telnet: MudTelnetProtocol | None = None
         self.closing = False
+        self._closed_by_driver = False
         self.peer: tuple[str, int] = ("-", 0)
         self.local_port = 0
         self.binding = None  # set by the layer above (its per-connection state)
@@ -125,7 +137,7 @@ class Connection(asyncio.Protocol):
         self.peer = (str(peer[0]), int(peer[1]))
         sockname = transport.get_extra_info("sockname") or ("-", 0)
         self.local_port = int(sockname[1])
-        self.telnet = MudTelnetProtocol(self._line_from_telnet)
+        self.telnet = MudTelnetProtocol(self._line_from_telnet, negotiate=self.incoming)
         self.telnet.connection_made(TelnetFacingTransport(self))
         self.events.connection_opened(self)
 
@@ -145,6 +157,16 @@ class Connection(asyncio.Protocol):
         return False  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # How it ended, for the master's disconnect(): the driver closed it;
+        # the peer closed it cleanly (FIN, after close_notify if it was
+        # secure); or the peer vanished (reset, error, or a secure stream cut
+        # off without close_notify).
+        if self._closed_by_driver:
+            how = CLOSED_BY_DRIVER
+        elif exc is not None or self.tls_session.state is tls.TLSState.ACTIVE:
+            how = CONNECTION_LOST
+        else:
+            how = CLOSED_BY_PEER
         self.closing = True
         self._cancel_deadline()
         result = self.tls_session.peer_gone()
@@ -152,8 +174,9 @@ class Connection(asyncio.Protocol):
             self.events.handshake_finished(self, result)
         if self.telnet is not None:
             self.telnet.connection_lost(exc)
-        reason = None if exc is None else str(exc) or type(exc).__name__
-        self.events.connection_closed(self, reason)
+        detail = f" ({exc})" if exc is not None else ""
+        log.info("%r: %s%s", self, how, detail)
+        self.events.connection_closed(self, how)
 
     def pause_reading(self) -> None:
         if self._transport is not None and not self._transport.is_closing():
@@ -245,7 +268,8 @@ class Connection(asyncio.Protocol):
         buffer in plaintext; everything after is held by the session.
         """
         first_flight = self.tls_session.start(
-            context, server_side=self.incoming, server_hostname=server_hostname)
+            context, server_side=self.incoming,
+            server_hostname=server_hostname or self.remote_host)
         if first_flight:
             self._transport.write(first_flight)
         self._deadline = self._loop.call_later(timeout, self._handshake_timed_out)
@@ -258,6 +282,10 @@ class Connection(asyncio.Protocol):
             session.abandon()
         elif session.state is tls.TLSState.ACTIVE:
             self._transport.write(session.shut_down())
+
+    def update_keys(self) -> None:
+        """``tls_rekey``: send a TLS 1.3 KeyUpdate now."""
+        self._transport.write(self.tls_session.update_keys())
 
     def _handshake_timed_out(self) -> None:
         self._deadline = None
@@ -282,6 +310,7 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         self.closing = True
+        self._closed_by_driver = True
         self._cancel_deadline()
         transport = self._transport
         if transport is None:

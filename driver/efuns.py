@@ -21,6 +21,8 @@ from .interactive import (INPUT_CHARMODE, INPUT_NOECHO, INPUT_PROMPT, InputHandl
                           TLSCallback, binding_of)
 from .objects import EfunError, MudObject, check_alive
 from .runtime import current as _runtime
+from .coroutines import DriverAwaitable
+from .openssl_keyupdate import KeyUpdateUnavailable
 from .tls_context import (CertificateError, ConnectionInfo, connection_info,
                           peer_certificate_report)
 
@@ -41,7 +43,8 @@ __all__ = [
     # TLS
     "tls_init_connection", "tls_query_connection_state", "tls_error",
     "tls_deinit_connection", "tls_query_connection_info", "tls_available",
-    "tls_check_certificate", "tls_refresh_certs", "TLS_CIPHER", "TLS_COMP", "TLS_KX",
+    "tls_check_certificate", "tls_refresh_certs", "tls_handshake", "tls_rekey",
+    "net_connect", "TLS_CIPHER", "TLS_COMP", "TLS_KX",
     "TLS_MAC", "TLS_PROT", "TLS_INFO_MAX", "TLSInfo",
     "TLS_OK", "TLS_ERR_HANDSHAKE", "TLS_ERR_PEER_CLOSED", "TLS_ERR_TIMEOUT",
     "TLS_ERR_NO_CERTIFICATE", "TLS_ERR_PROTOCOL_VERSION", "TLS_ERR_NOT_TLS",
@@ -374,16 +377,21 @@ def _connection_of(ob: Any, efun: str):
 
 
 def tls_init_connection(ob: MudObject | None = None, fun: str | Callable | None = None,
-                        *extra: Any, handshake_timeout: float | None = None) -> int:
+                        *extra: Any, handshake_timeout: float | None = None,
+                        verify: bool = True, server_name: str | None = None) -> int:
     """Start a TLS handshake on ``ob``'s connection.
 
     Forms: ``(ob)``, ``(ob, "method", fob, *extra)``, ``(ob, callable, *extra)``.
     Returns 1 when the handshake is under way; when it ends the callback runs
-    once as ``fun(result, ob, *extra)``.
+    once as ``fun(result, ob, *extra)``.  On a connection the mudlib opened
+    (``net_connect``) it is a client handshake: it sends SNI and verifies the
+    server's certificate and host name unless ``verify=False``;
+    ``server_name`` overrides the name used for both.
     """
-    _require_tls()
     binding = _connection_of(ob, "tls_init_connection")
     connection = binding.connection
+    if connection.incoming:
+        _require_tls()
     if connection.tls_session.state.efun_value != 0:
         raise EfunError("tls_init_connection: interactive already has a secure connection")
 
@@ -418,14 +426,63 @@ def tls_init_connection(ob: MudObject | None = None, fun: str | Callable | None 
 
     if connection.closing:
         return _tls.TLS_ERR_NOT_CONNECTED
-    runtime = _runtime()
+    credentials = _runtime().credentials
     if connection.incoming:
-        context = runtime.credentials.context
+        context = credentials.context
     else:
-        context = runtime.credentials.client_context()
+        try:
+            context = credentials.client_context(verify=bool(verify))
+        except CertificateError as exc:
+            raise EfunError(f"tls_init_connection: {exc}") from None
     binding.tls_callback = callback
-    connection.start_tls(context, timeout)
+    connection.start_tls(context, timeout, server_hostname=server_name)
     return 1
+
+
+def tls_handshake(ob: MudObject | None = None, *, handshake_timeout: float | None = None,
+                  verify: bool = True, server_name: str | None = None) -> DriverAwaitable:
+    """``result = await tls_handshake(ob)``: ``tls_init_connection`` for coroutines.
+
+    Starts the handshake at once (raising as ``tls_init_connection`` does);
+    awaiting gives the same result code its callback would get.
+    """
+    waiter = DriverAwaitable()
+    tls_init_connection(ob, lambda result, _ob: waiter.resolve(result),
+                        handshake_timeout=handshake_timeout, verify=verify,
+                        server_name=server_name)
+    return waiter
+
+
+def tls_rekey(ob: MudObject | None = None) -> None:
+    """Fresh traffic keys for a secure connection: a TLS 1.3 KeyUpdate, both ways.
+
+    TLS 1.2 connections raise: their only equivalent, renegotiation, is disabled.
+    """
+    binding = _connection_of(ob, "tls_rekey")
+    if binding.connection.tls_session.state is not _tls.TLSState.ACTIVE:
+        raise EfunError("tls_rekey: object doesn't have a secure connection")
+    try:
+        binding.connection.update_keys()
+    except KeyUpdateUnavailable as exc:
+        raise EfunError(f"tls_rekey: {exc}") from None
+
+
+def net_connect(host: str, port: int) -> int:
+    """Open a connection to ``host:port`` for this_object() (LDMud).
+
+    Returns 0: the attempt is under way.  When it succeeds the connection is
+    bound to the object and its ``logon()`` runs; when it fails, ``logon(-1)``.
+    Secure it with ``tls_init_connection``, which then does a client handshake.
+    """
+    ob = check_alive(this_object(), "this_object()")
+    if not isinstance(host, str) or not host:
+        raise EfunError(f"net_connect: bad argument 1: expected a host name, got {host!r}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise EfunError(f"net_connect: bad argument 2: expected a port number, got {port!r}")
+    if binding_of(ob) is not None:
+        raise EfunError(f"net_connect: {ob._mud_name} already has a connection")
+    _runtime().interactives.open_outgoing(ob, host, port)
+    return 0
 
 
 def tls_query_connection_state(ob: MudObject | None = None) -> int:
@@ -462,8 +519,9 @@ def tls_available() -> bool:
 
 
 def tls_check_certificate(ob: MudObject, extra: int = 0) -> list | None:
-    _require_tls()
     binding = _connection_of(ob, "tls_check_certificate")
+    if binding.connection.incoming:
+        _require_tls()
     if isinstance(extra, bool) or extra not in (0, 1):
         raise EfunError(f"tls_check_certificate: bad argument 2: expected 0 or 1, got {extra!r}")
     session = binding.connection.tls_session

@@ -16,13 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import ssl
 
 from . import objects, runtime
 from .config import Config
 from .connection import Connection
 from .interactive import Interactives
 from .objects import MudObject, ObjectTable
-from .tls_context import CertificateError, ServerCredentials
+from .tls_context import (CertificateError, CertificatePair, ConfigureHook,
+                          ServerCredentials, TLSPolicy)
 
 log = logging.getLogger("driver")
 
@@ -49,14 +51,41 @@ def setup_logging(config: Config) -> None:
     logging.getLogger("telnetlib3").setLevel(max(logging.WARNING, logging.root.level))
 
 
-def load_credentials(config: Config) -> ServerCredentials:
-    credentials = ServerCredentials(config.tls.certificate, config.tls.key, config.tls.trust_file)
-    if config.tls.certificate is not None:
+def load_credentials(config: Config, hook: ConfigureHook | None = None) -> ServerCredentials:
+    tls = config.tls
+    default = CertificatePair(tls.certificate, tls.key) if tls.certificate is not None else None
+    credentials = ServerCredentials(
+        default,
+        sni=tuple(CertificatePair(e.certificate, e.key, e.names) for e in tls.sni),
+        trust_file=tls.trust_file,
+        client_trust_file=tls.client_trust_file,
+        policy=TLSPolicy(
+            minimum_version=ssl.TLSVersion[tls.minimum_version.replace(".", "_")],
+            maximum_version=(ssl.TLSVersion[tls.maximum_version.replace(".", "_")]
+                             if tls.maximum_version else None),
+            session_tickets=tls.session_tickets,
+        ),
+    )
+    credentials.configure_hook = hook
+    if default is not None:
         try:
             credentials.load()
         except CertificateError as exc:
             raise StartupError(str(exc)) from None
     return credentials
+
+
+def master_configure_hook(table: ObjectTable, master_path: str) -> ConfigureHook:
+    """The master's ``tls_configure(context, side)``, if it defines one."""
+
+    def configure(context, side: str) -> None:
+        master = table.find(master_path)
+        apply = getattr(master, "tls_configure", None)
+        if callable(apply):
+            objects.call_in_frame(master, apply, context, side,
+                                  this_player=None, this_interactive=None)
+
+    return configure
 
 
 def _tell_player_about_error(player: MudObject, message: str) -> None:
@@ -75,11 +104,11 @@ class Game:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         config = self.config
-        credentials = load_credentials(config)
         table = ObjectTable(config.mudlib_dir)
         interactives = Interactives(table, config.master)
         table.on_destruct = interactives.object_destructed
         objects.error_reporter = _tell_player_about_error
+        credentials = ServerCredentials(None)  # loaded once the master can configure it
         rt = runtime.Runtime(config, table, interactives, credentials, loop)
         rt.request_shutdown = self.request_shutdown
         runtime.install(rt)
@@ -91,6 +120,8 @@ class Game:
                       objects.format_mudlib_traceback(exc))
             raise StartupError(f"mudlib.master: {config.master} failed to load: "
                                f"{objects.describe_error(exc)}") from None
+        rt.credentials = credentials = load_credentials(
+            config, master_configure_hook(table, config.master))
 
         rt.telnet_port = await self._listen(interactives, config.telnet_port, "server.telnet_port")
         if config.tls_port is not None:

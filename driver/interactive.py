@@ -18,6 +18,8 @@ object that owns it:
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import time
 from typing import Any, Callable
@@ -82,6 +84,21 @@ class Interactive:
         return not self.connection.closing
 
 
+def _no_logon(*_args) -> None:
+    pass
+
+
+def _accepts_arguments(fun: Callable, count: int) -> bool:
+    """Whether ``fun`` can be called with ``count`` positional arguments."""
+    try:
+        inspect.signature(fun).bind(*range(count))
+    except TypeError:
+        return False
+    except ValueError:  # no signature to inspect: assume it can
+        return True
+    return True
+
+
 def binding_of(ob: Any) -> Interactive | None:
     """The live connection binding of an object, or None."""
     binding = getattr(ob, "_mud_interactive", None)
@@ -107,6 +124,9 @@ class Interactives:
     # -- the login sequence ----------------------------------------------------
 
     def connection_opened(self, connection: Connection) -> None:
+        if not connection.incoming:
+            self._outgoing_opened(connection)
+            return
         try:
             master = self.master
         except Exception:  # noqa: BLE001
@@ -141,6 +161,39 @@ class Interactives:
                     return
                 binding.tls_callback = TLSCallback(None, owner, (), deferred_logon=True)
             return
+        self._turn(binding, owner, getattr(owner, "logon", None), (), "logon")
+
+    # -- connections the mudlib opens (net_connect) ---------------------------
+
+    def open_outgoing(self, ob: MudObject, host: str, port: int) -> None:
+        """Connect to ``host:port`` for ``ob``; ``logon()`` or ``logon(-1)`` follows."""
+        loop = asyncio.get_running_loop()
+
+        async def connect() -> None:
+            try:
+                await loop.create_connection(
+                    lambda: Connection(self, incoming=False, remote_host=host, owner=ob),
+                    host, port)
+            except (OSError, ValueError, UnicodeError) as exc:
+                log.info("net_connect to %s port %s for %s failed: %s",
+                         host, port, ob._mud_name, exc)
+                if not ob._mud_destructed:
+                    objects.run(ob, getattr(ob, "logon", _no_logon), -1,
+                                this_player=ob, this_interactive=None,
+                                what=f"{ob._mud_name}->logon(-1)")
+
+        loop.create_task(connect())
+
+    def _outgoing_opened(self, connection: Connection) -> None:
+        owner = connection.requested_owner
+        connection.requested_owner = None
+        if owner is None or owner._mud_destructed or binding_of(owner) is not None:
+            connection.close()
+            return
+        binding = Interactive(connection, owner)
+        connection.binding = binding
+        self.bindings.append(binding)
+        self._attach(binding, owner)
         self._turn(binding, owner, getattr(owner, "logon", None), (), "logon")
 
     # -- ConnectionEvents ------------------------------------------------------
@@ -191,7 +244,7 @@ class Interactives:
                 return
         self._turn(binding, callback.owner, fun, (result, ob, *callback.extra), "TLS callback")
 
-    def connection_closed(self, connection: Connection, reason: str | None) -> None:
+    def connection_closed(self, connection: Connection, how: str) -> None:
         binding: Interactive | None = connection.binding
         if binding is None:
             return
@@ -208,7 +261,8 @@ class Interactives:
             master = self.table.find(self.master_path)
             disconnect = getattr(master, "disconnect", None)
             if callable(disconnect) and owner is not master:
-                objects.run(master, disconnect, owner, this_player=owner, this_interactive=None)
+                args = (owner, how) if _accepts_arguments(disconnect, 2) else (owner,)
+                objects.run(master, disconnect, *args, this_player=owner, this_interactive=None)
 
     # -- turns and prompts -----------------------------------------------------
 
@@ -231,8 +285,8 @@ class Interactives:
 
     def print_prompt(self, binding: Interactive) -> None:
         connection = binding.connection
-        if connection.closing or connection.is_handshaking:
-            return  # suppressed, not queued
+        if connection.closing or connection.is_handshaking or not connection.incoming:
+            return  # suppressed, not queued (and a remote server gets none)
         if binding.owner is None or binding.owner._mud_interactive is not binding:
             return
         if binding.input_handlers:

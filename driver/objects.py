@@ -21,6 +21,7 @@ This module owns the LP object model as the driver sees it:
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
@@ -126,18 +127,28 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
     Returns what ``fn`` returned, or None if it raised.  The traceback goes
     to the log; the player responsible is told something went wrong.
     """
+    top = _frames[-1]
+    player = top.this_player if this_player is _KEEP else this_player
+    interactive = top.this_interactive if this_interactive is _KEEP else this_interactive
     try:
-        return call_in_frame(this_object, fn, *args, this_player=this_player,
-                             this_interactive=this_interactive, **kwargs)
+        result = call_in_frame(this_object, fn, *args, this_player=player,
+                               this_interactive=interactive, **kwargs)
     except Exception as exc:  # noqa: BLE001 - mudlib errors must never reach the driver
-        where = what or describe_callable(fn)
-        log.error("error in %s: %s\n%s", where, exc, format_mudlib_traceback(exc))
-        player = _frames[-1].this_interactive if this_interactive is _KEEP else this_interactive
-        if player is None and this_player is not _KEEP:
-            player = this_player
-        if error_reporter is not None and isinstance(player, MudObject):
-            error_reporter(player, f"{type(exc).__name__}: {exc}")
+        report_error(exc, what or describe_callable(fn), interactive or player)
         return None
+    if inspect.iscoroutine(result):
+        # ``async def`` world code: the driver steps it (see coroutines.py).
+        from .coroutines import start
+        start(result, this_object, player, interactive, what or describe_callable(fn))
+        return None
+    return result
+
+
+def report_error(exc: BaseException, where: str, player) -> None:
+    """The one error path: traceback to the log, a word to the player responsible."""
+    log.error("error in %s: %s\n%s", where, exc, format_mudlib_traceback(exc))
+    if error_reporter is not None and isinstance(player, MudObject):
+        error_reporter(player, f"{type(exc).__name__}: {exc}")
 
 
 def describe_error(exc: BaseException) -> str:

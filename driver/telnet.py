@@ -84,8 +84,12 @@ class LineReader:
 class MudTelnetProtocol(TelnetServer):
     """telnetlib3's server protocol with the driver's line reader."""
 
-    def __init__(self, deliver_line: Callable[[str], bool]) -> None:
+    def __init__(self, deliver_line: Callable[[str], bool], negotiate: bool = True) -> None:
         self.line_reader = LineReader(deliver_line)
+        #: False on connections the driver opened itself (net_connect): the
+        #: remote end is a server, and a server does not ask a server for
+        #: its terminal type.
+        self.negotiate = negotiate
         super().__init__(
             encoding=False,  # the driver encodes and decodes UTF-8 itself
             line_mode=True,
@@ -93,6 +97,10 @@ class MudTelnetProtocol(TelnetServer):
             connect_maxwait=0.5,
             reader_factory=lambda **_kw: self.line_reader,
         )
+
+    def begin_negotiation(self) -> None:
+        if self.negotiate:
+            super().begin_negotiation()
 
     def set_echo_hidden(self, hidden: bool) -> None:
         """WILL ECHO hides what the player types (passwords); WONT shows it again."""

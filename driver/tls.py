@@ -57,6 +57,8 @@ import enum
 import ssl
 from typing import NamedTuple
 
+from .openssl_keyupdate import request_key_update
+
 # --- result codes ---------------------------------------------------------------
 
 TLS_OK = 0
@@ -333,6 +335,18 @@ class TLSSession:
         """Send close_notify; returns it.  Output after this is plaintext."""
         self._move("shut down")
         self._attempt(self._ssl.unwrap)
+        return self._drain()
+
+    def update_keys(self) -> bytes:
+        """TLS 1.3 KeyUpdate (both directions); returns the record to send.
+
+        Raises ``KeyUpdateUnavailable`` (with the reason) on TLS 1.2, where
+        the only equivalent would be renegotiation, which stays disabled.
+        """
+        if self.state is not TLSState.ACTIVE:
+            raise TLSStateError(f"TLS session cannot update keys while {self.state.value}")
+        request_key_update(self._ssl)
+        self._attempt(self._ssl.do_handshake)
         return self._drain()
 
     def peer_gone(self) -> int | None:

@@ -1,23 +1,32 @@
-"""TLS contexts: the certificate in force, how it is (re)loaded, and reports.
+"""TLS contexts: the certificates in force, how they are (re)loaded, and reports.
 
 This module owns the driver's ``ssl.SSLContext`` objects and the policy baked
-into them (TLS 1.2 or newer, forward-secret AEAD ciphers only, no TLS
-compression, no renegotiation), loading and reloading the certificate files,
-and turning a live session into what the efuns report
+into them (TLS 1.2 or newer unless configured higher, forward-secret AEAD
+ciphers only, no TLS compression, no renegotiation, TLS 1.3 session tickets
+unless turned off), the choice of certificate by the name a client asks for
+(SNI), the mudlib's chance to adjust each context (the master's
+``tls_configure(context, side)``), loading and reloading the certificate
+files, and turning a live session into what the efuns report
 (``tls_query_connection_info``, ``tls_check_certificate``).
 
-Reloading follows one rule: a new context is built completely, from files
-that were each checked, before it replaces the old one.  If anything is wrong
-the old context stays in force and ``CertificateError`` says which file and
-why.  Sessions already running keep the context they were made with.
-Messages name files and reasons only; key material never reaches a log.
+Reloading follows one rule: everything is first built on scratch contexts,
+from files that were each checked, with the mudlib's hook applied.  Only if
+all of that succeeds are the new certificates put in force; otherwise the old
+ones stay and ``CertificateError`` says which file and why.  The live
+contexts are kept and given the new certificates, rather than replaced, so
+that their session-ticket keys survive and players who reconnect after a
+reload still resume their sessions.  (A changed trust file is the exception:
+OpenSSL can add to a trust store but not remove from it, so that context is
+replaced.)  Sessions already running are untouched either way.  Messages
+name files and reasons only; key material never reaches a log.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -28,13 +37,46 @@ from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat
 # all modern and are configured by OpenSSL separately.
 _TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!SHA1"
 
+#: ``hook(context, side)`` with side "server" or "client"; may raise.
+ConfigureHook = Callable[[ssl.SSLContext, str], None]
+
 
 class CertificateError(Exception):
     """A certificate, key or trust file that cannot be used; names the file."""
 
 
-def _harden(context: ssl.SSLContext) -> None:
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
+@dataclasses.dataclass(frozen=True)
+class TLSPolicy:
+    minimum_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
+    maximum_version: ssl.TLSVersion | None = None
+    session_tickets: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class CertificatePair:
+    """A fullchain file and its key, and the host names it serves (SNI)."""
+
+    certificate: Path
+    key: Path
+    names: tuple[str, ...] = ()
+
+    def serves(self, name: str) -> bool:
+        name = name.lower().rstrip(".")
+        for pattern in self.names:
+            pattern = pattern.lower().rstrip(".")
+            if pattern == name:
+                return True
+            if pattern.startswith("*.") and "." in name:
+                # A wildcard stands for exactly one label, as in certificates.
+                if name.split(".", 1)[1] == pattern[2:]:
+                    return True
+        return False
+
+
+def _harden(context: ssl.SSLContext, policy: TLSPolicy) -> None:
+    context.minimum_version = max(policy.minimum_version, ssl.TLSVersion.TLSv1_2)
+    if policy.maximum_version is not None:
+        context.maximum_version = policy.maximum_version
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
     context.options |= getattr(ssl, "OP_NO_RENEGOTIATION", 0)
     context.set_ciphers(_TLS12_CIPHERS)
@@ -73,84 +115,162 @@ def _public_bytes(public_key) -> bytes:
     return public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
-def build_server_context(certificate: Path, key: Path,
-                         trust_file: Path | None = None) -> ssl.SSLContext:
-    """A server context from a fullchain file and its key, each file checked."""
-    chain = _check_certificate_file(certificate)
-    private_key = _check_key_file(key)
+def _load_pair(context: ssl.SSLContext, pair: CertificatePair) -> x509.Certificate:
+    """Check a pair's files and load them into ``context``; returns the leaf."""
+    chain = _check_certificate_file(pair.certificate)
+    private_key = _check_key_file(pair.key)
     if _public_bytes(private_key.public_key()) != _public_bytes(chain[0].public_key()):
-        raise CertificateError(f"key {key}: does not match the certificate in {certificate}")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    _harden(context)
+        raise CertificateError(f"key {pair.key}: does not match the certificate in {pair.certificate}")
     try:
-        context.load_cert_chain(certificate, key)
+        context.load_cert_chain(pair.certificate, pair.key)
     except ssl.SSLError as exc:
-        if exc.reason == "KEY_VALUES_MISMATCH":
-            raise CertificateError(f"key {key}: does not match the certificate in {certificate}") from None
-        raise CertificateError(f"certificate {certificate}: {exc.reason or exc}") from None
+        raise CertificateError(f"certificate {pair.certificate}: {exc.reason or exc}") from None
+    return chain[0]
+
+
+def _load_trust(context: ssl.SSLContext, trust_file: Path) -> None:
+    _read_file("trust file", trust_file)
+    try:
+        context.load_verify_locations(cafile=str(trust_file))
+    except ssl.SSLError as exc:
+        raise CertificateError(f"trust file {trust_file}: {exc.reason or exc}") from None
+
+
+def _apply_hook(hook: ConfigureHook | None, context: ssl.SSLContext, side: str) -> None:
+    if hook is None:
+        return
+    try:
+        hook(context, side)
+    except Exception as exc:  # noqa: BLE001 - the mudlib's error, reported in one line
+        raise CertificateError(f"the master's tls_configure() failed for the {side} context: "
+                               f"{type(exc).__name__}: {exc}") from None
+
+
+def build_server_context(certificate: Path, key: Path, trust_file: Path | None = None,
+                         policy: TLSPolicy = TLSPolicy(),
+                         hook: ConfigureHook | None = None) -> ssl.SSLContext:
+    """A server context from a fullchain file and its key, each file checked."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    _harden(context, policy)
+    if not policy.session_tickets:
+        context.options |= ssl.OP_NO_TICKET
+        context.num_tickets = 0
+    context.driver_leaf = _load_pair(context, CertificatePair(certificate, key))
     if trust_file is not None:
-        _read_file("trust file", trust_file)
-        try:
-            context.load_verify_locations(cafile=str(trust_file))
-        except ssl.SSLError as exc:
-            raise CertificateError(f"trust file {trust_file}: {exc.reason or exc}") from None
+        _load_trust(context, trust_file)
         # Ask for a client certificate, but let clients without one in.
         context.verify_mode = ssl.CERT_OPTIONAL
     context.sni_callback = _remember_server_name
-    context.driver_leaf = chain[0]  # for start-up reporting
+    _apply_hook(hook, context, "server")
     return context
 
 
-def build_client_context(trust_file: Path | None = None) -> ssl.SSLContext:
-    """A client context that verifies the server and its host name."""
+def build_client_context(trust_file: Path | None = None, policy: TLSPolicy = TLSPolicy(),
+                         verify: bool = True, hook: ConfigureHook | None = None) -> ssl.SSLContext:
+    """A client context; by default it verifies the server and its host name."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    _harden(context)
-    if trust_file is not None:
-        context.load_verify_locations(cafile=str(trust_file))
+    _harden(context, policy)
+    if verify:
+        if trust_file is not None:
+            _load_trust(context, trust_file)
+        else:
+            context.load_default_certs()
     else:
-        context.load_default_certs()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    _apply_hook(hook, context, "client")
     return context
 
 
 def _remember_server_name(ssl_object, server_name, context) -> None:
+    """SNI: note the name the client asked for, and serve its certificate."""
     session = getattr(ssl_object, "_driver_session", None)
     if session is not None:
         session.requested_server_name = server_name
+    credentials = getattr(context, "driver_credentials", None)
+    if server_name and credentials is not None:
+        chosen = credentials.context_for(server_name)
+        if chosen is not None and chosen is not context:
+            ssl_object.context = chosen
 
 
 class ServerCredentials:
-    """The server context in force, and its reloading."""
+    """The contexts in force: a default certificate, SNI certificates, client contexts."""
 
-    def __init__(self, certificate: Path | None, key: Path | None,
-                 trust_file: Path | None) -> None:
-        self.certificate = certificate
-        self.key = key
+    def __init__(self, default: CertificatePair | None, *, sni: tuple[CertificatePair, ...] = (),
+                 trust_file: Path | None = None, client_trust_file: Path | None = None,
+                 policy: TLSPolicy = TLSPolicy()) -> None:
+        self.default = default
+        self.sni = sni
         self.trust_file = trust_file
-        self.context: ssl.SSLContext | None = None
-        self._client_context: ssl.SSLContext | None = None
+        self.client_trust_file = client_trust_file
+        self.policy = policy
+        #: the master's ``tls_configure``; set by the driver once the master is loaded
+        self.configure_hook: ConfigureHook | None = None
+        self.contexts: list[ssl.SSLContext] = []  # [default, *sni], in that order
+        self._trust_bytes: bytes | None = None
+        self._client_contexts: dict[bool, ssl.SSLContext] = {}
 
     @property
     def available(self) -> bool:
-        return self.context is not None
+        return bool(self.contexts)
+
+    @property
+    def context(self) -> ssl.SSLContext | None:
+        """The context every server handshake starts with."""
+        return self.contexts[0] if self.contexts else None
+
+    def context_for(self, server_name: str) -> ssl.SSLContext | None:
+        for pair, context in zip(self.sni, self.contexts[1:]):
+            if pair.serves(server_name):
+                return context
+        return None
 
     def load(self) -> None:
-        """Build a context from the configured files; the old one stays on error."""
-        if self.certificate is None or self.key is None:
+        """(Re)load every certificate; on any error nothing changes."""
+        if self.default is None:
             raise CertificateError("no certificate and key are configured (tls.certificate, tls.key)")
-        self.context = build_server_context(self.certificate, self.key, self.trust_file)
+        pairs = (self.default, *self.sni)
+        trust_bytes = _read_file("trust file", self.trust_file) if self.trust_file else None
+        scratch = [build_server_context(pair.certificate, pair.key, self.trust_file,
+                                        self.policy, self.configure_hook) for pair in pairs]
+        if not self.contexts or trust_bytes != self._trust_bytes:
+            live = scratch
+        else:
+            # Keep the live contexts (and their ticket keys); give them the
+            # new certificates, which the scratch contexts just proved good.
+            live = self.contexts
+            for pair, context, fresh in zip(pairs, live, scratch):
+                _load_pair(context, pair)
+                _apply_hook(self.configure_hook, context, "server")
+                context.driver_leaf = fresh.driver_leaf
+        for context in live:
+            context.driver_credentials = self
+            context.sni_callback = _remember_server_name
+        self.contexts = live
+        self._trust_bytes = trust_bytes
+        self._client_contexts.clear()
 
-    def client_context(self) -> ssl.SSLContext:
-        if self._client_context is None:
-            self._client_context = build_client_context(self.trust_file)
-        return self._client_context
+    def client_context(self, verify: bool = True) -> ssl.SSLContext:
+        """The context for outgoing connections (built on first use)."""
+        context = self._client_contexts.get(verify)
+        if context is None:
+            context = build_client_context(self.client_trust_file, self.policy, verify,
+                                           self.configure_hook)
+            self._client_contexts[verify] = context
+        return context
 
     def describe(self) -> str:
-        """One line for the log: whose certificate, until when.  Never the key."""
-        leaf = self.context.driver_leaf
-        subject = leaf.subject.rfc4514_string() or "(empty subject)"
-        return (f"certificate {self.certificate} for {subject}, issued by "
-                f"{leaf.issuer.rfc4514_string()}, valid until "
-                f"{leaf.not_valid_after_utc:%Y-%m-%d}")
+        """One line for the log: whose certificates, until when.  Never the keys."""
+        parts = []
+        for pair, context in zip((self.default, *self.sni), self.contexts):
+            leaf = context.driver_leaf
+            subject = leaf.subject.rfc4514_string() or "(empty subject)"
+            names = f" (SNI {', '.join(pair.names)})" if pair.names else ""
+            parts.append(f"certificate {pair.certificate}{names} for {subject}, issued by "
+                         f"{leaf.issuer.rfc4514_string()}, valid until "
+                         f"{leaf.not_valid_after_utc:%Y-%m-%d}")
+        return "; ".join(parts)
 
 
 # --- reports on a live session ------------------------------------------------------
@@ -213,9 +333,8 @@ def peer_certificate_report(ssl_object: ssl.SSLObject, extra: int) -> list | Non
     """``tls_check_certificate``: LDMud's ``[verify_result, subject, (extensions)]``.
 
     ``subject`` is flat: oid, long name, value, oid, long name, value, ... in
-    certificate order.  The handshake only succeeds when a presented
-    certificate verified against the trust file, so ``verify_result`` is
-    X509_V_OK (0) whenever there is a certificate to report.
+    certificate order.  A handshake with verification on only succeeds when
+    the certificate verified, so ``verify_result`` is then X509_V_OK (0).
     """
     der = ssl_object.getpeercert(binary_form=True)
     if not der:
@@ -224,7 +343,10 @@ def peer_certificate_report(ssl_object: ssl.SSLObject, extra: int) -> list | Non
     subject: list = []
     for attribute in certificate.subject:
         subject += [attribute.oid.dotted_string, _attribute_name(attribute.oid), attribute.value]
-    report: list = [0, subject]
+    # X509_V_OK when the handshake verified it; X509_V_ERR_UNSPECIFIED (1)
+    # when verification was turned off for this connection.
+    verified = ssl_object.context.verify_mode != ssl.CERT_NONE
+    report: list = [0 if verified else 1, subject]
     if extra:
         extensions: list = []
         try:
