@@ -120,12 +120,27 @@ def _set(settings: dict, dotted: str, value) -> None:
     ("tls.handshake_timeout", "soon", ("tls.handshake_timeout", "'soon'")),
     ("tls.handshake_timeout", -1, ("tls.handshake_timeout",)),
     ("logging.level", "loud", ("logging.level", "'loud'")),
+    ("tls.minimum_version", "TLSv1.1", ("tls.minimum_version", "'TLSv1.1'")),
+    ("tls.session_tickets", "maybe", ("tls.session_tickets", "true or false")),
+    ("tls.sni", [{"names": [], "certificate": "a.pem", "key": "b.pem"}], ("tls.sni[0].names",)),
+    ("tls.sni", [{"names": ["x.org"], "cert": "a.pem"}], ("tls.sni[0].cert", "unknown key")),
+    ("tls.sni", [{"names": ["x.org"], "certificate": "nope.pem", "key": "nope-key.pem"}],
+     ("tls.sni[0].certificate", "nope.pem")),
 ], ids=["unknown-section", "unknown-key", "port-abc", "port-out-of-range",
-        "handshake_timeout-soon", "handshake_timeout-negative", "level"])
+        "handshake_timeout-soon", "handshake_timeout-negative", "level", "minimum-version-old",
+        "tickets-not-bool", "sni-no-names", "sni-unknown-key",
+        "sni-missing-file"])
 def test_a_bad_value_is_named_in_one_line(settings, tmp_path, dotted, value, needles):
     _set(settings, dotted, value)
     config = write_settings(tmp_path, settings)
     assert_refused(run_driver("--config", str(config), "--check-config", cwd=tmp_path), *needles)
+
+
+def test_a_maximum_version_below_the_minimum_is_named(settings, tmp_path):
+    settings["tls"].update(minimum_version="TLSv1.3", maximum_version="TLSv1.2")
+    config = write_settings(tmp_path, settings)
+    assert_refused(run_driver("--config", str(config), "--check-config", cwd=tmp_path),
+                   "tls.maximum_version", "below")
 
 
 @pytest.mark.parametrize("key", ["certificate", "key", "trust_file"])
