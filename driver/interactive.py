@@ -133,10 +133,7 @@ class Interactives:
             log.exception("cannot load the master; refusing %r", connection)
             connection.close()
             return
-        binding = Interactive(connection, master)
-        connection.binding = binding
-        self.bindings.append(binding)
-        self._attach(binding, master)
+        binding = self._bind(connection, master)
         binding.in_turn = True
         owner = objects.run(master, master.connect, this_player=master, this_interactive=master,
                             what=f"{master._mud_name}->connect()")
@@ -190,10 +187,7 @@ class Interactives:
         if owner is None or owner._mud_destructed or binding_of(owner) is not None:
             connection.close()
             return
-        binding = Interactive(connection, owner)
-        connection.binding = binding
-        self.bindings.append(binding)
-        self._attach(binding, owner)
+        binding = self._bind(connection, owner)
         self._turn(binding, owner, getattr(owner, "logon", None), (), "logon")
 
     # -- ConnectionEvents ------------------------------------------------------
@@ -298,6 +292,13 @@ class Interactives:
         connection.send_prompt(binding.prompt)
 
     # -- binding objects and connections ---------------------------------------
+
+    def _bind(self, connection: Connection, owner: MudObject) -> Interactive:
+        binding = Interactive(connection, owner)
+        connection.binding = binding
+        self.bindings.append(binding)
+        self._attach(binding, owner)
+        return binding
 
     def _attach(self, binding: Interactive, ob: MudObject) -> None:
         binding.owner = ob
