@@ -24,6 +24,8 @@ export DEBIAN_FRONTEND := noninteractive
 # The steps share apt and the virtualenv; run them one after another.
 .NOTPARALLEL:
 .PHONY: help setup certs run tools test check-config clean distclean
+.PHONY: bench bench-quick
+.PHONY: interop interop-tools
 
 help:
 	@echo "Targets:"
@@ -33,6 +35,9 @@ help:
 	@echo "  tools         install openssl and gnutls-cli for the interop tests, if missing and root"
 	@echo "  test          run the tests (make test ARGS='-k tls -x')"
 	@echo "  check-config  validate config.yaml and exit"
+	@echo "  interop       drive TinTin++ in tmux over TLS and telnet (as root, installs tintin++ and tmux)"
+	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
+	@echo "  bench-quick   the same with small counts (under a minute; bench/out/quick/)"
 	@echo "  clean         remove $(VENV) and caches; keeps $(CERTS_DIR)/ and data/"
 	@echo "  distclean     clean, and also delete $(CERTS_DIR)/ and data/ (saved characters!)"
 	@echo "  help          this list"
@@ -89,6 +94,39 @@ test: setup tools
 
 check-config: setup
 	$(VPY) driver.py --check-config
+
+# TinTin++ (Debian package tintin++, /usr/games/tt++) played through tmux.
+INTEROP_PACKAGES := tintin++ tmux
+
+interop-tools:
+	@missing=""; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	{ command -v tt++ >/dev/null 2>&1 || test -x /usr/games/tt++; } || missing="$$missing tintin++"; \
+	if [ -z "$$missing" ]; then \
+	    exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "interop: missing$$missing; installing $(INTEROP_PACKAGES)"; \
+	    apt-get update && apt-get install -y --no-install-recommends $(INTEROP_PACKAGES) || exit 1; \
+	else \
+	    echo "interop: missing$$missing (install the Debian packages $(INTEROP_PACKAGES)); the TinTin++ tests will be skipped"; \
+	fi
+
+interop: setup interop-tools
+	$(VPY) -m pytest tests/interop $(ARGS)
+
+# Benchmarks (not run by CI): requirements-bench.txt goes into the same
+# virtualenv; `openssl` (for the s_server baseline) comes from 'tools'.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(VPY) -m pip install --disable-pip-version-check -r requirements-bench.txt
+	@touch $@
+
+bench: $(BENCH_STAMP) tools
+	$(VPY) -m bench run $(ARGS)
+
+bench-quick: $(BENCH_STAMP) tools
+	$(VPY) -m bench run --quick $(ARGS)
 
 # Keeps certs/ (the server's certificates and key, and the CA players trust)
 # and data/ (saved characters and other world state): see distclean.

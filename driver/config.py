@@ -30,7 +30,8 @@ class ConfigError(Exception):
 #
 # Each entry: dotted key -> (kind, default).  Kinds are checked by
 # ``_check_value``: "str", "port", "optional_port", "number", "path",
-# "optional_path", "object_path", "level".
+# "optional_path", "object_path", "level", "name_list", "seconds" (0 or
+# more), "optional_str", "str_mapping".
 
 _SCHEMA: dict[str, tuple[str, Any]] = {
     "server.host": ("str", "127.0.0.1"),
@@ -40,6 +41,9 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "mudlib.directory": ("path", "mudlib"),
     "mudlib.master": ("object_path", "/master"),
     "mudlib.data_dir": ("path", "data"),
+    "mudlib.heart_beat_interval": ("number", 2.0),
+    "mudlib.eval_time_limit": ("number", 5.0),
+    "mudlib.admins": ("name_list", None),
     "tls.certificate": ("optional_path", None),
     "tls.key": ("optional_path", None),
     "tls.trust_file": ("optional_path", None),
@@ -49,6 +53,11 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "tls.session_tickets": ("bool", True),
     "tls.sni": ("sni_list", None),
     "tls.client_trust_file": ("optional_path", None),
+    "mudlib.linkdead_timeout": ("seconds", 600.0),
+    "telnet.compression": ("bool", True),
+    "telnet.starttls": ("bool", False),
+    "mssp.name": ("optional_str", None),
+    "mssp.fields": ("str_mapping", None),
     "logging.level": ("level", "info"),
     "logging.file": ("optional_path", None),
 }
@@ -91,6 +100,19 @@ class Config:
     log_level: str
     log_file: Path | None
     source: Path | None = None
+    #: seconds between heart beats; the longest one call into the mudlib may run
+    heart_beat_interval: float = 2.0
+    eval_time_limit: float = 5.0
+    #: characters who are administrators from the start (mudlib.admins, --admin)
+    admins: tuple[str, ...] = ()
+    #: seconds a character whose connection dropped stays in the world
+    linkdead_timeout: float = 600.0
+    #: telnet options offered: MCCP2 (plain connections), START_TLS (plain port)
+    telnet_compression: bool = True
+    telnet_starttls: bool = False
+    #: MSSP: the game's NAME (None: the master's query_mud_name()), more fields
+    mssp_name: str | None = None
+    mssp_fields: tuple[tuple[str, str], ...] = ()
 
 
 def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
@@ -135,6 +157,32 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
         return value
     if kind == "sni_list":
         return _check_sni_list(key, value, base)
+    if kind == "seconds":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise fail("a number of seconds, 0 or more")
+        return float(value)
+    if kind == "optional_str":
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise fail("a non-empty string or null")
+        return value
+    if kind == "str_mapping":
+        if value is None:
+            return ()
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and k and isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                for k, v in value.items()):
+            raise fail("a mapping of names to strings or numbers, such as {CONTACT: admin@example.org}")
+        return tuple((k, str(v)) for k, v in value.items())
+    if kind == "name_list":
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.isalpha() for v in value):
+            raise fail("a list of character names such as [alice]")
+        return tuple(v.capitalize() for v in value)
     if kind == "level":
         if not isinstance(value, str) or value.lower() not in _LEVELS:
             raise fail("one of " + ", ".join(_LEVELS))
@@ -251,6 +299,14 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         log_level=values["logging.level"],
         log_file=values["logging.file"],
         source=path,
+        heart_beat_interval=values["mudlib.heart_beat_interval"],
+        eval_time_limit=values["mudlib.eval_time_limit"],
+        admins=values["mudlib.admins"] or (),
+        linkdead_timeout=values["mudlib.linkdead_timeout"],
+        telnet_compression=values["telnet.compression"],
+        telnet_starttls=values["telnet.starttls"],
+        mssp_name=values["mssp.name"],
+        mssp_fields=values["mssp.fields"] or (),
     )
     _check_files(config)
     return config
@@ -299,6 +355,8 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tls-port", type=int, help="TLS port (server.tls_port); 0 picks a free one")
     parser.add_argument("--mudlib", type=Path, help="mudlib directory (mudlib.directory)")
     parser.add_argument("--data-dir", type=Path, help="data directory (mudlib.data_dir)")
+    parser.add_argument("--admin", action="append", metavar="NAME",
+                        help="make this character an administrator (mudlib.admins); repeatable")
     parser.add_argument("--check-config", action="store_true",
                         help="check the configuration and certificates, then exit")
     return parser
@@ -311,4 +369,5 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         "server.tls_port": args.tls_port,
         "mudlib.directory": str(args.mudlib) if args.mudlib else None,
         "mudlib.data_dir": str(args.data_dir) if args.data_dir else None,
+        "mudlib.admins": list(args.admin) if getattr(args, "admin", None) else None,
     }

@@ -29,8 +29,8 @@ import socket
 import ssl
 from typing import Protocol
 
-from . import tls
-from .telnet import MudTelnetProtocol
+from . import starttls, tls
+from .telnet import MudTelnetProtocol, TelnetPolicy
 
 log = logging.getLogger("driver.connection")
 
@@ -119,6 +119,13 @@ class Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._deadline: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
+        #: STARTTLS: our FOLLOWS is out; telnet bytes until the client's FOLLOWS
+        self.awaiting_follows = False
+        self._follows = starttls.FollowsScanner()
+        #: where the player's screen is: "start" of a line, after a "prompt",
+        #: or after "text" without a newline (``write_text``)
+        self._line = "start"
+        self._line_settled = False
 
     def __repr__(self) -> str:
         return f"<Connection {self.peer[0]}:{self.peer[1]} port {self.local_port}>"
@@ -137,11 +144,18 @@ class Connection(asyncio.Protocol):
         self.peer = (str(peer[0]), int(peer[1]))
         sockname = transport.get_extra_info("sockname") or ("-", 0)
         self.local_port = int(sockname[1])
-        self.telnet = MudTelnetProtocol(self._line_from_telnet, negotiate=self.incoming)
+        policy = getattr(self.events, "telnet_policy", None)
+        self.telnet = MudTelnetProtocol(
+            self._line_from_telnet, negotiate=self.incoming, events=self,
+            policy=policy(self) if callable(policy) else TelnetPolicy())
         self.telnet.connection_made(TelnetFacingTransport(self))
         self.events.connection_opened(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.awaiting_follows:  # STARTTLS: still telnet until the client's FOLLOWS
+            if not self.closing:
+                self._feed_telnet(data)
+            return
         received = self.tls_session.receive(data)
         if received.to_send:
             self._transport.write(received.to_send)
@@ -200,18 +214,34 @@ class Connection(asyncio.Protocol):
         client may send its ClientHello right behind that command, in the
         same read.  Those bytes belong to the handshake, not to telnet, so
         the telnet layer is never given more than the line that might start
-        it; what follows goes back through the TLS layer.
+        it; what follows goes back through the TLS layer.  STARTTLS is the
+        same with the client's IAC SB START_TLS FOLLOWS IAC SE in place of a
+        line: the handshake starts at the byte after it.
         """
         session = self.tls_session
         start, size = 0, len(plaintext)
         while start < size:
             end = plaintext.find(b"\n", start)
             end = size if end < 0 else end + 1
+            awaiting = self.awaiting_follows
+            if awaiting:
+                follows = self._follows.end_within(plaintext, start, end)
+                end = end if follows < 0 else follows
             was_plain = session.state is tls.TLSState.INACTIVE
             self.telnet.data_received(plaintext[start:end] if start or end < size else plaintext)
+            if awaiting:
+                self._follows.fed(plaintext[start:end])
             start = end
             if self.closing:
                 return
+            if self.awaiting_follows:
+                if self.telnet.starttls_follows:
+                    # Every byte after the client's FOLLOWS belongs to the handshake.
+                    self.awaiting_follows = False
+                    if start < size:
+                        self.data_received(plaintext[start:])
+                    return
+                continue
             if was_plain and session.state is not tls.TLSState.INACTIVE:
                 rest = self.telnet.line_reader.take_unread() + plaintext[start:]
                 if rest:
@@ -222,6 +252,7 @@ class Connection(asyncio.Protocol):
         """A complete line arrived; returns False to stop reading lines."""
         if self.closing:
             return False
+        self._line = "start"  # the player pressed enter: their screen is on a new line
         self.events.line_received(self, line)
         return not self.closing
 
@@ -236,11 +267,30 @@ class Connection(asyncio.Protocol):
             self._transport.write(wire)
 
     def write_text(self, text: str) -> None:
-        """Text for the player: newlines become CRLF, IAC is escaped."""
-        if self.closing or self.telnet is None:
+        """Text for the player: newlines become CRLF, IAC is escaped.
+
+        Text never continues a prompt, nor a partial line left from an
+        earlier turn: it starts on a new line.  (The prompt is not shown
+        again: prompts end the player's own turns, as in LDMud, and MUD
+        clients keep the last one, which GA or EOR marked, on screen.)
+        """
+        if self.closing or self.telnet is None or not text:
             return
-        data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8", errors="replace")
+        interrupted = self._line == "prompt"
+        if (interrupted or (self._line == "text" and self._line_settled)) \
+                and not text.startswith(("\n", "\r")):
+            text = "\n" + text
+        data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode(
+            self.telnet.codec, errors="replace")
         self.telnet.writer.write(data)
+        if text.endswith("\n"):
+            self._line = "start"
+        elif self._line != "text" or interrupted:
+            self._line, self._line_settled = "text", False
+            self._loop.call_soon(self._settle_line)
+
+    def _settle_line(self) -> None:
+        self._line_settled = True
 
     def send_prompt(self, prompt: str) -> None:
         """A prompt, marked for MUD clients with GA or EOR."""
@@ -249,6 +299,7 @@ class Connection(asyncio.Protocol):
         if prompt:
             self.write_text(prompt)
         self.telnet.send_prompt_end()
+        self._line = "prompt" if prompt else self._line
 
     def set_echo_hidden(self, hidden: bool) -> None:
         if not self.closing and self.telnet is not None:
@@ -258,6 +309,24 @@ class Connection(asyncio.Protocol):
     def is_handshaking(self) -> bool:
         return self.tls_session.state.efun_value == -1
 
+    # -- what the telnet layer reports (telnet.TelnetEvents) ----------------------
+
+    def telnet_negotiation(self, command: int, option: int, data: bytes) -> bool:
+        hook = getattr(self.events, "telnet_negotiation", None)
+        return bool(hook(self, command, option, data)) if hook is not None else False
+
+    def gmcp_received(self, package: str, data) -> None:
+        hook = getattr(self.events, "gmcp_received", None)
+        if hook is not None:
+            hook(self, package, data)
+
+    def mssp_variables(self) -> dict:
+        hook = getattr(self.events, "mssp_variables", None)
+        return hook(self) if hook is not None else {}
+
+    def tls_engaged(self) -> bool:
+        return self.awaiting_follows or self.tls_session.state is not tls.TLSState.INACTIVE
+
     # -- TLS -------------------------------------------------------------------
 
     def start_tls(self, context: ssl.SSLContext, timeout: float,
@@ -266,7 +335,18 @@ class Connection(asyncio.Protocol):
 
         Whatever was written before this call is already in the socket's
         buffer in plaintext; everything after is held by the session.
+        Compression ends first (never compress-then-encrypt).  If the client
+        agreed to telnet START_TLS, the server's FOLLOWS goes out first and
+        the handshake begins after the client's FOLLOWS.
         """
+        telnet = self.telnet
+        if telnet is not None:
+            telnet.end_compression()
+            if self.incoming and telnet.starttls_agreed \
+                    and self.tls_session.state is tls.TLSState.INACTIVE:
+                telnet.send_starttls_follows()
+                self.awaiting_follows = True
+                self._follows = starttls.FollowsScanner()
         first_flight = self.tls_session.start(
             context, server_side=self.incoming,
             server_hostname=server_hostname or self.remote_host)
@@ -277,6 +357,7 @@ class Connection(asyncio.Protocol):
     def stop_tls(self) -> None:
         """``tls_deinit_connection``: close_notify, then plaintext.  No outcome."""
         session = self.tls_session
+        self.awaiting_follows = False
         if session.state.efun_value == -1:  # handshaking, or restarting
             self._cancel_deadline()
             session.abandon()
@@ -289,6 +370,7 @@ class Connection(asyncio.Protocol):
 
     def _handshake_timed_out(self) -> None:
         self._deadline = None
+        self.awaiting_follows = False
         if self.tls_session.state.efun_value == -1:
             self.tls_session.fail_handshake()
             log.info("%r: TLS handshake timed out", self)

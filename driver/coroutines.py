@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Coroutine
 
-from . import objects
+from . import evaluation, objects
 from .objects import EfunError
 
 
@@ -75,11 +75,21 @@ class MudlibTask:
             self.coro.close()  # its object is gone: like a call_out, it is dropped
             return
         advance = self.coro.send if error is None else self.coro.throw
+        nested = evaluation.depth() > 0
         try:
-            awaited = objects.call_in_frame(
-                self.this_object, advance, value if error is None else error,
-                this_player=self.this_player, this_interactive=self.this_interactive)
+            evaluation.enter()  # each step has the evaluation limit of a call
+            try:
+                awaited = objects.call_in_frame(
+                    self.this_object, advance, value if error is None else error,
+                    this_player=self.this_player, this_interactive=self.this_interactive)
+            finally:
+                evaluation.leave()
         except StopIteration:
+            return
+        except evaluation.EvaluationTimeout as exc:
+            if nested:
+                raise
+            objects.report_error(exc, self.what, self.this_interactive or self.this_player)
             return
         except Exception as exc:  # noqa: BLE001 - the one error path, as for any mudlib call
             objects.report_error(exc, self.what, self.this_interactive or self.this_player)

@@ -14,8 +14,13 @@ import logging
 import time as _time
 from typing import Any, Callable
 
+from . import commands as _commands
+from . import files as _files
+from . import inputs as _inputs
 from . import objects as _objects
+from . import permissions as _permissions
 from . import persistence as _persistence
+from . import reload as _reload
 from . import tls as _tls
 from .interactive import (INPUT_CHARMODE, INPUT_NOECHO, INPUT_PROMPT, InputHandler,
                           TLSCallback, binding_of)
@@ -49,7 +54,27 @@ __all__ = [
     "TLS_OK", "TLS_ERR_HANDSHAKE", "TLS_ERR_PEER_CLOSED", "TLS_ERR_TIMEOUT",
     "TLS_ERR_NO_CERTIFICATE", "TLS_ERR_PROTOCOL_VERSION", "TLS_ERR_NOT_TLS",
     "TLS_ERR_NO_SHARED_CIPHER", "TLS_ERR_CERTIFICATE", "TLS_ERR_NOT_CONNECTED",
+] + [
+    # the LP platform: objects, commands, input, time, reload, files, admin
+    "deep_inventory", "update_program", "reload_object",
+    "enable_commands", "disable_commands", "living", "set_living_name", "find_living",
+    "find_player", "add_action", "remove_action", "query_actions", "query_verb",
+    "notify_fail", "query_notify_fail", "command", "AA_VERB", "AA_SHORT", "AA_NOSPACE",
+    "AA_IMM_ARGS",
+    "remove_input_to", "find_input_to", "input_to_info", "snoop", "query_snoop",
+    "query_once_interactive",
+    "set_heart_beat", "query_heart_beat", "heart_beat_info", "call_out_info",
+    "query_load_average", "driver_info", "EvaluationTimeout",
+    "save_value", "restore_value",
+    "read_file", "write_file", "file_size", "get_dir", "rm", "mkdir", "rmdir",
+    "GETDIR_NAMES", "GETDIR_SIZES", "GETDIR_DATES",
 ]
+
+# The player's client: terminal, GMCP, raw telnet, link-death.
+from .client_efuns import *  # noqa: E402,F401,F403
+from .client_efuns import __all__ as _client_efuns  # noqa: E402
+
+__all__ += _client_efuns
 
 _mudlib_log = logging.getLogger("mudlib")
 
@@ -76,9 +101,13 @@ def find_object(path: str) -> MudObject | None:
 
 
 def destruct(ob: MudObject) -> None:
+    """Remove ``ob``; the master's ``prepare_destruct(ob)`` runs first."""
     if isinstance(ob, MudObject) and ob._mud_destructed:
         return
-    _runtime().table.destruct(check_alive(ob))
+    check_alive(ob)
+    if ob is not _permissions.master():
+        _permissions.ask_master("prepare_destruct", ob)
+    _runtime().table.destruct(ob)
 
 
 def object_name(ob: MudObject | None = None) -> str:
@@ -122,7 +151,7 @@ def environment(ob: MudObject | None = None) -> MudObject | None:
 def move_object(ob: MudObject, dest: MudObject | str) -> None:
     if isinstance(dest, str):
         dest = load_object(dest)
-    _runtime().table.move(check_alive(ob), check_alive(dest, "destination"))
+    _commands.move(check_alive(ob), check_alive(dest, "destination"), _runtime().table)
 
 
 def all_inventory(ob: MudObject | None = None) -> list[MudObject]:
@@ -130,15 +159,43 @@ def all_inventory(ob: MudObject | None = None) -> list[MudObject]:
 
 
 def present(name: str | MudObject, env: MudObject | None = None) -> MudObject | None:
-    """An object in ``env`` (default this_object()) that answers to ``name`` via its ``id()``."""
-    env = check_alive(this_object() if env is None else env, "environment")
-    for item in env._mud_inventory:
-        if item is name:
-            return item
-        id_fun = getattr(item, "id", None)
-        if isinstance(name, str) and callable(id_fun) and id_fun(name):
-            return item
+    """An object in ``env`` that answers to ``name`` via its ``id()``; ``"coin 2"`` is the second.
+
+    Without ``env``: this_object()'s inventory, then the objects beside it (LDMud).
+    """
+    if env is None:
+        me = check_alive(this_object(), "this_object()")
+        places = [me] + ([me._mud_environment] if me._mud_environment is not None else [])
+    else:
+        places = [check_alive(env, "environment")]
+    if not isinstance(name, (str, MudObject)):
+        raise EfunError(f"bad argument 1 to present: expected a name or an object, got {name!r}")
+    wanted = 1
+    if isinstance(name, str):
+        word, _, number = name.rpartition(" ")
+        if word and number.isdigit() and int(number) > 0:
+            name, wanted = word, int(number)
+    for place in places:
+        for item in list(place._mud_inventory):
+            if item is name:
+                return item
+            id_fun = getattr(item, "id", None)
+            if isinstance(name, str) and callable(id_fun) and _objects.call_in_frame(item, id_fun, name):
+                wanted -= 1
+                if wanted == 0:
+                    return item
     return None
+
+
+def deep_inventory(ob: MudObject | None = None) -> list[MudObject]:
+    """Everything inside ``ob``, at any depth, each container before its contents."""
+    result: list[MudObject] = []
+    stack = list(reversed(check_alive(this_object() if ob is None else ob)._mud_inventory))
+    while stack:
+        item = stack.pop()
+        result.append(item)
+        stack.extend(reversed(item._mud_inventory))
+    return result
 
 
 def objects() -> list[MudObject]:
@@ -152,6 +209,7 @@ def _deliver(ob: MudObject, text: str) -> None:
     binding = binding_of(ob)
     if binding is not None:
         binding.connection.write_text(text)
+        _inputs.snoop_output(binding, text)
         return
     catch_tell = getattr(ob, "catch_tell", None)
     if callable(catch_tell):
@@ -200,12 +258,20 @@ def users() -> list[MudObject]:
 
 def interactive(ob: MudObject | None = None) -> bool:
     ob = this_object() if ob is None else ob
-    return isinstance(ob, MudObject) and binding_of(ob) is not None
+    return isinstance(ob, MudObject) and binding_of(check_alive(ob)) is not None
+
+
+def query_once_interactive(ob: MudObject | None = None) -> bool:
+    """True if ``ob`` has ever had a connection (LDMud)."""
+    return bool(check_alive(this_object() if ob is None else ob)._mud_once_interactive)
 
 
 def exec(new: MudObject, old: MudObject) -> bool:  # noqa: A001 - LDMud's name
     """Move ``old``'s connection, TLS state and pending callbacks to ``new``."""
-    return _runtime().interactives.exec(check_alive(new, "new"), check_alive(old, "old"))
+    check_alive(new, "new")
+    check_alive(old, "old")
+    _permissions.check_exec(new, old)
+    return _runtime().interactives.exec(new, old)
 
 
 def remove_interactive(ob: MudObject | None = None) -> None:
@@ -319,8 +385,10 @@ def time() -> int:
 
 
 def call_out(fun: str | Callable, delay: float, *args: Any) -> None:
-    owner = this_object()
+    owner = check_alive(this_object(), "this_object()")
     method = _resolve_callable(fun, owner, "argument 1 to call_out")
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+        raise EfunError(f"bad argument 2 to call_out: expected seconds, got {delay!r}")
     _runtime().call_outs.add(owner, method, float(delay), args, this_player())
 
 
@@ -342,6 +410,7 @@ def restore_object(ob: MudObject, name: str) -> bool:
 
 
 def shutdown(reason: str = "shutdown() called") -> None:
+    _permissions.check_privilege("shutdown", str(reason))
     _runtime().request_shutdown(str(reason))
 
 
@@ -532,8 +601,109 @@ def tls_check_certificate(ob: MudObject, extra: int = 0) -> list | None:
 
 def tls_refresh_certs() -> None:
     """Reload certificate, key and trust file; on any problem the old ones stay."""
+    _permissions.check_privilege("tls_refresh_certs")
     try:
         _runtime().credentials.load()
     except CertificateError as exc:
         raise EfunError(f"tls_refresh_certs: {exc}; the previous certificate stays in force") from None
     _objects.log.info("TLS certificates reloaded: %s", _runtime().credentials.describe())
+
+
+# --- the LP platform: commands, input, time, reload, files, administration -------------
+
+from .commands import (AA_IMM_ARGS, AA_NOSPACE, AA_SHORT, AA_VERB,  # noqa: E402
+                       add_action, disable_commands, enable_commands, find_living, find_player,
+                       living, notify_fail, query_actions, query_notify_fail, query_verb,
+                       remove_action, set_living_name)
+from .evaluation import EvaluationTimeout  # noqa: E402
+from .files import (GETDIR_DATES, GETDIR_NAMES, GETDIR_SIZES, file_size, get_dir,  # noqa: E402
+                    mkdir, read_file, rm, rmdir, write_file)
+from .inputs import find_input_to, input_to_info, query_snoop, remove_input_to  # noqa: E402
+from .persistence import restore_value, save_value  # noqa: E402
+
+
+def command(text: str, ob: MudObject | None = None) -> int:
+    """``ob`` (default this_object()) does ``text`` as if typed; 1 if an action took it.
+
+    Making another object act needs the master's ``privilege_violation("command", ...)``.
+    """
+    target = this_object() if ob is None else ob
+    if target is not this_object():
+        _permissions.check_privilege("command", target, text)
+    return _commands.command(text, target)
+
+
+def snoop(snooper: MudObject, snoopee: MudObject | None = None) -> int:
+    """``snooper`` sees what ``snoopee`` reads and types; without ``snoopee``, stops. 1 if done."""
+    check_alive(snooper, "snooper")
+    if snoopee is not None:
+        check_alive(snoopee, "snoopee")
+    _permissions.check_snoop(snooper, snoopee)
+    if snoopee is None:
+        return int(_inputs.stop_snoop(snooper))
+    return int(_inputs.start_snoop(snooper, snoopee))
+
+
+def set_heart_beat(ob: MudObject, on: bool | int) -> int:
+    """Turn ``ob``'s heart beat on or off: ``heart_beat()`` every ``mudlib.heart_beat_interval`` s."""
+    check_alive(ob)
+    if on and not callable(getattr(ob, "heart_beat", None)):
+        raise EfunError(f"set_heart_beat: {ob._mud_name} has no heart_beat()")
+    _runtime().heart_beats.set(ob, bool(on))
+    return 1
+
+
+def query_heart_beat(ob: MudObject | None = None) -> bool:
+    return _runtime().heart_beats.is_on(check_alive(this_object() if ob is None else ob))
+
+
+def heart_beat_info() -> list[MudObject]:
+    """The objects with a heart beat."""
+    return _runtime().heart_beats.beating()
+
+
+def call_out_info() -> list[tuple]:
+    """Pending call_outs, soonest first: (object, function name, seconds left, *args)."""
+    return _runtime().call_outs.info()
+
+
+def query_load_average() -> str:
+    """LDMud's line: commands per second over the last minute, and the lag."""
+    beats = _runtime().heart_beats
+    return f"{beats.commands_per_second():.2f} cmds/s, {beats.lag().average * 1000:.0f} ms lag"
+
+
+def driver_info(what: str) -> Any:
+    """Facts about the running driver; ``what`` names one (see docs/efuns/driver_info.md)."""
+    from . import evaluation
+    rt = _runtime()
+    facts: dict[str, Callable[[], Any]] = {
+        "lag": rt.heart_beats.lag,
+        "load_average": rt.heart_beats.commands_per_second,
+        "heart_beats": lambda: len(rt.heart_beats.beating()),
+        "heart_beat_interval": lambda: rt.heart_beats.interval,
+        "heart_beat_ticks": lambda: rt.heart_beats.ticks,
+        "call_outs": lambda: len(rt.call_outs.pending),
+        "objects": lambda: len(rt.table.objects),
+        "programs": lambda: len(rt.table.programs),
+        "users": lambda: len(rt.interactives.users()),
+        "uptime": lambda: _time.time() - rt.started_at,
+        "eval_time_limit": evaluation.limit,
+        "eval_timeouts": evaluation.timeouts,
+        "commands": lambda: _commands.executed,
+        "admins": lambda: tuple(rt.config.admins),
+    }
+    fact = facts.get(what)
+    if fact is None:
+        raise EfunError(f"driver_info: unknown {what!r} (known: {', '.join(facts)})")
+    return fact()
+
+
+def update_program(path: str) -> list[str]:
+    """Recompile ``path`` and what inherits it; running objects switch to the new code."""
+    return _reload.update_program(_runtime().table, path)
+
+
+def reload_object(ob: str | MudObject) -> MudObject:
+    """``update_program``, then a fresh blueprint that takes over inventory and connection."""
+    return _reload.reload_object(_runtime().table, ob)

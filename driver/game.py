@@ -18,7 +18,7 @@ import logging
 import signal
 import ssl
 
-from . import objects, runtime
+from . import commands, evaluation, inputs, objects, runtime
 from .config import Config
 from .connection import Connection
 from .interactive import Interactives
@@ -88,8 +88,13 @@ def master_configure_hook(table: ObjectTable, master_path: str) -> ConfigureHook
     return configure
 
 
-def _tell_player_about_error(player: MudObject, message: str) -> None:
-    binding = player._mud_interactive
+def _tell_player_about_error(player: MudObject | None, exc: BaseException, where: str,
+                             trace: str) -> None:
+    """The error path's last step: the master's ``runtime_error`` apply, or a short word."""
+    from .errors import report_to_mudlib
+    if report_to_mudlib(player, exc, where, trace):
+        return
+    binding = player._mud_interactive if player is not None else None
     if binding is not None and not binding.connection.closing:
         binding.connection.write_text("Something went wrong; the error has been logged.\n")
 
@@ -108,10 +113,14 @@ class Game:
         interactives = Interactives(table, config.master)
         table.on_destruct = interactives.object_destructed
         objects.error_reporter = _tell_player_about_error
+        evaluation.install(config.eval_time_limit)
         credentials = ServerCredentials(None)  # loaded once the master can configure it
         rt = runtime.Runtime(config, table, interactives, credentials, loop)
         rt.request_shutdown = self.request_shutdown
         runtime.install(rt)
+        table.destruct_hooks += [commands.object_destructed, inputs.object_destructed,
+                                 rt.heart_beats.object_destructed,
+                                 rt.call_outs.object_destructed]
         config.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             table.load(config.master)
@@ -126,6 +135,7 @@ class Game:
         rt.telnet_port = await self._listen(interactives, config.telnet_port, "server.telnet_port")
         if config.tls_port is not None:
             rt.tls_port = await self._listen(interactives, config.tls_port, "server.tls_port")
+        rt.heart_beats.start()
         self._announce(rt)
         self._install_signals(loop, credentials)
 
@@ -188,6 +198,7 @@ class Game:
             objects.run(master, notify, this_player=None, this_interactive=None,
                         what=f"{master._mud_name}->notify_shutdown()")
         rt.call_outs.cancel_all()
+        rt.heart_beats.stop()
         all_closed = asyncio.Event()
         rt.interactives.on_last_closed = all_closed.set
         for binding in list(rt.interactives.bindings):

@@ -25,6 +25,7 @@ import time
 from typing import Any, Callable
 
 from . import objects
+from .client_applies import ClientApplies
 from .connection import Connection
 from .objects import EfunError, MudObject
 
@@ -107,7 +108,7 @@ def binding_of(ob: Any) -> Interactive | None:
     return binding
 
 
-class Interactives:
+class Interactives(ClientApplies):
     """Implements ``ConnectionEvents``: the driver's side of every connection."""
 
     def __init__(self, table: objects.ObjectTable, master_path: str) -> None:
@@ -198,20 +199,23 @@ class Interactives:
             return
         binding.last_input = time.monotonic()
         owner = binding.owner
-        if binding.input_handlers:
-            handler = binding.input_handlers.pop()
-            if handler.flags & INPUT_NOECHO:
+        from . import commands, inputs
+        from .reload import current_callable
+        handler = inputs.next_handler(binding) if binding.input_handlers else None
+        if handler is not None:
+            binding.input_handlers.pop()
+            inputs.snoop_input(binding, line, hidden=bool(handler.flags & INPUT_NOECHO))
+            if handler.flags & INPUT_NOECHO and not handler.flags & INPUT_CHARMODE:
                 connection.set_echo_hidden(False)
                 connection.write_text("\n")
-            self._turn(binding, getattr(handler.fun, "__self__", owner), handler.fun,
+            inputs.echo_key(binding, handler, line)
+            fun = current_callable(handler.fun)  # the newest code after a reload
+            self._turn(binding, getattr(fun, "__self__", owner), fun,
                        (line, *handler.extra), "input_to")
+            inputs.sync_char_mode(binding)
             return
-        process = getattr(owner, "process_input", None)
-        if process is None:
-            connection.write_text("What?\n")
-            self.print_prompt(binding)
-            return
-        self._turn(binding, owner, process, (line,), "process_input")
+        inputs.snoop_input(binding, line, hidden=False)
+        commands.player_input(binding, line, self.print_prompt)
 
     def handshake_finished(self, connection: Connection, result: int) -> None:
         binding: Interactive = connection.binding
@@ -229,7 +233,8 @@ class Interactives:
             return
         if callback.owner is not None and callback.owner._mud_destructed:
             return  # the callback's object is gone: skipped silently (LDMud)
-        fun = callback.fun
+        from .reload import current_callable
+        fun = current_callable(callback.fun)
         if isinstance(fun, str):
             fun = getattr(callback.owner, fun, None)
             if not callable(fun):
@@ -303,6 +308,7 @@ class Interactives:
     def _attach(self, binding: Interactive, ob: MudObject) -> None:
         binding.owner = ob
         ob._mud_interactive = binding
+        ob._mud_once_interactive = True
 
     def _detach(self, binding: Interactive) -> None:
         owner = binding.owner
@@ -330,6 +336,10 @@ class Interactives:
         binding.input_handlers.append(handler)
         if handler.flags & INPUT_NOECHO:
             binding.connection.set_echo_hidden(True)
+        if handler.flags & INPUT_CHARMODE or binding.connection.telnet is not None \
+                and binding.connection.telnet.line_reader.char_mode:
+            from .inputs import sync_char_mode
+            sync_char_mode(binding)
         if not binding.in_turn:
             self.print_prompt(binding)
 

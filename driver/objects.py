@@ -30,6 +30,8 @@ import types
 from pathlib import Path
 from typing import Any, Callable
 
+from . import evaluation
+
 log = logging.getLogger("driver.objects")
 
 
@@ -50,6 +52,9 @@ class MudObject:
     _mud_environment: MudObject | None = None
     _mud_inventory: list[MudObject]
     _mud_interactive: Any = None  # the connection binding while interactive
+    _mud_once_interactive: bool = False  # has ever had a connection
+    _mud_living: bool = False  # enable_commands() was called
+    _mud_actions: list | None = None  # the actions (add_action) this living can use
 
     def create(self) -> None:
         """Called once when the object has been made.  Override freely."""
@@ -116,8 +121,9 @@ def describe_callable(fn: Callable) -> str:
     return f"{owner._mud_name}->{name}()" if isinstance(owner, MudObject) else f"{name}()"
 
 
-#: Set by the driver: tells a player that their command failed.
-error_reporter: Callable[[MudObject, str], None] | None = None
+#: Set by the driver: tells the player responsible (or None) and the wizards
+#: that something failed: ``error_reporter(player, exc, where, traceback_text)``.
+error_reporter: Callable[[MudObject | None, BaseException, str, str], None] | None = None
 
 
 def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_KEEP,
@@ -130,9 +136,19 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
     top = _frames[-1]
     player = top.this_player if this_player is _KEEP else this_player
     interactive = top.this_interactive if this_interactive is _KEEP else this_interactive
+    nested = evaluation.depth() > 0
     try:
-        result = call_in_frame(this_object, fn, *args, this_player=player,
-                               this_interactive=interactive, **kwargs)
+        evaluation.enter()
+        try:
+            result = call_in_frame(this_object, fn, *args, this_player=player,
+                                   this_interactive=interactive, **kwargs)
+        finally:
+            evaluation.leave()
+    except evaluation.EvaluationTimeout as exc:
+        if nested:
+            raise  # the outermost call reports it, and the whole evaluation stops
+        report_error(exc, what or describe_callable(fn), interactive or player)
+        return None
     except Exception as exc:  # noqa: BLE001 - mudlib errors must never reach the driver
         report_error(exc, what or describe_callable(fn), interactive or player)
         return None
@@ -146,9 +162,10 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
 
 def report_error(exc: BaseException, where: str, player) -> None:
     """The one error path: traceback to the log, a word to the player responsible."""
-    log.error("error in %s: %s\n%s", where, exc, format_mudlib_traceback(exc))
-    if error_reporter is not None and isinstance(player, MudObject):
-        error_reporter(player, f"{type(exc).__name__}: {exc}")
+    text = format_mudlib_traceback(exc)
+    log.error("error in %s: %s\n%s", where, exc, text)
+    if error_reporter is not None:
+        error_reporter(player if isinstance(player, MudObject) else None, exc, where, text)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -186,6 +203,8 @@ class ObjectTable:
         self._compiling: list[str] = []
         #: called with an object that is being destructed (closes its connection)
         self.on_destruct: Callable[[MudObject], None] | None = None
+        #: further callables run then (actions, heart beat, call_outs, snoops)
+        self.destruct_hooks: list[Callable[[MudObject], None]] = []
 
     # -- names and files --------------------------------------------------------
 
@@ -305,6 +324,8 @@ class ObjectTable:
             return
         if self.on_destruct is not None:
             self.on_destruct(ob)
+        for hook in self.destruct_hooks:
+            hook(ob)
         env = ob._mud_environment
         if env is not None and ob in env._mud_inventory:
             env._mud_inventory.remove(ob)
@@ -313,7 +334,8 @@ class ObjectTable:
         ob._mud_inventory.clear()
         ob._mud_environment = None
         ob._mud_destructed = True
-        self.objects.pop(ob._mud_name, None)
+        if self.objects.get(ob._mud_name) is ob:  # a reloaded blueprint's name is its successor's
+            del self.objects[ob._mud_name]
 
     def move(self, ob: MudObject, dest: MudObject) -> None:
         here = dest

@@ -74,15 +74,34 @@ def restore(ob: MudObject, data_dir: Path, name: str) -> bool:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         return False
+    except UnicodeDecodeError:
+        raise EfunError(f"restore_object: the save {name!r} is corrupt: not UTF-8 text") from None
     except OSError as exc:
-        raise EfunError(f"restore_object: cannot read {file}: {exc.strerror}") from None
+        raise EfunError(f"restore_object: cannot read the save {name!r}: {exc.strerror}") from None
     try:
         values = json.loads(text)
     except ValueError as exc:
-        raise EfunError(f"restore_object: {file} is corrupt: {exc}") from None
+        raise EfunError(f"restore_object: the save {name!r} is corrupt: {exc}") from None
     if not isinstance(values, dict):
-        raise EfunError(f"restore_object: {file} is corrupt: expected a JSON object")
+        raise EfunError(f"restore_object: the save {name!r} is corrupt: expected a JSON object")
     for attr in persistent_attributes(ob):
         if attr in values:
             setattr(ob, attr, values[attr])
     return True
+
+
+def save_value(value) -> str:
+    """``save_value``: a value as text that ``restore_value`` turns back into it (JSON)."""
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise EfunError(f"save_value: cannot save {type(value).__name__}: {exc}") from None
+
+
+def restore_value(text: str):
+    if not isinstance(text, str):
+        raise EfunError(f"bad argument 1 to restore_value: expected a string, got {text!r}")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise EfunError(f"restore_value: not a saved value: {exc}") from None

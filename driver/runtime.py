@@ -14,6 +14,7 @@ import time
 from typing import Callable
 
 from .config import Config
+from .heartbeat import HeartBeats
 from .interactive import Interactives
 from .objects import EfunError, ObjectTable
 from .tls_context import ServerCredentials
@@ -29,6 +30,7 @@ class Runtime:
         self.loop = loop
         self.started_at = time.time()
         self.call_outs = CallOuts(loop)
+        self.heart_beats = HeartBeats(loop, config.heart_beat_interval)
         #: the ports actually bound (a configured 0 becomes a real number)
         self.telnet_port: int | None = config.telnet_port
         self.tls_port: int | None = config.tls_port
@@ -67,15 +69,21 @@ class CallOuts:
                 self.pending.remove(entry[0])
             if owner is not None and getattr(owner, "_mud_destructed", False):
                 return
-            objects.run(owner, fun, *args, this_player=player, this_interactive=None)
+            if player is not None and getattr(player, "_mud_destructed", False):
+                player_now = None
+            else:
+                player_now = player
+            from .reload import current_callable
+            objects.run(owner, current_callable(fun), *args, this_player=player_now,
+                        this_interactive=None)
 
         handle = self.loop.call_later(max(0.0, delay), fire)
-        entry.append((owner, fun, handle))
+        entry.append((owner, fun, handle, args))
         self.pending.append(entry[0])
 
     def _match(self, owner, fun):
         for entry in self.pending:
-            ob, method, _handle = entry
+            ob, method, _handle, _args = entry
             name = getattr(method, "__name__", None)
             if ob is owner and (method == fun or name == fun):
                 return entry
@@ -94,6 +102,19 @@ class CallOuts:
         return -1 if entry is None else max(0.0, entry[2].when() - self.loop.time())
 
     def cancel_all(self) -> None:
-        for _ob, _fun, handle in self.pending:
+        for _ob, _fun, handle, _args in self.pending:
             handle.cancel()
         self.pending.clear()
+
+    def object_destructed(self, ob) -> None:
+        """A destructed object's call_outs are dropped."""
+        for entry in [e for e in self.pending if e[0] is ob]:
+            entry[2].cancel()
+            self.pending.remove(entry)
+
+    def info(self) -> list[tuple]:
+        """``call_out_info()``: (object, function name, seconds left, *args), soonest first."""
+        now = self.loop.time()
+        entries = sorted(self.pending, key=lambda e: e[2].when())
+        return [(ob, getattr(fun, "__name__", fun), max(0.0, handle.when() - now), *args)
+                for ob, fun, handle, args in entries]

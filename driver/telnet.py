@@ -19,13 +19,29 @@ shell:
 
 from __future__ import annotations
 
-from typing import Callable
+import json
+from typing import Any, Callable, NamedTuple, Protocol
 
 from telnetlib3.server import TelnetServer
-from telnetlib3.telopt import ECHO, WILL, WONT
+from telnetlib3.stream_writer import TelnetWriter
+from telnetlib3.telopt import (BINARY, CHARSET, DO, DONT, ECHO, EOR, GMCP, IAC, LFLOW, LINEMODE,
+                               LOGOUT, MCCP2_COMPRESS, MSSP, NAWS, NEW_ENVIRON, SB, SE, SGA,
+                               SNDLOC, STATUS, TM, TSPEED, TTYPE, WILL, WONT, XDISPLOC)
+
+from . import mud_protocols, starttls
+from .mud_protocols import ClientInfo
 
 #: Longest line a player may send; the rest of a longer line is dropped.
 MAX_LINE = 8192
+
+
+def _char_size(buffer: bytearray) -> int:
+    """Bytes in the first UTF-8 character of ``buffer``; 0 if it is incomplete."""
+    if not buffer:
+        return 0
+    lead = buffer[0]
+    size = 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+    return size if len(buffer) >= size else 0
 
 
 class LineReader:
@@ -35,7 +51,7 @@ class LineReader:
     (``feed_data``, ``feed_eof``, ``set_exception``, ``exception``).
     """
 
-    __slots__ = ("_buffer", "_deliver", "_overlong", "_exception", "eof")
+    __slots__ = ("_buffer", "_deliver", "_overlong", "_exception", "eof", "codec", "char_mode")
 
     def __init__(self, deliver: Callable[[str], bool]) -> None:
         #: ``deliver(line)`` runs a line; returning False stops the reader, and
@@ -45,11 +61,27 @@ class LineReader:
         self._overlong = False
         self._exception: BaseException | None = None
         self.eof = False
+        #: the codec CHARSET agreed on; None: UTF-8, or Windows-1252 for a
+        #: line that is not UTF-8 (``mud_protocols.decode_line``)
+        self.codec: str | None = None
+        #: INPUT_CHARMODE: each keypress is delivered on its own (Enter as "\r")
+        self.char_mode = False
 
     def feed_data(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
         while True:
+            if self.char_mode:
+                size = _char_size(buffer)
+                if size == 0:
+                    return
+                char = bytes(buffer[:size]).decode("utf-8", errors="replace")
+                if char == "\r" and len(buffer) > 1 and buffer[1] in (0, 10):
+                    size = 2  # CR LF and CR NUL are one Enter
+                del buffer[:size]
+                if char != "\n" and not self._deliver(char):
+                    return
+                continue
             end = buffer.find(b"\n")
             if end < 0:
                 if len(buffer) > MAX_LINE:
@@ -61,7 +93,7 @@ class LineReader:
             if self._overlong:  # the tail of a line that was too long
                 self._overlong = False
                 continue
-            line = raw.rstrip(b"\r\x00").decode("utf-8", errors="replace")
+            line = mud_protocols.decode_line(raw.rstrip(b"\r\x00"), self.codec)
             if not self._deliver(line):
                 return
 
@@ -81,32 +113,315 @@ class LineReader:
         return self._exception
 
 
-class MudTelnetProtocol(TelnetServer):
-    """telnetlib3's server protocol with the driver's line reader."""
+class TelnetEvents(Protocol):
+    """What the telnet layer reports to the connection above it."""
 
-    def __init__(self, deliver_line: Callable[[str], bool], negotiate: bool = True) -> None:
+    def telnet_negotiation(self, command: int, option: int, data: bytes) -> bool:
+        """Negotiation the driver does not handle itself; True if someone answered it."""
+
+    def gmcp_received(self, package: str, data: Any) -> None: ...
+
+    def mssp_variables(self) -> dict: ...
+
+    def tls_engaged(self) -> bool:
+        """Whether TLS is running or starting on the connection (no compression then)."""
+
+
+class TelnetPolicy(NamedTuple):
+    """What the driver offers a client, from config.yaml's ``telnet`` section."""
+
+    #: MCCP2 compression (plain connections only)
+    compression: bool = False
+    #: IAC DO START_TLS (plain connections only)
+    starttls: bool = False
+
+
+START_TLS = bytes([starttls.START_TLS])
+
+#: Options whose DO the driver answers itself (telnetlib3 agrees to some and
+#: refuses those only a client can do).  Any other DO goes to the mudlib.
+_DRIVER_DO = frozenset({ECHO, SGA, BINARY, EOR, CHARSET, MSSP, GMCP, MCCP2_COMPRESS, TM, LOGOUT,
+                        STATUS, LINEMODE, TTYPE, NAWS, NEW_ENVIRON, XDISPLOC, LFLOW, TSPEED,
+                        SNDLOC})
+#: Options whose WILL the driver answers itself.
+_DRIVER_WILL = frozenset({BINARY, SGA, ECHO, NAWS, EOR, TTYPE, NEW_ENVIRON, CHARSET, TSPEED,
+                          XDISPLOC, LFLOW, STATUS, TM, LOGOUT, LINEMODE, GMCP})
+#: Subnegotiations the driver parses itself.
+_DRIVER_SB = frozenset({LINEMODE, LFLOW, NAWS, NEW_ENVIRON, CHARSET, TTYPE, TSPEED, XDISPLOC,
+                        STATUS})
+
+
+class MudTelnetWriter(TelnetWriter):
+    """telnetlib3's option engine with the driver's policy.
+
+    The driver answers the options it implements; negotiation of any other
+    option goes to the mudlib (the master's ``telnet_neg`` apply, LDMud's
+    H_TELNET_NEG), and is refused if the mudlib does not answer it.  MUD
+    protocols the driver does not speak (MSDP, MXP, MSP, ZMP, ATCP, MCCP3)
+    are never agreed to on the mudlib's behalf.
+    """
+
+    def _delegate(self, command: bytes, opt: bytes, data: bytes = b"") -> bool:
+        return self._protocol.negotiation_hook(command[0], opt[0], data)
+
+    def handle_do(self, opt: bytes) -> bool:
+        if opt not in _DRIVER_DO:
+            if opt != START_TLS and self._delegate(DO, opt):
+                return False
+            self.rejected_do.add(opt)
+            if not self.local_option.enabled(opt):
+                self.iac(WONT, opt)
+            return False
+        if opt == MCCP2_COMPRESS and not self._protocol.compression_allowed():
+            self.iac(WONT, opt)
+            return False
+        agreed = super().handle_do(opt)
+        if agreed and opt == MSSP:
+            self._protocol.send_mssp()
+        elif agreed and opt == CHARSET:
+            # The client agreed to our WILL CHARSET: ask for UTF-8.
+            self.local_option[CHARSET] = True
+            self.request_charset()
+        return agreed
+
+    def handle_will(self, opt: bytes) -> None:
+        if opt == START_TLS:
+            self._protocol.starttls_will()
+            return
+        if opt not in _DRIVER_WILL:
+            if self._delegate(WILL, opt):
+                return
+            self.iac(DONT, opt)
+            self.rejected_will.add(opt)
+            return
+        if opt == CHARSET and self.pending_option.enabled(WILL + CHARSET):
+            # Our WILL crossed theirs: both agree, and we must not say WILL twice.
+            self.pending_option[WILL + CHARSET] = False
+            self.local_option[CHARSET] = True
+        super().handle_will(opt)
+
+    def handle_wont(self, opt: bytes) -> None:
+        super().handle_wont(opt)
+        if opt == START_TLS or opt not in _DRIVER_WILL:
+            self._delegate(WONT, opt)
+
+    def handle_dont(self, opt: bytes) -> None:
+        super().handle_dont(opt)
+        if opt not in _DRIVER_DO:
+            self._delegate(DONT, opt)
+
+    def handle_subnegotiation(self, buf) -> None:
+        opt = buf[0] if buf else b""
+        if opt in _DRIVER_SB:
+            super().handle_subnegotiation(buf)
+            return
+        payload = b"".join(list(buf)[1:])
+        if self.pending_option.enabled(SB + opt):
+            self.pending_option[SB + opt] = False
+        if opt == START_TLS:
+            if payload[:1] == bytes([starttls.FOLLOWS]):
+                self._protocol.starttls_follows = True
+        elif opt == GMCP:
+            self._protocol.receive_gmcp(payload)
+        elif opt:
+            self._delegate(SB, opt, payload)
+
+
+class MudTelnetProtocol(TelnetServer):
+    """telnetlib3's server protocol with the driver's line reader and MUD options.
+
+    At connect time (never waiting for answers: the login does not wait on
+    negotiation) it offers EOR, CHARSET, GMCP, MSSP, NAWS, MCCP2 on plain
+    connections when configured, and START_TLS on plain connections when
+    configured; telnetlib3 asks for TTYPE.  What the client reveals is kept
+    in ``client`` (``mud_protocols.ClientInfo``).
+    """
+
+    def __init__(self, deliver_line: Callable[[str], bool], negotiate: bool = True,
+                 events: TelnetEvents | None = None, policy: TelnetPolicy = TelnetPolicy()) -> None:
         self.line_reader = LineReader(deliver_line)
         #: False on connections the driver opened itself (net_connect): the
         #: remote end is a server, and a server does not ask a server for
         #: its terminal type.
         self.negotiate = negotiate
+        self.events = events
+        self.policy = policy
+        self.client = ClientInfo()
+        #: set when the client's IAC SB START_TLS FOLLOWS IAC SE has been parsed
+        self.starttls_follows = False
         super().__init__(
-            encoding=False,  # the driver encodes and decodes UTF-8 itself
+            encoding=False,  # the driver encodes and decodes text itself
             line_mode=True,
             timeout=0,
             connect_maxwait=0.5,
+            compression=bool(policy.compression and negotiate),
             reader_factory=lambda **_kw: self.line_reader,
+            writer_factory=MudTelnetWriter,
         )
 
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self.writer.set_ext_send_callback(CHARSET, self._choose_charset)
+
+    # -- negotiation -----------------------------------------------------------
+
     def begin_negotiation(self) -> None:
-        if self.negotiate:
-            super().begin_negotiation()
+        if not self.negotiate:
+            return
+        super().begin_negotiation()  # DO TTYPE
+        writer = self.writer
+        for option in (EOR, CHARSET, GMCP, MSSP):
+            writer.iac(WILL, option)
+        writer.iac(DO, NAWS)
+        if self.compression_allowed():
+            writer.iac(WILL, MCCP2_COMPRESS)
+        if self.starttls_offerable():
+            writer.iac(DO, START_TLS)
+
+    def begin_advanced_negotiation(self) -> None:
+        # telnetlib3 would offer MCCP2 again, and MCCP3: the driver offers
+        # MCCP2 itself (begin_negotiation) and never MCCP3.
+        enabled, self._mccp2_enabled = self._mccp2_enabled, False
+        try:
+            super().begin_advanced_negotiation()
+        finally:
+            self._mccp2_enabled = enabled
+
+    def negotiation_hook(self, command: int, option: int, data: bytes) -> bool:
+        if self.events is None:
+            return False
+        return bool(self.events.telnet_negotiation(command, option, data))
+
+    def on_ttype(self, ttype: str) -> None:
+        self.client.add_ttype(ttype)
+        super().on_ttype(ttype)
+
+    def on_naws(self, rows: int, cols: int) -> None:
+        super().on_naws(rows, cols)
+        self.client.window_size = (cols, rows)
+
+    def on_request_charset(self) -> list[str]:
+        return list(mud_protocols.OFFERED_CHARSETS)
+
+    def on_charset(self, charset: str) -> None:
+        super().on_charset(charset)
+        self._use_charset(charset)
+
+    def _choose_charset(self, offers: list[str]) -> str | None:
+        chosen = mud_protocols.choose_charset(offers)
+        if chosen is not None:
+            self._use_charset(chosen)
+        return chosen
+
+    def _use_charset(self, charset: str) -> None:
+        self.client.set_charset(charset)
+        self.line_reader.codec = self.client.codec
+
+    @property
+    def codec(self) -> str:
+        """The codec for text to the client: the agreed charset, else UTF-8."""
+        return self.client.codec or "utf-8"
+
+    # -- GMCP and MSSP ---------------------------------------------------------
+
+    @property
+    def gmcp_enabled(self) -> bool:
+        return self.writer.local_option.enabled(GMCP) or self.writer.remote_option.enabled(GMCP)
+
+    def receive_gmcp(self, payload: bytes) -> None:
+        text = payload.decode("utf-8", errors="replace")
+        package, _, body = text.partition(" ")
+        body = body.strip()
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            self.writer.log.debug("GMCP %s: data is not JSON: %r", package, body[:80])
+            return
+        self.client.gmcp_core(package, data)
+        if self.events is not None:
+            self.events.gmcp_received(package, data)
+
+    def send_gmcp(self, package: str, data: Any = None) -> bool:
+        if not self.gmcp_enabled:
+            return False
+        payload = package if data is None else package + " " + json.dumps(
+            data, ensure_ascii=False, separators=(",", ":"))
+        self.writer.send_iac(IAC + SB + GMCP + payload.encode("utf-8").replace(IAC, IAC + IAC)
+                             + IAC + SE)
+        return True
+
+    def send_mssp(self) -> None:
+        variables = self.events.mssp_variables() if self.events is not None else {}
+        self.writer.send_iac(IAC + SB + MSSP + mud_protocols.mssp_payload(variables) + IAC + SE)
+
+    def send_raw(self, data: bytes) -> None:
+        """Bytes exactly as given: IAC is not escaped (negotiation the mudlib does)."""
+        self.writer.send_iac(bytes(data))
+
+    # -- compression -----------------------------------------------------------
+
+    def compression_allowed(self) -> bool:
+        """MCCP2 only on plain connections: compress-then-encrypt leaks (CRIME)."""
+        return bool(self.policy.compression and self.negotiate and not self._tls_engaged())
+
+    def _tls_engaged(self) -> bool:
+        return self.events is not None and self.events.tls_engaged()
+
+    def _mccp2_start(self) -> None:
+        if not self.compression_allowed():
+            self._mccp2_enabled = False
+            return
+        super()._mccp2_start()
+
+    @property
+    def compressing(self) -> bool:
+        return self._mccp2_compressor is not None
+
+    def end_compression(self) -> None:
+        """End MCCP2 for good (before TLS starts): the zlib stream is finished."""
+        if self._mccp2_compressor is not None:
+            self._mccp2_end()
+        self._mccp2_enabled = False
+        if self.writer is not None:
+            self.writer.local_option[MCCP2_COMPRESS] = False
+
+    # -- START_TLS -------------------------------------------------------------
+
+    def starttls_offerable(self) -> bool:
+        return bool(self.policy.starttls and self.negotiate and not self._tls_engaged())
+
+    @property
+    def starttls_agreed(self) -> bool:
+        """The client said WILL START_TLS: an upgrade goes by the draft's FOLLOWS."""
+        return self.writer.remote_option.enabled(START_TLS)
+
+    def starttls_will(self) -> None:
+        writer = self.writer
+        if not writer.pending_option.enabled(DO + START_TLS):
+            # Unsolicited: agree only if we would have offered it.
+            if not self.starttls_offerable():
+                writer.iac(DONT, START_TLS)
+                return
+            if not writer.remote_option.enabled(START_TLS):
+                writer.send_iac(IAC + DO + START_TLS)
+        writer.remote_option[START_TLS] = True
+        self.negotiation_hook(WILL[0], starttls.START_TLS, b"")
+
+    def send_starttls_follows(self) -> None:
+        self.starttls_follows = False
+        self.writer.send_iac(starttls.FOLLOWS_SEQUENCE)
+
+    # -- echo and prompts ------------------------------------------------------
+
+    @property
+    def echo_hidden(self) -> bool:
+        return self.writer.local_option.enabled(ECHO) or self.writer.pending_option.enabled(WILL + ECHO)
 
     def set_echo_hidden(self, hidden: bool) -> None:
         """WILL ECHO hides what the player types (passwords); WONT shows it again."""
         if hidden:
             self.writer.iac(WILL, ECHO)
-        elif self.writer.local_option.enabled(ECHO) or self.writer.pending_option.enabled(WILL + ECHO):
+        elif self.echo_hidden:
             self.writer.iac(WONT, ECHO)
             # A client that never answered leaves WILL ECHO "pending", and
             # telnetlib3 would then skip the next WILL ECHO as a repeat.

@@ -8,37 +8,59 @@ administrators are, and which players are in the game.
 """
 
 from driver.efuns import (
+    TELNET_WILL,
+    TELOPT_STARTTLS,
     MudObject,
+    all_inventory,
     call_other,
     clone_object,
     debug_message,
     destruct,
+    driver_info,
+    interactive,
+    living,
+    load_object,
+    move_object,
+    object_name,
     objects,
     query_ip_number,
     query_listen_ports,
     query_mud_port,
+    remove_interactive,
     tell_object,
     tls_available,
     tls_error,
     tls_init_connection,
+    tls_query_connection_info,
+    tls_query_connection_state,
+    this_interactive,
     users,
 )
 
 LOGIN = "/secure/login"
+START_ROOM = "/rooms/square"
+VOID_ROOM = "/rooms/void"
+# Programs trusted with the connection and with files: the login, and us.
+TRUSTED = ("/secure/", "/master")
 
 
 class Master(MudObject):
     mud_name = "Ravenmoor"
 
-    # Characters who may use the administrators' commands (tlsreload).
-    # Names as the game shows them: "Alice".
+    # Characters who are administrators from the start, besides those in
+    # the configuration (mudlib.admins, --admin) and the first character
+    # ever made.  Names as the game shows them: "Alice".
     admins = frozenset()
 
     def query_mud_name(self):
         return self.mud_name
 
     def query_admin(self, name):
-        return name in self.admins
+        return name in self.admins or name in driver_info("admins")
+
+    def query_wizard(self, ob):
+        """Whether `ob` (a body) belongs to a wizard."""
+        return isinstance(ob, MudObject) and bool(call_other(ob, "query_wizard"))
 
     def find_player(self, name):
         """The body of the player called `name` (any case), or None."""
@@ -46,6 +68,18 @@ class Master(MudObject):
         for ob in users():
             if call_other(ob, "query_is_player") and \
                     (call_other(ob, "query_name") or "").lower() == name:
+                return ob
+        return None
+
+    def find_body(self, name):
+        """The body called `name`, connected or link-dead, or None."""
+        body = self.find_player(name)
+        if body is not None:
+            return body
+        name = name.lower()
+        for ob in objects():
+            if call_other(ob, "query_is_player") and call_other(ob, "query_link_dead") \
+                    and (call_other(ob, "query_name") or "").lower() == name:
                 return ob
         return None
 
@@ -73,11 +107,99 @@ class Master(MudObject):
 
     def disconnect(self, ob):
         """`ob` has lost its connection.  A player's body is saved and
-        leaves the world; a half-finished login just goes away."""
+        waits, link-dead, for its player to log in again (for
+        mudlib.linkdead_timeout seconds); a half-finished login just goes
+        away."""
         if call_other(ob, "query_is_player"):
-            ob.link_dead()
+            call_other(ob, "link_dead")     # as the body: its call_out is its own
         else:
             destruct(ob)
+
+    def telnet_neg(self, ob, command, option, data):
+        """Telnet negotiation the driver leaves to us.  A client on the
+        plain port that agrees to START_TLS (offered when config.yaml's
+        telnet.starttls is on) is secured at once, on the same connection."""
+        if option == TELOPT_STARTTLS and command == TELNET_WILL \
+                and tls_available() and tls_query_connection_state(ob) == 0:
+            tls_init_connection(ob, "starttls_done", self)
+            return True
+        return False
+
+    def starttls_done(self, result, ob):
+        if result < 0:
+            # The client is in the middle of its handshake: nothing it sends
+            # can be read as plaintext any more.
+            debug_message(f"STARTTLS with {query_ip_number(ob)} failed: "
+                          f"{tls_error(result)}", "warning")
+            remove_interactive(ob)
+            return
+        info = tls_query_connection_info(ob)
+        debug_message(f"STARTTLS with {query_ip_number(ob)}: {info.prot}, {info.cipher}")
+        call_other(ob, "secured", info)
+
+    # -- who may do what ------------------------------------------------------
+    #
+    # The driver asks these before privileged operations.  Wizards may do
+    # them all; the login and the master itself may do what they need.
+
+    def _trusted(self, ob):
+        return ob is self or (isinstance(ob, MudObject)
+                              and object_name(ob).startswith(TRUSTED))
+
+    def _by_wizard(self):
+        return self.query_wizard(this_interactive())
+
+    def privilege_violation(self, operation, caller, *args):
+        """shutdown, tls_refresh_certs, command on another object: 1 allows."""
+        if self._trusted(caller) or self._by_wizard():
+            return 1
+        if operation == "command" and args and not interactive(args[0]):
+            return 1    # world code may make its own creatures act
+        return -1
+
+    def valid_exec(self, program, new, old):
+        return program.startswith(TRUSTED) or self._by_wizard()
+
+    def valid_snoop(self, snooper, snoopee):
+        if snoopee is None:
+            return True     # anyone may stop snooping
+        if call_other(snoopee, "query_level") == "admin" and \
+                call_other(snooper, "query_level") != "admin":
+            return False
+        return self.query_wizard(snooper)
+
+    def valid_read(self, path, caller, efun):
+        return self._trusted(caller) or self._by_wizard()
+
+    def valid_write(self, path, caller, efun):
+        return self._trusted(caller) or self._by_wizard()
+
+    def prepare_destruct(self, ob):
+        """Before `ob` is destructed: the players in it must not vanish
+        with it, so they go to the square (or, if it is the square that
+        goes, to the void)."""
+        refuge = VOID_ROOM if object_name(ob) == START_ROOM else START_ROOM
+        for body in all_inventory(ob):
+            if living(body) or interactive(body):
+                try:
+                    move_object(body, load_object(refuge))
+                except Exception as exc:    # a broken refuge: leave them be
+                    debug_message(f"prepare_destruct: cannot move {object_name(body)} "
+                                  f"to {refuge}: {exc}", "error")
+                    return
+                call_other(body, "tell", "The world shifts around you.\n")
+
+    def runtime_error(self, message, where, traceback, player):
+        """Something failed in world code.  The player is told briefly (a
+        wizard sees the traceback too); every other wizard online gets one
+        line, so builders notice their bugs."""
+        if player is not None and interactive(player):
+            tell_object(player, "Something went wrong; the error has been logged.\n")
+            if self.query_wizard(player):
+                tell_object(player, traceback + "\n")
+        for ob in users():
+            if ob is not player and self.query_wizard(ob):
+                tell_object(ob, f"[error] {where}: {message}\n")
 
     def notify_shutdown(self):
         # Save every body first, interactive or not, so nothing is lost and

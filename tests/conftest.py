@@ -135,7 +135,8 @@ class DriverProcess:
 
 def write_config(directory: Path, certs: TestCerts | None, mudlib: Path = TEST_MUDLIB,
                  tls_port: int | None = 0, trust_file: bool = True,
-                 handshake_timeout: float = 5, extra: str = "", tls_extra: str = "") -> Path:
+                 handshake_timeout: float = 5, extra: str = "", tls_extra: str = "",
+                 mudlib_extra: str = "") -> Path:
     tls_section = ""
     if certs is not None:
         tls_section = (f"  certificate: {certs.fullchain}\n  key: {certs.key}\n"
@@ -144,7 +145,7 @@ def write_config(directory: Path, certs: TestCerts | None, mudlib: Path = TEST_M
     config.write_text(
         "server:\n  host: 127.0.0.1\n  hostname: localhost\n  telnet_port: 0\n"
         f"  tls_port: {'null' if tls_port is None else tls_port}\n"
-        f"mudlib:\n  directory: {mudlib}\n  data_dir: {directory / 'data'}\n"
+        f"mudlib:\n  directory: {mudlib}\n  data_dir: {directory / 'data'}\n{mudlib_extra}"
         f"tls:\n{tls_section}  handshake_timeout: {handshake_timeout}\n{tls_extra}"
         "logging:\n  level: debug\n" + extra
     )

@@ -1,6 +1,9 @@
 """/rooms/garden: the walled herb garden east of the square."""
 
-from driver.efuns import inherit
+from driver.efuns import (add_action, clone_object, inherit, move_object, notify_fail,
+                          present, say, this_player, write)
+
+APPLE = "/obj/apple"
 
 
 class Garden(inherit("/std/room")):
@@ -27,3 +30,23 @@ class Garden(inherit("/std/room")):
         "lavender": "It hums with bees.",
     }
     ids = ("garden", "herb garden")
+
+    def create(self):
+        super().create()
+        move_object(clone_object(APPLE), self)
+
+    def init(self):
+        super().init()
+        add_action("cmd_shake", "shake")
+
+    def cmd_shake(self, arg):
+        if arg not in ("tree", "apple tree", "the tree"):
+            return notify_fail("Shake what?\n")
+        if present("apple", self):
+            write("You shake the tree.  A few leaves fall; the apple on the "
+                  "ground will have to do.\n")
+            return 1
+        move_object(clone_object(APPLE), self)
+        write("You shake the tree, and an apple thumps onto the gravel.\n")
+        say(f"{this_player().query_name()} shakes the apple tree.  An apple falls.\n")
+        return 1

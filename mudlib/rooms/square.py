@@ -1,6 +1,6 @@
 """/rooms/square: the town square of Ravenmoor, where every player starts."""
 
-from driver.efuns import inherit
+from driver.efuns import clone_object, inherit, move_object
 
 
 class Square(inherit("/std/room")):
@@ -37,3 +37,7 @@ class Square(inherit("/std/room")):
         "cobbles": "Grey, rounded, and slippery when it rains, which is often.",
     }
     ids = ("square", "town square")
+
+    def create(self):
+        super().create()
+        move_object(clone_object("/obj/coin"), self)

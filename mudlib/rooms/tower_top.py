@@ -1,6 +1,18 @@
-"""/rooms/tower_top: the windy top of the watchtower."""
+"""/rooms/tower_top: the windy top of the watchtower.
 
-from driver.efuns import inherit
+The ravens here live on the room's heart beat: it runs while somebody is
+up here to hear them and stops when the platform is empty."""
+
+from driver.efuns import (all_inventory, inherit, interactive, set_heart_beat, tell_room,
+                          this_player)
+
+RAVEN_NOISES = (
+    "A raven croaks, loud and sudden, right beside your ear.\n",
+    "The ravens shuffle along the parapet, muttering.\n",
+    "A raven lifts off, circles once in the wind, and lands again.\n",
+)
+# Heart beats between two raven noises.
+BEATS_PER_NOISE = 3
 
 
 class TowerTop(inherit("/std/room")):
@@ -26,3 +38,22 @@ class TowerTop(inherit("/std/room")):
         "moor": "From up here you can see the standing stone, and a second one you never noticed.",
     }
     ids = ("tower", "top", "platform")
+
+    def create(self):
+        super().create()
+        self.beats = 0
+        self.noises = 0
+
+    def init(self):
+        super().init()
+        if interactive(this_player()):
+            set_heart_beat(self, 1)
+
+    def heart_beat(self):
+        if not any(interactive(ob) for ob in all_inventory(self)):
+            set_heart_beat(self, 0)     # nobody to hear them: save the effort
+            return
+        self.beats += 1
+        if self.beats % BEATS_PER_NOISE == 0:
+            tell_room(self, RAVEN_NOISES[self.noises % len(RAVEN_NOISES)])
+            self.noises += 1

@@ -22,6 +22,7 @@ from driver.efuns import (
     debug_message,
     destruct,
     exec,
+    get_dir,
     inherit,
     input_to,
     interactive,
@@ -125,6 +126,12 @@ class Login(MudObject):
                 write("This connection is not encrypted.  For TLS, connect to "
                       f"{query_host_name()} port {tls_port}.\n\n")
         self.ask_name()
+
+    def secured(self, info):
+        """The master secured this connection with STARTTLS."""
+        write(f"\nYour connection is now encrypted ({info.prot}, {info.cipher}).\n")
+        if self.name is None and self.creating is None:
+            write("What is your name? ")
 
     def _banner(self):
         mud = load_object(MASTER).query_mud_name()
@@ -242,16 +249,27 @@ class Login(MudObject):
         self.name = self.creating
         self.creating = None
         self.created = time()
+        # The first character ever made runs the game: it becomes an admin.
+        self.level = "admin" if self._first_character() else "player"
         save_object(self, f"players/{self.name.lower()}")
+        if self.level == "admin":
+            debug_message(f"{self.name} is the first character: made an admin")
         debug_message(f"new character {self.name} created from "
                       f"{query_ip_number(self)}")
         self._enter()
+
+    def _first_character(self):
+        return not any(entry.endswith(".json")
+                       for entry in get_dir("/data/players/"))
 
     # -- into the game -------------------------------------------------------
 
     def _enter(self):
         remove_call_out("time_out")
-        old_body = load_object(MASTER).find_player(self.name)
+        old_body = load_object(MASTER).find_body(self.name)
+        if old_body is not None and not interactive(old_body):
+            self._reattach(old_body)
+            return
         if old_body is not None:
             self._take_over(old_body)
             return
@@ -261,6 +279,13 @@ class Login(MudObject):
         exec(body, self)
         destruct(self)
         body.enter_game()
+
+    def _reattach(self, body):
+        """The character's body is still in the world, link-dead: this
+        connection (plain or TLS) becomes its link again."""
+        exec(body, self)
+        destruct(self)
+        call_other(body, "reconnect")    # as the body: it cancels its own call_out
 
     def _take_over(self, body):
         """The character is already in the game on another connection (a

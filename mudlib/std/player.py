@@ -10,12 +10,21 @@ exists for a player who has given the right one.
 from datetime import datetime, timezone
 
 from driver.efuns import (
+    AA_NOSPACE,
+    MTTS_SSL,
     EfunError,
     MudObject,
+    add_action,
+    all_inventory,
     call_other,
+    call_out,
+    clone_object,
+    command,
     debug_message,
     destruct,
+    enable_commands,
     environment,
+    find_object,
     interactive,
     load_object,
     move_object,
@@ -24,10 +33,20 @@ from driver.efuns import (
     query_host_name,
     query_idle,
     query_ip_number,
+    query_linkdead_timeout,
     query_listen_ports,
+    query_mtts,
+    query_mud_port,
+    query_verb,
+    reload_object,
+    remove_call_out,
     remove_interactive,
     save_object,
     say,
+    send_gmcp,
+    set_living_name,
+    shutdown,
+    snoop,
     tell_object,
     tell_room,
     time,
@@ -48,6 +67,11 @@ COMMANDS = (
      "walk through an exit, or just type it: north, n, up, u"),
     (("say",), "cmd_say", "say <text>",
      "speak to everyone in the room; 'text does the same"),
+    (("emote",), "cmd_emote", "emote <action>",
+     "show the room what you do: emote grins"),
+    (("get", "take"), "cmd_get", "get <thing>", "pick something up"),
+    (("drop",), "cmd_drop", "drop <thing>", "put something down"),
+    (("inventory", "i"), "cmd_inventory", "inventory", "list what you carry"),
     (("tell",), "cmd_tell", "tell <player> <text>",
      "speak to one player, wherever they are"),
     (("who",), "cmd_who", "who", "list the players in the game"),
@@ -57,11 +81,33 @@ COMMANDS = (
     (("quit",), "cmd_quit", "quit", "save and leave the game"),
 )
 
-# Commands only the game's administrators may use (see /master).
-ADMIN_COMMANDS = (
+# Commands for wizards, who build and run the world (see /master).
+WIZARD_COMMANDS = (
+    (("update",), "cmd_update", "update <path>|here",
+     "load a file's new code; a room is rebuilt around the people in it"),
+    (("clone",), "cmd_clone", "clone <path>", "make a new object from a file"),
+    (("destruct",), "cmd_destruct", "destruct <thing>|<object name>",
+     "destroy an object"),
+    (("goto",), "cmd_goto", "goto <player>|<room path>", "go anywhere at once"),
+    (("people",), "cmd_people", "people",
+     "every connection: address, port, TLS, cipher, idle time"),
+    (("snoop",), "cmd_snoop", "snoop [player]",
+     "see what a player sees and types; alone, stop"),
+    (("shutdown",), "cmd_shutdown", "shutdown [reason]", "save everyone and stop the game"),
     (("tlsreload",), "cmd_tlsreload", "tlsreload",
      "reload the TLS certificate and key from disk"),
 )
+
+# Commands only the game's administrators may use.
+ADMIN_COMMANDS = (
+    (("promote",), "cmd_promote", "promote <player>", "make a player a wizard"),
+)
+
+# Every direction a player may type; without an exit that way the room's
+# actions do not take it, and the body says so.
+DIRECTIONS = ("north", "south", "east", "west", "northeast", "northwest",
+              "southeast", "southwest", "up", "down", "n", "s", "e", "w",
+              "ne", "nw", "se", "sw", "u", "d")
 
 
 def _verb_table(commands):
@@ -69,7 +115,10 @@ def _verb_table(commands):
 
 
 VERBS = _verb_table(COMMANDS)
+WIZARD_VERBS = _verb_table(WIZARD_COMMANDS)
 ADMIN_VERBS = _verb_table(ADMIN_COMMANDS)
+ALL_VERBS = {**VERBS, **WIZARD_VERBS, **ADMIN_VERBS}
+LEVELS = ("player", "wizard", "admin")
 
 
 def clean(text):
@@ -95,7 +144,7 @@ def format_idle(seconds):
 class Player(MudObject):
     # What save_object() writes to players/<name>.  /secure/login reads the
     # same file, so it takes this list from here.
-    persistent = ("name", "password_hash", "room", "created", "last_login")
+    persistent = ("name", "password_hash", "room", "created", "last_login", "level")
 
     def create(self):
         self.name = None
@@ -103,6 +152,9 @@ class Player(MudObject):
         self.room = START_ROOM
         self.created = 0
         self.last_login = 0
+        # "player", "wizard" or "admin" (a wizard who may also promote)
+        self.level = "player"
+        self.last_command = None
 
     # -- identity ------------------------------------------------------------
 
@@ -114,6 +166,18 @@ class Player(MudObject):
 
     def query_password_hash(self):
         return self.password_hash
+
+    def query_level(self):
+        return self.level if self.level in LEVELS else "player"
+
+    def query_wizard(self):
+        return self.query_level() in ("wizard", "admin")
+
+    def set_level(self, level):
+        if level not in LEVELS:
+            raise ValueError(f"no such level {level!r}")
+        self.level = level
+        call_other(self, "add_commands")    # a new wizard gets the new commands at once
 
     def id(self, word):
         return self.name is not None and word.lower() == self.name.lower()
@@ -163,6 +227,11 @@ class Player(MudObject):
         mud = load_object(MASTER).query_mud_name()
         previous = self.last_login
         self.last_login = time()
+        if load_object(MASTER).query_admin(self.name):
+            self.level = "admin"    # named in the configuration (mudlib.admins, --admin)
+        # call_other, not a plain call: the login is this_object() here, and
+        # add_commands() must run as this body.
+        call_other(self, "add_commands")
         room = self._load_room(self.room)
         move_object(self, room)
         if previous:
@@ -172,6 +241,7 @@ class Player(MudObject):
             self.tell(f"Welcome to {mud}, {self.name}.  "
                       "Type 'help' to see what you can do here.\n\n")
         tell_room(room, f"{self.name} enters the game.\n", exclude=(self,))
+        self.gmcp_status()
         self.cmd_look("")
         self.save_character()
         debug_message(f"{self.name} entered the game from "
@@ -189,15 +259,75 @@ class Player(MudObject):
         debug_message(f"{self.name} reconnected from {query_ip_number(self)}")
 
     def link_dead(self):
-        """The master calls this when our connection has gone.  A body
-        without a player is no use to anyone: save it and take it away."""
+        """The master calls this when our connection has gone.  The body is
+        saved and stays where it is, link-dead, for the configured time
+        (mudlib.linkdead_timeout), so a player whose link dropped can log
+        in again and carry on; then it leaves the world."""
+        self.save_character()
+        timeout = query_linkdead_timeout()
+        if timeout <= 0:
+            self.linkdead_expired()
+            return
+        self.linkdead_since = time()
+        room = environment(self)
+        if room is not None:
+            tell_room(room, f"{self.name} goes very still, staring at nothing, as "
+                      "the link to this world breaks.\n", exclude=(self,))
+        debug_message(f"{self.name} lost the link; link-dead for up to {timeout:g} s")
+        call_out("linkdead_expired", timeout)
+
+    def query_link_dead(self):
+        return not interactive(self)
+
+    def linkdead_expired(self):
+        if interactive(self):
+            return
         self.save_character()
         room = environment(self)
         if room is not None:
-            tell_room(room, f"{self.name} fades slowly from view as the link "
-                      "to this world breaks.\n", exclude=(self,))
-        debug_message(f"{self.name} lost the link; saved and removed")
+            tell_room(room, f"{self.name} fades slowly from view.\n", exclude=(self,))
+        debug_message(f"{self.name} was link-dead too long; saved and removed")
         destruct(self)
+
+    def reconnect(self):
+        """Called by /secure/login when a player logs in to this link-dead
+        body: the new connection, plain or TLS, is its link now."""
+        remove_call_out("linkdead_expired")
+        away = time() - getattr(self, "linkdead_since", time())
+        room = environment(self)
+        if room is not None:
+            tell_room(room, f"{self.name} stirs and looks around again.\n", exclude=(self,))
+        self.tell("You were link-dead; your body waited for you where you left it.  "
+                  "Welcome back.\n\n")
+        self.gmcp_status()
+        self.cmd_look("")
+        debug_message(f"{self.name} reconnected to a link-dead body after {away} s "
+                      f"from {query_ip_number(self)}")
+
+    # -- GMCP for clients that show maps and gauges --------------------------
+
+    def receive_gmcp(self, package, data):
+        if package == "Core.Ping":
+            send_gmcp(self, "Core.Ping")
+        elif package in ("Char.Request", "Room.Request"):
+            self.gmcp_status()
+
+    def gmcp_status(self):
+        """Char.Name, Char.Vitals and Room.Info, for clients that asked for GMCP."""
+        send_gmcp(self, "Char.Name", {"name": self.name, "fullname": self.name})
+        send_gmcp(self, "Char.Vitals", {"hp": 100, "maxhp": 100, "mp": 100, "maxmp": 100})
+        self.gmcp_room(environment(self))
+
+    def gmcp_room(self, room):
+        if room is None:
+            return
+        exits = call_other(room, "query_exits") or {}
+        send_gmcp(self, "Room.Info", {
+            "num": object_name(room),
+            "name": call_other(room, "short_description") or "",
+            "area": load_object(MASTER).query_mud_name(),
+            "exits": {direction: path for direction, path in exits.items()},
+        })
 
     def _load_room(self, path):
         """The room to put the body in: where it was, or the square if that
@@ -212,25 +342,57 @@ class Player(MudObject):
     # -- commands ------------------------------------------------------------
 
     def is_admin(self):
-        return bool(load_object(MASTER).query_admin(self.name))
+        return self.query_level() == "admin" or \
+            bool(load_object(MASTER).query_admin(self.name))
+
+    def add_commands(self):
+        """Make this body a living that can give commands, and give it its
+        own: the player's, and a wizard's if it is one.  (Rooms and items
+        add theirs in their init() when we meet them.)"""
+        enable_commands()       # also makes us this_player()
+        set_living_name(self.name.lower())
+        for verb in VERBS:
+            add_action("_command", verb)
+        add_action("_command", "'", AA_NOSPACE)   # 'text says text
+        if self.query_wizard():
+            for verb in WIZARD_VERBS:
+                add_action("_command", verb)
+        if self.is_admin():
+            for verb in ADMIN_VERBS:
+                add_action("_command", verb)
+        for verb in DIRECTIONS:
+            add_action("cmd_no_exit", verb)
+
+    def _command(self, arg):
+        """Every command of the body comes here, by its verb."""
+        verb = query_verb()
+        if verb.startswith("'"):
+            self.cmd_say(arg or "")     # AA_NOSPACE: all after the ' is the argument
+            return 1
+        getattr(self, ALL_VERBS[verb])(arg or "")
+        return 1
+
+    def cmd_no_exit(self, arg):
+        if arg:
+            return 0
+        self.tell("You can't go that way.\n")
+        return 1
 
     def process_input(self, line):
+        """Each line comes here first: '!' repeats the last command (the
+        history is the mudlib's business, not the driver's)."""
         line = line.strip()
-        if not line:
-            return
-        if line.startswith("'"):
-            self.cmd_say(line[1:])
-            return
-        verb, _, arg = line.partition(" ")
-        verb, arg = verb.lower(), arg.strip()
-        method = VERBS.get(verb)
-        if method is None and self.is_admin():
-            method = ADMIN_VERBS.get(verb)
-        if method is not None:
-            getattr(self, method)(arg)
-        elif arg or not self._walk(verb):
-            # a bare word may be an exit: 'north', 'n', 'out'
-            self.tell("What?\n")
+        if line == "!":
+            if not self.last_command:
+                self.tell("No command to repeat.\n")
+                return 1
+            return self.last_command
+        if line:
+            self.last_command = line
+        return None     # the driver parses the line into a command
+
+    def look_around(self):
+        self.cmd_look("")
 
     def cmd_look(self, arg):
         room = environment(self)
@@ -243,6 +405,7 @@ class Player(MudObject):
             target = target[3:].strip()
         if not target or call_other(room, "id", target):
             self.tell(room.describe(self))
+            self.gmcp_room(room)
             return
         if target in ("me", "myself", "self"):
             self.tell(f"You are {self.name}, as ready for adventure as ever.\n")
@@ -259,37 +422,13 @@ class Player(MudObject):
         self.tell(f"You see no {target} here.\n")
 
     def cmd_go(self, arg):
-        if not arg:
+        word = arg.lower()
+        if not word:
             self.tell("Go where?\n")
-        elif not self._walk(arg.lower()):
+        elif word in DIRECTIONS:
+            command(word)   # the room's exits are its actions: 'go north' is 'north'
+        else:
             self.tell("You can't go that way.\n")
-
-    def _walk(self, word):
-        """Leave through the exit called `word`.  False if `word` is not a
-        direction at all (the caller decides what to say), True once the
-        player has been answered, even if the way was blocked."""
-        room = environment(self)
-        if room is None:
-            return False
-        found = room.find_exit(word)
-        if found is None:
-            if room.is_direction(word):
-                self.tell("You can't go that way.\n")
-                return True
-            return False
-        direction, path = found
-        try:
-            dest = load_object(path)
-        except Exception as exc:    # a broken room is the builder's problem
-            debug_message(f"exit {direction} of {object_name(room)} leads to "
-                          f"{path}, which fails to load: {exc}", "warning")
-            self.tell("A strange force blocks your way.\n")
-            return True
-        room.announce_departure(self, direction)
-        move_object(self, dest)
-        dest.announce_arrival(self, room)
-        self.cmd_look("")
-        return True
 
     def cmd_say(self, arg):
         text = clean(arg)
@@ -343,6 +482,8 @@ class Player(MudObject):
                       "TLS port to offer.\n")
             return
         host = query_host_name()
+        if (query_mtts(self) or 0) & MTTS_SSL:
+            self.tell("Your client says it can speak TLS (MTTS).\n")
         self.tell(
             "Your connection is not encrypted: what you type, your password\n"
             "included, crosses the network as plain text.\n"
@@ -359,7 +500,8 @@ class Player(MudObject):
         self.tell("Your character has been saved.\n")
 
     def cmd_help(self, arg):
-        commands = COMMANDS + (ADMIN_COMMANDS if self.is_admin() else ())
+        commands = COMMANDS + (WIZARD_COMMANDS if self.query_wizard() else ()) \
+            + (ADMIN_COMMANDS if self.is_admin() else ())
         lines = ["Commands:"]
         for _, _, usage, text in commands:
             lines.append(f"  {usage:<22} {text}")
@@ -384,3 +526,179 @@ class Player(MudObject):
         debug_message(f"{self.name} reloaded the TLS certificates")
         self.tell("Certificates reloaded.  New connections use them; nobody "
                   "was disconnected.\n")
+
+    # -- things --------------------------------------------------------------
+
+    def cmd_emote(self, arg):
+        text = clean(arg)
+        if not text:
+            self.tell("Emote what?  (emote grins)\n")
+            return
+        if text[-1] not in ".!?\"'":
+            text += "."
+        say(f"{self.name} {text}\n")
+        self.tell(f"You emote: {self.name} {text}\n")
+
+    def cmd_get(self, arg):
+        room = environment(self)
+        word = arg.lower()
+        if not word or room is None:
+            self.tell("Get what?\n")
+            return
+        ob = present(word, room)
+        if ob is None or ob is self:
+            self.tell(f"There is no {word} here.\n")
+            return
+        if call_other(ob, "query_is_player") or not call_other(ob, "get"):
+            self.tell("You can't take that.\n")
+            return
+        move_object(ob, self)
+        thing = call_other(ob, "short_description") or "something"
+        self.tell(f"You take {thing}.\n")
+        say(f"{self.name} takes {thing}.\n")
+
+    def cmd_drop(self, arg):
+        room = environment(self)
+        word = arg.lower()
+        ob = present(word, self) if word else None
+        if ob is None:
+            self.tell("You carry no such thing.\n" if word else "Drop what?\n")
+            return
+        if call_other(ob, "drop"):
+            self.tell("You can't let go of it.\n")
+            return
+        move_object(ob, room)
+        thing = call_other(ob, "short_description") or "something"
+        self.tell(f"You drop {thing}.\n")
+        say(f"{self.name} drops {thing}.\n")
+
+    def cmd_inventory(self, arg):
+        things = [call_other(ob, "short_description") or object_name(ob)
+                  for ob in all_inventory(self)]
+        if not things:
+            self.tell("You carry nothing.\n")
+            return
+        self.tell("You carry:\n" + "".join(f"  {thing}\n" for thing in things))
+
+    # -- wizards' commands ---------------------------------------------------
+
+    def _find_thing(self, word):
+        """An object a wizard names: here, carried, or by object name."""
+        room = environment(self)
+        return (present(word, self) or (present(word, room) if room else None)
+                or find_object(word))
+
+    def cmd_update(self, arg):
+        room = environment(self)
+        path = arg.strip()
+        if path in ("", "here"):
+            if room is None:
+                self.tell("Update what?\n")
+                return
+            path = object_name(room)
+        try:
+            ob = reload_object(path)
+        except EfunError as exc:
+            self.tell(f"Update failed: {exc}\n")
+            return
+        debug_message(f"{self.name} updated {object_name(ob)}")
+        self.tell(f"Updated {object_name(ob)}.\n")
+
+    def cmd_clone(self, arg):
+        if not arg:
+            self.tell("Clone what?  (clone /obj/apple)\n")
+            return
+        try:
+            ob = clone_object(arg)
+        except EfunError as exc:
+            self.tell(f"Clone failed: {exc}\n")
+            return
+        carry = call_other(ob, "get") and not call_other(ob, "query_is_player")
+        move_object(ob, self if carry else environment(self))
+        thing = call_other(ob, "short_description") or object_name(ob)
+        self.tell(f"You clone {thing} ({object_name(ob)}).\n")
+        say(f"{self.name} makes {thing} appear out of thin air.\n")
+
+    def cmd_destruct(self, arg):
+        ob = self._find_thing(arg.strip()) if arg.strip() else None
+        if ob is None:
+            self.tell("Destruct what?\n" if not arg else f"There is no {arg} here.\n")
+            return
+        if ob is self:
+            self.tell("You would rather not.\n")
+            return
+        name = object_name(ob)
+        destruct(ob)
+        self.tell(f"You destruct {name}.\n")
+
+    def cmd_goto(self, arg):
+        where = arg.strip()
+        if not where:
+            self.tell("Go to whom, or where?\n")
+            return
+        body = load_object(MASTER).find_player(where)
+        try:
+            dest = environment(body) if body is not None else load_object(where)
+        except EfunError as exc:
+            self.tell(f"You cannot go there: {exc}\n")
+            return
+        if dest is None:
+            self.tell("They are nowhere.\n")
+            return
+        room = environment(self)
+        if room is not None:
+            tell_room(room, f"{self.name} vanishes in a puff of smoke.\n", exclude=(self,))
+        move_object(self, dest)
+        tell_room(dest, f"{self.name} appears in a puff of smoke.\n", exclude=(self,))
+        self.cmd_look("")
+
+    def cmd_people(self, arg):
+        lines = [f"{'who':<16} {'address':<16} {'port':>5}  {'link':<9} "
+                 f"{'cipher':<24} idle"]
+        for ob in sorted(users(), key=lambda u: call_other(u, "query_name") or ""):
+            name = call_other(ob, "query_name") or f"({object_name(ob)})"
+            state = tls_query_connection_state(ob)
+            link = {1: "tls", 0: "telnet", -1: "handshake"}.get(state, "?")
+            info = tls_query_connection_info(ob)
+            cipher = info.cipher if info is not None else "-"
+            if info is not None:
+                link = info.prot
+            lines.append(f"{name:<16} {query_ip_number(ob) or '-':<16} "
+                         f"{query_mud_port(ob) or 0:>5}  {link:<9} {cipher:<24} "
+                         f"{int(query_idle(ob))}s")
+        self.tell("\n".join(lines) + "\n")
+
+    def cmd_snoop(self, arg):
+        if not arg:
+            snoop(self)
+            self.tell("You stop snooping.\n")
+            return
+        body = load_object(MASTER).find_player(arg)
+        if body is None:
+            self.tell(f"There is no one called {arg.capitalize()} in the game.\n")
+            return
+        try:
+            done = snoop(self, body)
+        except EfunError as exc:
+            self.tell(f"You cannot snoop {body.query_name()}: {exc}\n")
+            return
+        self.tell(f"You are snooping {body.query_name()}.\n" if done
+                  else "Someone else is snooping them already.\n")
+
+    def cmd_shutdown(self, arg):
+        reason = clean(arg) or f"shut down by {self.name}"
+        debug_message(f"{self.name} shuts the game down: {reason}")
+        shutdown(reason)
+
+    def cmd_promote(self, arg):
+        body = load_object(MASTER).find_player(arg) if arg else None
+        if body is None:
+            self.tell("Promote whom?  They must be in the game.\n")
+            return
+        if body.query_wizard():
+            self.tell(f"{body.query_name()} is a wizard already.\n")
+            return
+        body.set_level("wizard")
+        body.save_character()
+        tell_object(body, f"{self.name} has made you a wizard.  Type 'help'.\n")
+        self.tell(f"{body.query_name()} is a wizard now.\n")

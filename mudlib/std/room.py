@@ -16,10 +16,17 @@ import textwrap
 
 from driver.efuns import (
     MudObject,
+    add_action,
     all_inventory,
     call_other,
+    debug_message,
+    living,
+    load_object,
+    move_object,
     object_name,
+    query_verb,
     tell_room,
+    this_player,
 )
 
 # Players' terminals are assumed 80 columns wide, the way MUDs always have.
@@ -61,6 +68,35 @@ class Room(MudObject):
         # run time (a door, a collapsed bridge) never touches another.
         self.exits = dict(self.exits)
         self.items = dict(self.items)
+
+    # -- exits are the room's commands -----------------------------------------
+
+    def init(self):
+        """Someone arrived: give them a command for every exit (and its
+        abbreviation), the way LP rooms always have."""
+        for direction in self.exits:
+            add_action("cmd_exit", direction)
+            for alias, full in DIRECTION_ALIASES.items():
+                if full == direction:
+                    add_action("cmd_exit", alias)
+
+    def cmd_exit(self, arg):
+        if arg:
+            return 0    # 'north gate' is not a way out; let another action try
+        who = this_player()
+        direction, path = self.find_exit(query_verb())
+        try:
+            dest = load_object(path)
+        except Exception as exc:    # a broken room is the builder's problem
+            debug_message(f"exit {direction} of {object_name(self)} leads to "
+                          f"{path}, which fails to load: {exc}", "warning")
+            call_other(who, "tell", "A strange force blocks your way.\n")
+            return 1
+        self.announce_departure(who, direction)
+        move_object(who, dest)
+        dest.announce_arrival(who, self)
+        call_other(who, "look_around")
+        return 1
 
     # -- identity ------------------------------------------------------------
 
@@ -104,10 +140,17 @@ class Room(MudObject):
             lines.append(f"Obvious {noun}: {_list_words(directions)}.")
         else:
             lines.append("There are no obvious exits.")
+        things = [
+            call_other(ob, "short_description") or object_name(ob)
+            for ob in all_inventory(self)
+            if ob is not viewer and not living(ob)
+        ]
+        if things:
+            lines.append(f"You see {_list_words(things)} here.")
         others = [
             call_other(ob, "short_description") or object_name(ob)
             for ob in all_inventory(self)
-            if ob is not viewer
+            if ob is not viewer and living(ob)
         ]
         if len(others) == 1:
             lines.append(f"{others[0]} is here.")

@@ -1,0 +1,405 @@
+"""The report: ``RESULTS.md`` (tables of ratios against same-run baselines) and a plot."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import platform
+import resource
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+from . import servers
+
+PLOT_NAME = "latency.png"
+
+#: The targets, from a 2-core machine of this kind (EC P-256, full handshakes).
+REFERENCE = {"s_server": 2060, "asyncio": 2150, "asyncio-uvloop": 2690}
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git(root: Path) -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "not a git tree"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine_info(driver_root: Path, loop_name: str, command: str, quick: bool,
+                 started: float) -> dict:
+    return {
+        "date": datetime.datetime.fromtimestamp(started, datetime.timezone.utc)
+                .strftime("%Y-%m-%d %H:%M UTC"),
+        "python": sys.version.split()[0],
+        "openssl_python": ssl.OPENSSL_VERSION,
+        "openssl_cli": servers.openssl_version(),
+        "cpu": _cpu_model(),
+        "cores": len(os.sched_getaffinity(0)),
+        "kernel": platform.release(),
+        "generator_loop": loop_name,
+        "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        "driver_root": str(driver_root),
+        "driver_version": _git(driver_root),
+        "command": command,
+        "quick": quick,
+    }
+
+
+# --- formatting ---------------------------------------------------------------------------
+
+def _num(value, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(a, b, digits: int = 2) -> str:
+    if a is None or b is None or not b or (isinstance(a, float) and math.isnan(a)):
+        return "–"
+    return f"{a / b:.{digits}f}×"
+
+
+def _lat(result: dict | None, key: str, digits: int = 1) -> str:
+    if not result:
+        return "–"
+    return _num(result.get("latency", {}).get(key), digits)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _runs(results: dict, scenario: str) -> list[dict]:
+    return [r for r in results["runs"] if r.get("scenario") == scenario]
+
+
+def _find(runs: list[dict], **match) -> dict | None:
+    for run in runs:
+        if all(run.get(k) == v for k, v in match.items()):
+            return run
+    return None
+
+
+def _errors(run: dict | None) -> int:
+    if not run:
+        return 0
+    return sum((run.get("errors") or {}).values())
+
+
+# --- sections -------------------------------------------------------------------------------
+
+def _handshake_section(results: dict, targets: list) -> list[str]:
+    runs = _runs(results, "handshake")
+    if not runs:
+        return []
+    variants = list(dict.fromkeys(r["variant"] for r in runs))
+    lines = ["## 1. Handshake rate", "",
+             f"{runs[0]['concurrency']} concurrent clients, each connecting, completing a full "
+             "handshake (no resumption, unless the variant says *resumed*), reading the first "
+             "line the server sends and closing, again and again for "
+             f"{runs[0]['window_s']:.0f} s after a warm-up.  Handshakes per **server CPU-second** "
+             "(user + system time of the server process) are the figure that counts: the load "
+             "generator shares the cores.", ""]
+    header = ["variant", "driver", "s_server", "asyncio", "asyncio + uvloop",
+              "driver ÷ s_server", "driver ÷ asyncio", "driver ÷ asyncio + uvloop",
+              "driver handshakes/s (wall)", "driver p50 / p99 ms", "driver CPU use"]
+    rows = []
+    for variant in variants:
+        d = _find(runs, server="driver", variant=variant)
+        s = _find(runs, server="s_server", variant=variant)
+        a = _find(runs, server="asyncio", variant=variant)
+        u = _find(runs, server="asyncio-uvloop", variant=variant)
+        rate = lambda r: r.get("per_cpu_s") if r else None  # noqa: E731
+        rows.append([variant, _num(rate(d)), _num(rate(s)), _num(rate(a)), _num(rate(u)),
+                     _ratio(rate(d), rate(s)), _ratio(rate(d), rate(a)), _ratio(rate(d), rate(u)),
+                     _num(d.get("per_wall_s")) if d else "–",
+                     f"{_lat(d, 'p50_ms')} / {_lat(d, 'p99_ms')}",
+                     f"{d['server_utilization']:.0%}" if d else "–"])
+    lines += ["Handshakes per server CPU-second:", ""] + _table(header, rows) + [""]
+    extra = [r for r in runs if r["server"] not in ("driver", *servers_baselines())]
+    if extra:
+        rows = []
+        for run in extra:
+            s = _find(runs, server="s_server", variant=run["variant"])
+            d = _find(runs, server="driver", variant=run["variant"])
+            rows.append([run["server"], run["variant"], _num(run.get("per_cpu_s")),
+                         _ratio(run.get("per_cpu_s"), s.get("per_cpu_s") if s else None),
+                         _ratio(run.get("per_cpu_s"), d.get("per_cpu_s") if d else None),
+                         _num(run.get("per_wall_s")), _lat(run, "p99_ms")])
+        lines += ["Other driver configurations (same run): *driver-shipped* greets with the "
+                  "shipped mudlib's login (banner and \"What is your name?\"); *driver-uvloop* is "
+                  "the same driver started on uvloop's event loop by `bench/uvloop_driver.py`.", ""]
+        lines += _table(["server", "variant", "handshakes/CPU-s", "÷ s_server", "÷ driver",
+                         "handshakes/s (wall)", "p99 ms"], rows) + [""]
+    anomalies = [r for r in runs if _errors(r) or (r["variant"].endswith("resumed")
+                                                   and r.get("resumed_fraction", 0) < 0.95)]
+    for run in anomalies:
+        lines.append(f"- {run['server']} {run['variant']}: errors {run.get('errors')}, "
+                     f"resumed {run.get('resumed_fraction', 0):.0%}")
+    if anomalies:
+        lines.append("")
+    d = _find(runs, server="driver", variant="tls13-ec")
+    s = _find(runs, server="s_server", variant="tls13-ec")
+    if d and s and s.get("per_cpu_s"):
+        ratio = d["per_cpu_s"] / s["per_cpu_s"]
+        targets.append(("TLS 1.3 EC handshakes per server CPU-second ≥ 1.0× s_server (aim 1.3×)",
+                        f"{ratio:.2f}× ({d['per_cpu_s']:,.0f} vs {s['per_cpu_s']:,.0f})",
+                        "met" if ratio >= 1.0 else f"missed by {(1.0 - ratio) * 100:.0f} %"
+                        f" (needs {1 / ratio:.1f}× less CPU per handshake)"))
+    ref = [f"{k} {_num(_find(runs, server=k, variant='tls13-ec').get('per_cpu_s'))} "
+           f"(reference {v:,})" for k, v in REFERENCE.items()
+           if _find(runs, server=k, variant="tls13-ec")]
+    if ref:
+        lines += ["Baselines against the reference machine (TLS 1.3, EC, handshakes per server "
+                  "CPU-second): " + "; ".join(ref) + ".", ""]
+    return lines
+
+
+def servers_baselines() -> tuple[str, ...]:
+    return ("s_server", "asyncio", "asyncio-uvloop")
+
+
+def _storm_section(results: dict, targets: list) -> list[str]:
+    runs = _runs(results, "storm")
+    if not runs:
+        return []
+    players = runs[0]["players"]
+    lines = ["## 2. Reconnect storm", "",
+             f"{players:,} players reconnect at the same instant (TLS 1.3, EC).  *With tickets*: "
+             "each first connected once and offers the session ticket it got; *full*: no "
+             "ticket, full handshakes.  Times from the instant the connects are issued.", ""]
+    header = ["server", "handshake", "all greeted (s)", "p50 s", "p99 s", "server CPU s",
+              "resumed", "failed", "time ÷ same for s_server", "time ÷ same for asyncio"]
+    rows = []
+    for tickets in (True, False):
+        base_s = _find(runs, server="s_server", tickets=tickets)
+        base_a = _find(runs, server="asyncio", tickets=tickets)
+        for run in [r for r in runs if r["tickets"] == tickets]:
+            last = run.get("all_greeted_s")
+            rows.append([run["server"], "tickets" if tickets else "full",
+                         _num(last, 2) if last is not None
+                         else f"not all ({run['greeted']:,}/{run['players']:,})",
+                         _num(run["latency"].get("p50_ms", math.nan) / 1000, 2),
+                         _num(run["latency"].get("p99_ms", math.nan) / 1000, 2),
+                         _num(run["server_cpu_s"], 2),
+                         f"{run.get('resumed_fraction', 0):.0%}",
+                         f"{run['players'] - run['greeted']:,}",
+                         _ratio(last, base_s.get("all_greeted_s") if base_s else None),
+                         _ratio(last, base_a.get("all_greeted_s") if base_a else None)])
+    lines += _table(header, rows) + [""]
+    d = _find(runs, server="driver", tickets=True)
+    if d:
+        last = d.get("all_greeted_s")
+        if last is None:
+            verdict = f"missed: {d['players'] - d['greeted']} never greeted"
+        else:
+            verdict = "met" if last < 3.0 else f"missed by {last - 3.0:.1f} s ({last / 3.0:.1f}× the target)"
+        targets.append((f"reconnect storm of {players:,} with tickets: all greeted < 3 s",
+                        f"{_num(last, 2)} s" if last is not None else "not all greeted", verdict))
+    return lines
+
+
+def _playing_section(results: dict, targets: list) -> list[str]:
+    runs = _runs(results, "playing")
+    if not runs:
+        return []
+    players = runs[0]["players"]
+    rate = runs[0].get("arrival_rate") or max(r.get("arrival_rate", 0) for r in runs)
+    lines = ["## 3. Playing under a storm", "",
+             f"{players:,} logged-in TLS players each send a command a second and time the "
+             f"reply (an echo line); *storm*: new TLS handshakes arrive at {rate:,.0f}/s "
+             "meanwhile (from a second generator process).  s_server serves one connection "
+             "at a time and cannot take part.", ""]
+    header = ["server", "storm", "replies", "p50 ms", "p99 ms", "max ms", "server CPU",
+              "p99 ÷ asyncio", "p99 ÷ asyncio + uvloop", "storm handshakes done"]
+    rows = []
+    for storm in (False, True):
+        a = _find(runs, server="asyncio", storm=storm)
+        u = _find(runs, server="asyncio-uvloop", storm=storm)
+        for run in [r for r in runs if r["storm"] == storm]:
+            p99 = run["latency"].get("p99_ms")
+            arrivals = run.get("arrivals") or {}
+            done = (f"{arrivals.get('completed', 0):,}/{arrivals.get('launched', 0):,}"
+                    if storm else "–")
+            rows.append([run["server"], "storm" if storm else "quiet", f"{run['replies']:,}",
+                         _lat(run, "p50_ms", 2), _lat(run, "p99_ms", 2), _lat(run, "max_ms", 1),
+                         f"{run['server_utilization']:.0%}",
+                         _ratio(p99, a["latency"].get("p99_ms") if a else None),
+                         _ratio(p99, u["latency"].get("p99_ms") if u else None), done])
+    lines += _table(header, rows) + [""]
+    for storm, limit in ((False, 2.0), (True, 10.0)):
+        d = _find(runs, server="driver", storm=storm)
+        if d:
+            p99 = d["latency"].get("p99_ms", math.nan)
+            verdict = "met" if p99 < limit else f"missed by {p99 - limit:.1f} ms ({p99 / limit:.1f}× the target)"
+            targets.append((f"p99 reply, {players:,} players, {'storm' if storm else 'no storm'}: "
+                            f"< {limit:g} ms", f"{p99:.2f} ms", verdict))
+    return lines
+
+
+def _memory_section(results: dict, targets: list) -> list[str]:
+    runs = _runs(results, "memory")
+    if not runs:
+        return []
+    lines = ["## 4. Memory", "",
+             "RSS of the server process holding idle logged-in players (greeted, then silent), "
+             "less its RSS before the first connection, per player.", ""]
+    header = ["server", "connection", "players", "RSS MiB", "KiB per player",
+              "per player ÷ asyncio"]
+    rows = []
+    for run in runs:
+        base = _find(runs, server="asyncio", secure=run["secure"], wanted=run["wanted"])
+        per = run.get("per_player_bytes")
+        rows.append([run["server"], "TLS" if run["secure"] else "plain", f"{run['players']:,}",
+                     _num(run["rss_bytes"] / 2**20, 1), _num(per / 1024 if per else None, 1),
+                     _ratio(per, base.get("per_player_bytes") if base else None)])
+    lines += _table(header, rows) + [""]
+    notes = {r.get("note") for r in runs if r.get("note")}
+    lines += [f"- {note}" for note in notes] + ([""] if notes else [])
+    for secure, limit in ((True, 38), (False, 20)):
+        mine = [r for r in runs if r["server"] == "driver" and r["secure"] == secure]
+        if mine:
+            top = max(mine, key=lambda r: r["players"])
+            per = (top.get("per_player_bytes") or 0) / 1024
+            verdict = "met" if per <= limit else f"missed by {per - limit:.1f} KiB ({per / limit:.2f}× the target)"
+            targets.append((f"RSS per idle {'TLS' if secure else 'plain'} player ≤ {limit} KiB",
+                            f"{per:.1f} KiB at {top['players']:,} players", verdict))
+    tls = [r for r in runs if r["server"] == "driver" and r["secure"]]
+    if tls:
+        most = max(r["players"] for r in tls)
+        targets.append(("10,000 idle TLS players in one process", f"{most:,} held",
+                        "met" if most >= 10000 else "not measured at 10,000 (see above)"))
+    return lines
+
+
+# --- the plot -----------------------------------------------------------------------------------
+
+def _cdf(ax, run: dict, label: str, scale: float = 1.0, **style) -> None:
+    points = run.get("latency", {}).get("cdf_ms")
+    if not points:
+        return
+    ax.plot([v * scale for _p, v in points], [p for p, _v in points], label=label, **style)
+
+
+def plot(results: dict, path: Path) -> Path | None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    colors = {"driver": "tab:red", "s_server": "tab:blue", "asyncio": "tab:green",
+              "asyncio-uvloop": "tab:olive", "driver-shipped": "tab:purple",
+              "driver-uvloop": "tab:orange"}
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    meta = results.get("meta", {})
+    fig.suptitle(f"Game driver vs baselines, same run ({meta.get('date', '')}, "
+                 f"{meta.get('cores', '?')} cores, {meta.get('cpu', '')})", fontsize=11)
+
+    ax = axes[0][0]
+    for run in _runs(results, "handshake"):
+        if run["variant"] == "tls13-ec":
+            _cdf(ax, run, f"{run['server']} ({run.get('per_cpu_s') or 0:,.0f}/CPU-s)",
+                 color=colors.get(run["server"]))
+    ax.set(xscale="log", xlabel="connect → first line (ms)", ylabel="percentile",
+           title="1. Handshake latency, TLS 1.3 EC, 128 concurrent")
+
+    ax = axes[0][1]
+    for run in _runs(results, "playing"):
+        _cdf(ax, run, f"{run['server']} {'storm' if run['storm'] else 'quiet'}",
+             color=colors.get(run["server"]), linestyle="-" if run["storm"] else "--")
+    ax.axvline(2, color="grey", linewidth=0.6, linestyle=":")
+    ax.axvline(10, color="grey", linewidth=0.6, linestyle=":")
+    ax.set(xscale="log", xlabel="command → reply (ms)", ylabel="percentile",
+           title="3. Reply latency of logged-in players (targets: p99 2 ms / 10 ms)")
+
+    ax = axes[1][0]
+    for run in _runs(results, "storm"):
+        _cdf(ax, run, f"{run['server']} {'tickets' if run['tickets'] else 'full'}",
+             scale=1 / 1000, color=colors.get(run["server"]),
+             linestyle="-" if run["tickets"] else "--")
+    ax.axvline(3, color="grey", linewidth=0.6, linestyle=":")
+    ax.set(xlabel="storm start → greeted (s)", ylabel="percentile",
+           title="2. Reconnect storm: when each player is greeted (target 3 s)")
+
+    ax = axes[1][1]
+    runs = _runs(results, "memory")
+    labels, values, bar_colors = [], [], []
+    for run in runs:
+        if run.get("per_player_bytes"):
+            labels.append(f"{run['server']}\n{'TLS' if run['secure'] else 'plain'} "
+                          f"{run['players'] // 1000 if run['players'] >= 1000 else run['players']}"
+                          f"{'k' if run['players'] >= 1000 else ''}")
+            values.append(run["per_player_bytes"] / 1024)
+            bar_colors.append(colors.get(run["server"], "grey"))
+    ax.bar(range(len(values)), values, color=bar_colors)
+    ax.set_xticks(range(len(values)), labels, fontsize=7)
+    ax.axhline(38, color="grey", linewidth=0.6, linestyle=":")
+    ax.axhline(20, color="grey", linewidth=0.6, linestyle=":")
+    ax.set(ylabel="KiB per idle player", yscale="log",
+           title="4. RSS per idle player (targets: TLS 38 KiB, plain 20 KiB)")
+    for ax in (axes[0][0], axes[0][1], axes[1][0]):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.set_ylim(0, 100)
+        if ax.lines:
+            ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# --- the whole report ------------------------------------------------------------------------------
+
+def write(results: dict, directory: Path) -> tuple[Path, Path | None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = results.get("meta", {})
+    targets: list[tuple[str, str, str]] = []
+    body = (_handshake_section(results, targets) + _storm_section(results, targets)
+            + _playing_section(results, targets) + _memory_section(results, targets))
+    png = plot(results, directory / PLOT_NAME)
+    lines = ["# Benchmark results" + (" (quick run: small counts, short windows)"
+                                       if meta.get("quick") else ""), "",
+             f"Measured {meta.get('date', '?')} with `{meta.get('command', 'python -m bench run')}` "
+             f"(driver `{meta.get('driver_version', '?')}`), in {results.get('elapsed_s', 0):.0f} s.", "",
+             "| | |", "|---|---|",
+             f"| CPU | {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores |",
+             f"| kernel | Linux {meta.get('kernel', '?')} |",
+             f"| Python | {meta.get('python', '?')} |",
+             f"| OpenSSL | {meta.get('openssl_python', '?')} (Python); "
+             f"{meta.get('openssl_cli', '?')} (s_server) |",
+             f"| load generator | one process on {meta.get('generator_loop', '?')}, "
+             f"on the same cores |", "",
+             "Every figure is measured in the same run as its baselines and given as a ratio to "
+             "them, because absolute times drift on shared machines.  Baselines: "
+             "`openssl s_server -rev` (OpenSSL's own loop; the client sends a line and gets it "
+             "back reversed) and a minimal asyncio TLS server that greets and echoes "
+             "(`bench/baseline_server.py`, on asyncio's loop and on uvloop's), all serving the "
+             "same certificate.  How the harness works: `bench/README.md`.", ""]
+    if targets:
+        lines += ["## Targets", ""] + _table(["target", "measured", "verdict"],
+                                             [list(t) for t in targets]) + [""]
+    if png is not None:
+        lines += [f"![latency distributions]({png.name})", ""]
+    lines += body
+    markdown = directory / "RESULTS.md"
+    markdown.write_text("\n".join(lines).rstrip() + "\n")
+    return markdown, png

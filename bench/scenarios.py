@@ -1,0 +1,679 @@
+"""The four scenarios, each run against the driver and its baselines in turn.
+
+Every scenario starts a fresh server process per measurement, drives it from
+this process (or, for the arrivals that make a storm, from a second one) and
+records the server's CPU time over the measured window.  Results are plain
+dicts; ``report.py`` turns them into ratios, tables and a plot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import resource
+import ssl
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+
+import trustme
+
+from . import servers
+from .client import Client, client_context, open_client
+from .stats import median, summarize
+
+REPO_ROOT = servers.BENCH_DIR.parent
+
+# --- settings -------------------------------------------------------------------------
+
+#: Handshake variants: name -> (certificate kind, highest TLS version, resume).
+VARIANTS = {
+    "tls13-ec": ("ec", ssl.TLSVersion.TLSv1_3, False),
+    "tls12-ec": ("ec", ssl.TLSVersion.TLSv1_2, False),
+    "tls13-rsa": ("rsa", ssl.TLSVersion.TLSv1_3, False),
+    "tls12-rsa": ("rsa", ssl.TLSVersion.TLSv1_2, False),
+    "tls13-ec-resumed": ("ec", ssl.TLSVersion.TLSv1_3, True),
+}
+
+#: Servers: "driver" (benchmark mudlib), "driver-shipped" (the shipped mudlib's
+#: login), "driver-uvloop" (experiment), "s_server", "asyncio", "asyncio-uvloop".
+BASELINES = ("s_server", "asyncio", "asyncio-uvloop")
+
+
+@dataclass
+class Settings:
+    quick: bool
+    out_dir: Path
+    driver_root: Path
+    repeat: int = 1
+    only_servers: tuple[str, ...] | None = None
+    profile: bool = False  # sample each driver with py-spy
+    profile_native: bool = False  # ... C frames too
+    # scenario 1
+    concurrency: int = 128
+    hs_warmup: float = 1.0
+    hs_duration: float = 10.0
+    hs_variants: tuple[str, ...] = tuple(VARIANTS)
+    hs_extra: tuple[tuple[str, str], ...] = (("driver-shipped", "tls13-ec"),
+                                             ("driver-uvloop", "tls13-ec"))
+    # scenario 2
+    storm_players: int = 2000
+    storm_timeout: float = 60.0
+    #: asyncio-backlog: the asyncio baseline with a listen backlog of 4096
+    #: instead of asyncio's default 100 (the driver uses the default).
+    storm_servers: tuple[str, ...] = ("driver", "s_server", "asyncio", "asyncio-backlog")
+    # scenario 3
+    play_players: int = 1000
+    play_rate: float = 1.0  # commands per player per second
+    play_arrivals: float = 300.0  # new handshakes per second during the storm
+    play_warmup: float = 2.0
+    play_window: float = 10.0
+    play_servers: tuple[str, ...] = ("driver", "asyncio", "asyncio-uvloop")
+    # scenario 4
+    memory_steps: tuple[int, ...] = (1000, 5000, 10000)
+    memory_settle: float = 1.5  # seconds idle before RSS is read
+
+    @classmethod
+    def make(cls, quick: bool, out_dir: Path, driver_root: Path, repeat: int = 1,
+             only_servers: tuple[str, ...] | None = None) -> Settings:
+        settings = cls(quick, out_dir, driver_root, repeat, only_servers)
+        if quick:
+            settings.hs_warmup = 0.5
+            settings.hs_duration = 1.5
+            settings.hs_variants = ("tls13-ec",)
+            settings.hs_extra = ()
+            settings.storm_players = 300
+            settings.storm_timeout = 20.0
+            settings.storm_servers = ("driver", "s_server", "asyncio")
+            settings.play_players = 100
+            settings.play_warmup = 0.5
+            settings.play_window = 2.0
+            settings.play_servers = ("driver", "asyncio")
+            settings.memory_steps = (300, 1000)
+            settings.memory_settle = 0.7
+        return settings
+
+    def wants(self, server: str) -> bool:
+        return self.only_servers is None or server in self.only_servers
+
+
+# --- certificates ------------------------------------------------------------------------
+
+@dataclass
+class CertFiles:
+    kind: str
+    fullchain: Path
+    key: Path
+    ca: Path
+
+
+def make_certificates(directory: Path) -> dict[str, CertFiles]:
+    """An EC P-256 and an RSA-2048 server certificate for localhost, from trustme."""
+    made = {}
+    for kind, key_type in (("ec", trustme.KeyType.ECDSA), ("rsa", trustme.KeyType.RSA)):
+        where = directory / kind
+        where.mkdir(parents=True, exist_ok=True)
+        ca = trustme.CA(key_type=key_type, organization_name="Bench CA")
+        leaf = ca.issue_cert("localhost", "127.0.0.1", key_type=key_type)
+        files = CertFiles(kind, where / "fullchain.pem", where / "privkey.pem", where / "ca.pem")
+        files.fullchain.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+        leaf.private_key_pem.write_to_path(str(files.key))
+        ca.cert_pem.write_to_path(str(files.ca))
+        made[kind] = files
+    return made
+
+
+# --- starting servers --------------------------------------------------------------------------
+
+class Launcher:
+    def __init__(self, settings: Settings, certs: dict[str, CertFiles]) -> None:
+        self.settings = settings
+        self.certs = certs
+        self.count = 0
+
+    def start(self, kind: str, cert_kind: str = "ec") -> servers.Server:
+        self.count += 1
+        workdir = self.settings.out_dir / "run" / f"{self.count:03d}-{kind}-{cert_kind}"
+        cert = self.certs[cert_kind]
+        if kind in ("driver", "driver-shipped", "driver-uvloop"):
+            server = servers.start_driver(self.settings.driver_root, workdir, cert.fullchain,
+                                          cert.key, shipped_mudlib=kind == "driver-shipped",
+                                          uvloop=kind == "driver-uvloop", name=kind)
+            if self.settings.profile:
+                profile_dir = self.settings.out_dir / "profile"
+                servers.attach_profiler(server, profile_dir / f"{self.count:03d}-{kind}-{cert_kind}",
+                                        native=self.settings.profile_native)
+            return server
+        if kind == "s_server":
+            return servers.start_s_server(workdir, cert.fullchain, cert.key)
+        if kind in ("asyncio", "asyncio-uvloop", "asyncio-backlog"):
+            return servers.start_asyncio_baseline(workdir, cert.fullchain, cert.key,
+                                                  uvloop=kind == "asyncio-uvloop",
+                                                  backlog=4096 if kind == "asyncio-backlog" else 100,
+                                                  name=kind)
+        raise ValueError(f"unknown server {kind!r}")
+
+
+def _gen_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_busy() -> float:
+    """CPU-seconds the whole machine has been busy (all cores, every process)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / servers.CLOCK_TICKS
+
+
+def _error_name(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError):
+        return f"SSLError {exc.reason or exc}"
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return "timeout"
+    return type(exc).__name__
+
+
+CLIENT_ERRORS = (OSError, ssl.SSLError, TimeoutError, asyncio.TimeoutError, ConnectionError)
+
+
+def _other_load(busy: list[float], server_cpu: float, generator_cpu: float,
+                elapsed: float) -> float | None:
+    """Cores kept busy by anything but the server and this generator (shared machines)."""
+    if elapsed <= 0:
+        return None
+    return max(0.0, (busy[1] - busy[0] - server_cpu - generator_cpu) / elapsed)
+
+
+async def _sleep_until(moment: float) -> None:
+    delay = moment - perf_counter()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+def _log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# --- scenario 1: handshake rate ----------------------------------------------------------------
+
+async def closed_loop(server: servers.Server, context: ssl.SSLContext, *, concurrency: int,
+                      warmup: float, duration: float, resume: bool) -> dict:
+    """``concurrency`` clients, each connecting, greeted, closing, again and again."""
+    start = perf_counter()
+    end = start + warmup + duration
+    window: list[float] = [0.0, 0.0]
+    cpu: list[float] = [0.0, 0.0]
+    gen: list[float] = [0.0, 0.0]
+    busy: list[float] = [0.0, 0.0]
+    done: list[tuple[float, float]] = []  # (started, greeted)
+    errors: Counter = Counter()
+    resumed = [0, 0]  # resumed, total (in the window)
+
+    async def worker() -> None:
+        session = None
+        while perf_counter() < end:
+            try:
+                client, started, greeted = await open_client(
+                    server.tls_port, context, greeting=server.greeting, probe=server.probe,
+                    session=session)
+            except CLIENT_ERRORS as exc:
+                errors[_error_name(exc)] += 1
+                await asyncio.sleep(0.01)
+                continue
+            if resume:
+                fresh = client.new_session
+                if fresh is not None and fresh.has_ticket:
+                    session = fresh
+            if window[0] <= greeted <= (window[1] or end):
+                done.append((started, greeted))
+                resumed[0] += client.resumed
+                resumed[1] += 1
+            client.close()
+
+    async def sampler() -> None:
+        await _sleep_until(start + warmup)
+        window[0], cpu[0], gen[0] = perf_counter(), server.cpu_seconds(), _gen_cpu()
+        busy[0] = machine_busy()
+        await _sleep_until(end)
+        window[1], cpu[1], gen[1] = perf_counter(), server.cpu_seconds(), _gen_cpu()
+        busy[1] = machine_busy()
+
+    window[0] = end + 1  # nothing counts before the sampler opens the window
+    await asyncio.gather(sampler(), *(worker() for _ in range(concurrency)))
+    in_window = [(s, g) for s, g in done if window[0] <= g <= window[1]]
+    elapsed = window[1] - window[0]
+    server_cpu = cpu[1] - cpu[0]
+    count = len(in_window)
+    return {
+        "handshakes": count,
+        "window_s": elapsed,
+        "server_cpu_s": server_cpu,
+        "generator_cpu_s": gen[1] - gen[0],
+        "per_cpu_s": count / server_cpu if server_cpu > 0 else None,
+        "per_wall_s": count / elapsed if elapsed > 0 else None,
+        "server_utilization": server_cpu / elapsed if elapsed > 0 else None,
+        "other_load": _other_load(busy, server_cpu, gen[1] - gen[0], elapsed),
+        "resumed_fraction": resumed[0] / resumed[1] if resumed[1] else 0.0,
+        "errors": dict(errors),
+        "latency": summarize([g - s for s, g in in_window]),
+    }
+
+
+async def scenario_handshake(settings: Settings, launcher: Launcher) -> list[dict]:
+    plan: list[tuple[str, str]] = []
+    for variant in settings.hs_variants:
+        for server in ("driver", *BASELINES, "driver-shipped", "driver-uvloop"):
+            named = settings.only_servers is not None and server in settings.only_servers
+            if named or (settings.wants(server) and (
+                    server in ("driver", *BASELINES) or (server, variant) in settings.hs_extra)):
+                plan.append((server, variant))
+    if not servers.openssl_available():
+        _log("openssl not found: s_server baselines skipped")
+        plan = [(s, v) for s, v in plan if s != "s_server"]
+    results = []
+    for round_ in range(settings.repeat):
+        for server_kind, variant in plan:
+            cert_kind, version, resume = VARIANTS[variant]
+            server = launcher.start(server_kind, cert_kind)
+            try:
+                result = await closed_loop(server, client_context(version),
+                                           concurrency=settings.concurrency,
+                                           warmup=settings.hs_warmup,
+                                           duration=settings.hs_duration, resume=resume)
+            finally:
+                server.stop()
+            result.update(scenario="handshake", server=server_kind, variant=variant,
+                          round=round_, concurrency=settings.concurrency)
+            _log(f"handshake {variant:17} {server_kind:15} "
+                 f"{result['per_cpu_s'] or 0:7.0f}/server-CPU-s {result['per_wall_s'] or 0:7.0f}/s "
+                 f"p99 {result['latency'].get('p99_ms', float('nan')):6.1f} ms "
+                 f"resumed {result['resumed_fraction']:.0%} errors {sum(result['errors'].values())}")
+            results.append(result)
+    if settings.repeat > 1:
+        results = _median_of_rounds(results)
+    return results
+
+
+def _median_of_rounds(results: list[dict]) -> list[dict]:
+    """One result per (server, variant): the round with the median rate."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for result in results:
+        groups.setdefault((result["server"], result["variant"]), []).append(result)
+    chosen = []
+    for group in groups.values():
+        rate = median([r["per_cpu_s"] for r in group])
+        pick = min(group, key=lambda r: abs((r["per_cpu_s"] or 0) - rate))
+        pick = dict(pick, rounds=len(group), per_cpu_s_rounds=[r["per_cpu_s"] for r in group])
+        chosen.append(pick)
+    return chosen
+
+
+# --- scenario 2: reconnect storm -----------------------------------------------------------------
+
+async def _collect_sessions(server: servers.Server, context: ssl.SSLContext, count: int,
+                            concurrency: int) -> list[ssl.SSLSession | None]:
+    """One session per player, each from a connection of its own."""
+    sessions: list[ssl.SSLSession | None] = [None] * count
+    queue = iter(range(count))
+
+    async def worker() -> None:
+        for index in queue:
+            try:
+                client, _s, _g = await open_client(server.tls_port, context,
+                                                   greeting=server.greeting, probe=server.probe)
+            except CLIENT_ERRORS:
+                continue
+            sessions[index] = client.new_session
+            client.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sessions
+
+
+async def reconnect_storm(server: servers.Server, context: ssl.SSLContext, players: int,
+                          tickets: bool, timeout: float, concurrency: int) -> dict:
+    sessions: list = [None] * players
+    if tickets:
+        sessions = await _collect_sessions(server, context, players, concurrency)
+    await asyncio.sleep(0.5)  # the server finishes closing the first connections
+    async def reconnect(session: ssl.SSLSession | None) -> tuple[bool, float]:
+        client, _started, greeted = await open_client(
+            server.tls_port, context, greeting=server.greeting, probe=server.probe,
+            session=session, timeout=timeout)
+        # Greeted players leave at once: s_server serves one connection at a
+        # time and would never get to the next while this one stays.
+        client.close()
+        return client.resumed, greeted
+
+    cpu0, gen0, busy0 = server.cpu_seconds(), _gen_cpu(), machine_busy()
+    start = perf_counter()
+    outcomes = await asyncio.gather(*(reconnect(session) for session in sessions),
+                                    return_exceptions=True)
+    finished = perf_counter()
+    cpu1, gen1, busy1 = server.cpu_seconds(), _gen_cpu(), machine_busy()
+    greeted, errors, resumed = [], Counter(), 0
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            errors[_error_name(outcome)] += 1
+            continue
+        was_resumed, at = outcome
+        greeted.append(at - start)
+        resumed += was_resumed
+    return {
+        "players": players,
+        "tickets": tickets,
+        "greeted": len(greeted),
+        "all_greeted_s": max(greeted) if len(greeted) == players else None,
+        "last_greeted_s": max(greeted) if greeted else None,
+        "elapsed_s": finished - start,
+        "server_cpu_s": cpu1 - cpu0,
+        "generator_cpu_s": gen1 - gen0,
+        "other_load": _other_load([busy0, busy1], cpu1 - cpu0, gen1 - gen0, finished - start),
+        "resumed_fraction": resumed / len(greeted) if greeted else 0.0,
+        "errors": dict(errors),
+        "latency": summarize(greeted),
+    }
+
+
+async def scenario_storm(settings: Settings, launcher: Launcher) -> list[dict]:
+    kinds = [k for k in settings.storm_servers if settings.wants(k)]
+    if not servers.openssl_available():
+        kinds = [k for k in kinds if k != "s_server"]
+    results = []
+    context = client_context()
+    for tickets in (True, False):
+        for kind in kinds:
+            server = launcher.start(kind, "ec")
+            try:
+                result = await reconnect_storm(server, context, settings.storm_players,
+                                               tickets, settings.storm_timeout,
+                                               settings.concurrency)
+            finally:
+                server.stop()
+            result.update(scenario="storm", server=kind, variant="tls13-ec")
+            _log(f"storm {'tickets' if tickets else 'full':8} {kind:15} "
+                 f"{result['greeted']}/{result['players']} greeted, last at "
+                 f"{result['last_greeted_s'] or float('nan'):.2f} s, p50 "
+                 f"{result['latency'].get('p50_ms', float('nan')):.0f} ms, server CPU "
+                 f"{result['server_cpu_s']:.2f} s, resumed {result['resumed_fraction']:.0%}")
+            results.append(result)
+    return results
+
+
+# --- scenario 3: playing under a storm -----------------------------------------------------------
+
+async def login(server: servers.Server, context: ssl.SSLContext | None, count: int,
+                concurrency: int, clients: list[Client], timeout: float = 30.0) -> Counter:
+    """Open connections until ``clients`` holds ``count``; returns the errors."""
+    port = server.tls_port if context is not None else server.plain_port
+    errors: Counter = Counter()
+    wanted = count - len(clients)
+    tickets = iter(range(wanted))
+
+    async def worker() -> None:
+        for _ in tickets:
+            for _attempt in range(3):
+                try:
+                    client, _s, _g = await open_client(port, context, greeting=server.greeting,
+                                                       probe=server.probe, timeout=timeout)
+                except CLIENT_ERRORS as exc:
+                    errors[_error_name(exc)] += 1
+                    continue
+                clients.append(client)
+                break
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return errors
+
+
+class Players:
+    """Logged-in players, each sending a command a second and timing the reply."""
+
+    def __init__(self, clients: list[Client], rate: float) -> None:
+        self.clients = clients
+        self.period = 1.0 / rate
+        self.bucket: list[float] | None = None
+        self.errors: Counter = Counter()
+        self.stopping = False
+        self.tasks: list[asyncio.Task] = []
+
+    def start(self) -> None:
+        self.tasks = [asyncio.get_running_loop().create_task(self._play(i, c))
+                      for i, c in enumerate(self.clients)]
+
+    async def stop(self) -> None:
+        self.stopping = True
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def _play(self, index: int, client: Client) -> None:
+        due = perf_counter() + random.random() * self.period
+        seq = 0
+        while not self.stopping:
+            await _sleep_until(due)
+            seq += 1
+            token = b"c%d.%d" % (index, seq)
+            bucket = self.bucket
+            waiter = client.expect(b"echo " + token + b"\r\n")
+            sent = perf_counter()
+            try:
+                client.send(token + b"\r\n")
+                async with asyncio.timeout(10.0):
+                    replied = await waiter
+            except CLIENT_ERRORS as exc:
+                self.errors[_error_name(exc)] += 1
+                return
+            if bucket is not None:
+                bucket.append(replied - sent)
+            due += self.period
+            now = perf_counter()
+            if due < now:
+                due = now
+
+    async def measure(self, server: servers.Server, warmup: float, window: float) -> dict:
+        await asyncio.sleep(warmup)
+        bucket: list[float] = []
+        cpu0, gen0, start = server.cpu_seconds(), _gen_cpu(), perf_counter()
+        busy0 = machine_busy()
+        self.bucket = bucket
+        await asyncio.sleep(window)
+        self.bucket = None
+        elapsed = perf_counter() - start
+        cpu1, gen1, busy1 = server.cpu_seconds(), _gen_cpu(), machine_busy()
+        return {
+            "replies": len(bucket),
+            "window_s": elapsed,
+            "server_cpu_s": cpu1 - cpu0,
+            "server_utilization": (cpu1 - cpu0) / elapsed,
+            "generator_cpu_s": gen1 - gen0,
+            # during a storm this includes the arrivals process
+            "other_load": _other_load([busy0, busy1], cpu1 - cpu0, gen1 - gen0, elapsed),
+            "latency": summarize(bucket),
+        }
+
+
+def _start_arrivals(server: servers.Server, rate: float, duration: float) -> subprocess.Popen:
+    command = [sys.executable, "-m", "bench", "arrivals", "--port", str(server.tls_port),
+               "--rate", str(rate), "--duration", str(duration),
+               "--greeting", server.greeting.decode("latin-1")]
+    if server.probe:
+        command += ["--probe", server.probe.decode("latin-1")]
+    return subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                            preexec_fn=servers.raise_nofile_limit)
+
+
+async def scenario_playing(settings: Settings, launcher: Launcher) -> list[dict]:
+    # s_server serves one connection at a time: it cannot hold players.
+    kinds = [k for k in settings.play_servers if settings.wants(k)]
+    results = []
+    context = client_context()
+    for kind in kinds:
+        server = launcher.start(kind, "ec")
+        clients: list[Client] = []
+        try:
+            errors = await login(server, context, settings.play_players, settings.concurrency,
+                                 clients)
+            if len(clients) < settings.play_players:
+                _log(f"playing {kind}: only {len(clients)} of {settings.play_players} "
+                     f"players logged in: {dict(errors)}")
+            players = Players(clients, settings.play_rate)
+            players.start()
+            quiet = await players.measure(server, settings.play_warmup, settings.play_window)
+            quiet.update(storm=False)
+            storm_time = settings.play_warmup + settings.play_window
+            arrivals = _start_arrivals(server, settings.play_arrivals, storm_time)
+            storm = await players.measure(server, settings.play_warmup, settings.play_window)
+            storm.update(storm=True)
+            loop = asyncio.get_running_loop()
+            out, _ = await loop.run_in_executor(None, lambda: arrivals.communicate(timeout=120))
+            try:
+                storm["arrivals"] = json.loads(out.decode() or "{}")
+            except ValueError:
+                storm["arrivals"] = {"error": out.decode(errors="replace")[-500:]}
+            await players.stop()
+            for result in (quiet, storm):
+                result.update(scenario="playing", server=kind, variant="tls13-ec",
+                              players=len(clients), rate=settings.play_rate,
+                              arrival_rate=settings.play_arrivals if result["storm"] else 0,
+                              player_errors=dict(players.errors), login_errors=dict(errors))
+                lat = result["latency"]
+                _log(f"playing {kind:15} {'storm' if result['storm'] else 'quiet':5} "
+                     f"{len(clients)} players: p50 {lat.get('p50_ms', float('nan')):.2f} ms "
+                     f"p99 {lat.get('p99_ms', float('nan')):.2f} ms max "
+                     f"{lat.get('max_ms', float('nan')):.1f} ms, server CPU "
+                     f"{result['server_utilization']:.0%}")
+                results.append(result)
+        finally:
+            for client in clients:
+                client.abort()
+            server.stop()
+    return results
+
+
+async def arrivals_main(port: int, rate: float, duration: float, greeting: bytes,
+                        probe: bytes | None) -> dict:
+    """Open-loop handshakes: ``rate`` new connections a second, each greeted and closed."""
+    context = client_context()
+    latencies: list[float] = []
+    errors: Counter = Counter()
+    tasks: set[asyncio.Task] = set()
+
+    async def one() -> None:
+        try:
+            client, started, greeted = await open_client(port, context, greeting=greeting,
+                                                         probe=probe)
+        except CLIENT_ERRORS as exc:
+            errors[_error_name(exc)] += 1
+            return
+        latencies.append(greeted - started)
+        client.close()
+
+    loop = asyncio.get_running_loop()
+    gen0 = _gen_cpu()
+    start = perf_counter()
+    launched = 0
+    while True:
+        elapsed = perf_counter() - start
+        if elapsed >= duration:
+            break
+        due = int(elapsed * rate) - launched
+        for _ in range(due):
+            task = loop.create_task(one())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        launched += due
+        await asyncio.sleep(0.002)
+    if tasks:
+        await asyncio.wait(tasks, timeout=15)
+    return {"launched": launched, "completed": len(latencies), "errors": dict(errors),
+            "generator_cpu_s": _gen_cpu() - gen0, "latency": summarize(latencies)}
+
+
+# --- scenario 4: memory ------------------------------------------------------------------------
+
+async def memory_run(server: servers.Server, secure: bool, steps: tuple[int, ...],
+                     concurrency: int, settle: float) -> list[dict]:
+    context = client_context() if secure else None
+    clients: list[Client] = []
+    await asyncio.sleep(settle)
+    rss0 = server.rss_bytes()
+    rows = []
+    try:
+        for target in steps:
+            started = time.monotonic()
+            errors = await login(server, context, target, concurrency, clients, timeout=60)
+            took = time.monotonic() - started
+            await asyncio.sleep(settle)  # telnet negotiation timers run out (0.5 s)
+            rss = server.rss_bytes()
+            held = sum(1 for c in clients if not c.closed)
+            rows.append({"players": held, "wanted": target, "rss_bytes": rss,
+                         "rss0_bytes": rss0,
+                         "per_player_bytes": (rss - rss0) / held if held else None,
+                         "login_s": took, "errors": dict(errors)})
+            _log(f"memory {server.name:15} {'tls' if secure else 'plain':5} {held:6} players: "
+                 f"RSS {rss / 2**20:7.1f} MiB, "
+                 f"{(rss - rss0) / max(held, 1) / 1024:6.1f} KiB per player")
+            if held < target:
+                break
+    finally:
+        for client in clients:
+            client.abort()
+    return rows
+
+
+async def scenario_memory(settings: Settings, launcher: Launcher) -> list[dict]:
+    kinds = [k for k in ("driver", "asyncio") if settings.wants(k)]
+    limit = servers.raise_nofile_limit()
+    steps = settings.memory_steps
+    # Each player is a descriptor here and one in the server, plus a few spare.
+    possible = limit - 64
+    note = None
+    if steps[-1] > possible:
+        note = (f"RLIMIT_NOFILE hard limit is {limit}: at most {possible} players per "
+                "process; larger steps were dropped")
+        steps = tuple(s for s in steps if s <= possible) or (possible,)
+        _log(note)
+    results = []
+    for kind in kinds:
+        for secure in (True, False):
+            server = launcher.start(kind, "ec")
+            try:
+                rows = await memory_run(server, secure, steps, settings.concurrency,
+                                        settings.memory_settle)
+            finally:
+                server.stop()
+            for row in rows:
+                row.update(scenario="memory", server=kind, secure=secure, note=note)
+                results.append(row)
+    return results
+
+
+SCENARIOS = {
+    "handshake": scenario_handshake,
+    "storm": scenario_storm,
+    "playing": scenario_playing,
+    "memory": scenario_memory,
+}
+
+
+async def run_scenarios(settings: Settings, names: list[str]) -> dict:
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
+    certs = make_certificates(settings.out_dir / "certs")
+    launcher = Launcher(settings, certs)
+    results: dict = {"runs": []}
+    started = time.monotonic()
+    for name in names:
+        scenario_started = time.monotonic()
+        _log(f"scenario {name} ...")
+        results["runs"] += await SCENARIOS[name](settings, launcher)
+        _log(f"scenario {name} took {time.monotonic() - scenario_started:.0f} s")
+    results["elapsed_s"] = time.monotonic() - started
+    return results

@@ -1,0 +1,255 @@
+"""The servers under test, each a subprocess whose CPU time and RSS are read.
+
+Three kinds, all serving the same certificate on 127.0.0.1:
+
+* ``driver``: ``driver.py`` of a driver tree (``--driver-root``), with the
+  benchmark mudlib (``bench/mudlib``) or the shipped one, optionally on uvloop
+  (``bench/uvloop_driver.py``: an experiment, the driver itself runs asyncio).
+* ``s_server``: ``openssl s_server -rev``, the TLS library's own loop.  It
+  serves one connection at a time and answers a line with the line reversed.
+* ``asyncio`` / ``asyncio-uvloop``: ``bench/baseline_server.py``, a minimal
+  asyncio TLS server that sends a greeting line after the handshake and
+  echoes lines.
+
+CPU time is ``utime + stime`` from ``/proc/<pid>/stat`` (every thread of the
+process), RSS is ``VmRSS`` from ``/proc/<pid>/status``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+BENCH_MUDLIB = BENCH_DIR / "mudlib"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+START_TIMEOUT = 30.0
+
+#: What each kind of server greets a new connection with, and whether the
+#: client must send a line first (s_server -rev says nothing until it gets one).
+GREETING_BENCH = b"Welcome to the bench."
+GREETING_SHIPPED = b"What is your name? "
+GREETING_BASELINE = b"Welcome to the baseline."
+PROBE_LINE = b"hello, bench\n"
+GREETING_S_SERVER = b"hcneb ,olleh"
+
+
+class ServerError(RuntimeError):
+    """A server did not start; the message has the tail of its log."""
+
+
+def raise_nofile_limit() -> int:
+    """Raise RLIMIT_NOFILE to the hard limit; returns the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def _preexec() -> None:
+    raise_nofile_limit()
+    os.setsid()  # its own process group: stopped by its pid, never by name
+
+
+@dataclass
+class Server:
+    name: str  # as reported: "driver", "s_server", ...
+    process: subprocess.Popen
+    log_file: Path
+    tls_port: int | None = None
+    plain_port: int | None = None
+    greeting: bytes = GREETING_BENCH
+    probe: bytes | None = None  # a line to send after the handshake to get the greeting
+    extra: dict = field(default_factory=dict)
+    #: processes that watch this one (a profiler); they end when it does
+    watchers: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the server process so far."""
+        with open(f"/proc/{self.pid}/stat", "rb") as f:
+            stat = f.read()
+        fields = stat[stat.rindex(b")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def rss_bytes(self) -> int:
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise ServerError(f"{self.name}: no VmRSS")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        for watcher in self.watchers:
+            try:
+                watcher.wait(30)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
+                watcher.wait()
+
+
+def _wait_for_log(process: subprocess.Popen, log_file: Path, pattern: str,
+                  what: str) -> re.Match:
+    regex = re.compile(pattern)
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            text = log_file.read_text(errors="replace")
+        except OSError:
+            text = ""
+        match = regex.search(text)
+        if match:
+            return match
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            tail = "\n".join(text.splitlines()[-20:])
+            raise ServerError(f"{what} did not start (exit status {process.returncode}); "
+                              f"its log:\n{tail}")
+        time.sleep(0.02)
+
+
+# --- the driver ---------------------------------------------------------------------
+
+def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: Path,
+                        log_level: str = "info", session_tickets: bool = True) -> Path:
+    """A configuration like the shipped one, on ports chosen by the kernel.
+
+    No trust file: like the baselines, the driver does not ask for client
+    certificates.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "config.yaml"
+    config.write_text(
+        "server:\n  host: 127.0.0.1\n  hostname: localhost\n  telnet_port: 0\n  tls_port: 0\n"
+        f"mudlib:\n  directory: {mudlib}\n  master: /master\n  data_dir: {directory / 'data'}\n"
+        f"tls:\n  certificate: {certificate}\n  key: {key}\n  trust_file: null\n"
+        "  handshake_timeout: 10\n  minimum_version: TLSv1.2\n"
+        f"  session_tickets: {'true' if session_tickets else 'false'}\n"
+        f"logging:\n  level: {log_level}\n  file: null\n"
+    )
+    return config
+
+
+def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path, *,
+                 shipped_mudlib: bool = False, uvloop: bool = False,
+                 log_level: str = "info", name: str | None = None) -> Server:
+    mudlib = driver_root / "mudlib" if shipped_mudlib else BENCH_MUDLIB
+    config = write_driver_config(workdir, certificate, key, mudlib, log_level)
+    log_file = workdir / "driver.log"
+    if uvloop:
+        command = [sys.executable, str(BENCH_DIR / "uvloop_driver.py"), str(driver_root),
+                   "--config", str(config)]
+    else:
+        command = [sys.executable, str(driver_root / "driver.py"), "--config", str(config)]
+    with open(log_file, "wb") as log:
+        process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=log, preexec_fn=_preexec,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    match = _wait_for_log(process, log_file,
+                          r"listening: telnet on [^:]+:(\d+)(?:, TLS on [^:]+:(\d+))?",
+                          f"the driver in {driver_root}")
+    return Server(name or "driver", process, log_file, tls_port=int(match.group(2)),
+                  plain_port=int(match.group(1)),
+                  greeting=GREETING_SHIPPED if shipped_mudlib else GREETING_BENCH)
+
+
+def attach_profiler(server: Server, stem: Path, native: bool = False) -> Path | None:
+    """Sample ``server`` with py-spy until it exits: collapsed stacks in ``stem.txt``."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(py_spy).exists():
+        return None
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    output = stem.with_suffix(".txt")
+    log = open(stem.with_suffix(".py-spy.log"), "wb")
+    watcher = subprocess.Popen([py_spy, "record", "--pid", str(server.pid), "--format", "raw",
+                                "--rate", "250", "--nonblocking", "--output", str(output)]
+                               + (["--native"] if native else []),
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    server.watchers.append(watcher)
+    time.sleep(0.3)  # attached before the load starts
+    return output
+
+
+# --- openssl s_server -----------------------------------------------------------------
+
+def openssl_available() -> bool:
+    return shutil.which("openssl") is not None
+
+
+def start_s_server(workdir: Path, certificate: Path, key: Path, name: str = "s_server") -> Server:
+    """``openssl s_server -rev``: handshake, then a line back for the line sent."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_file = workdir / "s_server.log"
+    # -rev prints a report of every connection on stdout; that stays in the log.
+    # (Not -quiet: it would hide the "ACCEPT host:port" line that gives the port.)
+    command = ["openssl", "s_server", "-rev", "-accept", "127.0.0.1:0",
+               "-cert", str(certificate), "-key", str(key)]
+    with open(log_file, "wb") as log:
+        process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=log, preexec_fn=_preexec)
+    match = _wait_for_log(process, log_file, r"ACCEPT [^\s]*:(\d+)", "openssl s_server")
+    return Server(name, process, log_file, tls_port=int(match.group(1)),
+                  greeting=GREETING_S_SERVER, probe=PROBE_LINE)
+
+
+def openssl_version() -> str:
+    try:
+        return subprocess.run(["openssl", "version"], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "openssl command not found"
+
+
+# --- the minimal asyncio server ----------------------------------------------------------
+
+def start_asyncio_baseline(workdir: Path, certificate: Path, key: Path, *,
+                           uvloop: bool = False, backlog: int = 100,
+                           name: str | None = None) -> Server:
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_file = workdir / ("asyncio-uvloop.log" if uvloop else "asyncio.log")
+    command = [sys.executable, str(BENCH_DIR / "baseline_server.py"),
+               "--certificate", str(certificate), "--key", str(key),
+               "--backlog", str(backlog)] + (["--uvloop"] if uvloop else [])
+    with open(log_file, "wb") as log:
+        process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=log, preexec_fn=_preexec,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    match = _wait_for_log(process, log_file, r"listening: tls (\d+) plain (\d+)",
+                          "the asyncio baseline server")
+    return Server(name or ("asyncio-uvloop" if uvloop else "asyncio"), process, log_file,
+                  tls_port=int(match.group(1)), plain_port=int(match.group(2)),
+                  greeting=GREETING_BASELINE)

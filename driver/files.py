@@ -1,0 +1,136 @@
+"""File efuns: reading and writing the mudlib and data directories.
+
+Every name is a mudlib path (``/rooms/square.py``, ``/data/notes.txt``; see
+``permissions``), checked against the mudlib and data directories and then
+against the master's ``valid_read``/``valid_write``.  Text is UTF-8.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+
+from .objects import EfunError
+from .permissions import checked
+
+#: read_file refuses files larger than this (bytes)
+MAX_READ = 4 * 1024 * 1024
+
+GETDIR_NAMES = 1
+GETDIR_SIZES = 2
+GETDIR_DATES = 4
+
+
+def read_file(path: str, start: int = 0, number: int = 0) -> str | None:
+    """The file's text (lines ``start``.. ``start+number-1``, 1-based, if given); None if missing."""
+    name, file = checked(path, "read_file", write=False)
+    for value, what in ((start, "2"), (number, "3")):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise EfunError(f"bad argument {what} to read_file: expected a count >= 0, got {value!r}")
+    try:
+        if file.stat().st_size > MAX_READ:
+            raise EfunError(f"read_file: {name} is larger than {MAX_READ} bytes")
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise EfunError(f"read_file: cannot read {name}: {exc.strerror}") from None
+    if not start and not number:
+        return text
+    lines = text.splitlines(keepends=True)
+    first = max(start, 1) - 1
+    chosen = lines[first:first + number] if number else lines[first:]
+    return "".join(chosen) if chosen or first < len(lines) else None
+
+
+def write_file(path: str, text: str, flags: int = 0) -> int:
+    """Append ``text`` to the file (``flags & 1``: replace it instead); 1 on success."""
+    name, file = checked(path, "write_file", write=True)
+    if not isinstance(text, str):
+        raise EfunError(f"bad argument 2 to write_file: expected a string, got {text!r}")
+    try:
+        with open(file, "w" if flags & 1 else "a", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise EfunError(f"write_file: cannot write {name}: {exc.strerror}") from None
+    return 1
+
+
+def file_size(path: str) -> int:
+    """Size in bytes; -1 if there is no such file; -2 for a directory."""
+    _name, file = checked(path, "file_size", write=False)
+    try:
+        if file.is_dir():
+            return -2
+        return file.stat().st_size
+    except OSError:
+        return -1
+
+
+def get_dir(path: str, flags: int = GETDIR_NAMES) -> list:
+    """``/dir/``: its entries; ``/dir/*.py``: those matching; ``/dir/x``: just x.
+
+    With several flags the result is flat, as in LDMud: name, size, date, name, ...
+    (size -2 for a directory; date as seconds since the epoch).
+    """
+    name, file = checked(path, "get_dir", write=False)
+    if isinstance(flags, bool) or not isinstance(flags, int) or not flags & 7:
+        raise EfunError(f"bad argument 2 to get_dir: expected GETDIR_* flags, got {flags!r}")
+    pattern = None
+    if path.rstrip().endswith("/"):
+        directory = file
+    elif any(ch in name.rsplit("/", 1)[-1] for ch in "*?["):
+        directory, pattern = file.parent, file.name
+    else:
+        directory, pattern = file.parent, file.name
+        if not file.exists():
+            return []
+    try:
+        entries = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    if pattern is not None:
+        entries = [e for e in entries if fnmatch.fnmatchcase(e, pattern)]
+    result: list = []
+    for entry in entries:
+        full = directory / entry
+        if flags & GETDIR_NAMES:
+            result.append(entry)
+        if flags & (GETDIR_SIZES | GETDIR_DATES):
+            try:
+                info = full.stat()
+            except OSError:
+                continue
+            if flags & GETDIR_SIZES:
+                result.append(-2 if full.is_dir() else info.st_size)
+            if flags & GETDIR_DATES:
+                result.append(int(info.st_mtime))
+    return result
+
+
+def rm(path: str) -> int:
+    """Remove a file; 1 if it was removed, 0 if not."""
+    _name, file = checked(path, "rm", write=True)
+    try:
+        file.unlink()
+    except OSError:
+        return 0
+    return 1
+
+
+def mkdir(path: str) -> int:
+    _name, file = checked(path, "mkdir", write=True)
+    try:
+        file.mkdir()
+    except OSError:
+        return 0
+    return 1
+
+
+def rmdir(path: str) -> int:
+    _name, file = checked(path, "rmdir", write=True)
+    try:
+        file.rmdir()
+    except OSError:
+        return 0
+    return 1

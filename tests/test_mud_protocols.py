@@ -1,0 +1,256 @@
+"""MUD protocols: MSSP, GMCP, MCCP2 (and its end before TLS), the mudlib's
+telnet negotiation hook, and the pure helpers of driver.mud_protocols."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from telnetlib3.mud import mssp_decode
+
+from conftest import start_driver
+from driver import mud_protocols
+from mudclient import DO, DONT, GMCP, MCCP2, MSSP, MXP, WILL, TelnetPeer, iac, sb
+
+CLIENT_MUDLIB = Path(__file__).resolve().parent / "mudlib_clients"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, certs):
+    driver = start_driver(tmp_path_factory.mktemp("protocols"), certs, mudlib=CLIENT_MUDLIB)
+    yield driver
+    driver.stop()
+
+
+def connect(world, **kwargs) -> TelnetPeer:
+    peer = TelnetPeer(world.telnet_port, **kwargs)
+    peer.wait_text("WELCOME ")
+    return peer
+
+
+def client_info(peer: TelnetPeer) -> dict:
+    return json.loads(peer.run("client", "CLIENT ").split(" ", 1)[1])
+
+
+# --- MSSP -----------------------------------------------------------------------------
+
+def test_mssp_for_a_crawler(world):
+    peer = TelnetPeer(world.telnet_port)
+    peer.wait_command(("WILL", MSSP))
+    peer.send(iac(DO, MSSP))
+    fields = mssp_decode(peer.wait_sb(MSSP))
+    assert fields["NAME"] == "Client Test World"           # the master's query_mud_name()
+    assert fields["PORT"] == str(world.telnet_port)
+    assert fields["TLS"] == fields["SSL"] == str(world.tls_port)
+    assert fields["HOSTNAME"] == "localhost"
+    assert int(fields["UPTIME"]) > 1_600_000_000           # a Unix time: when the driver started
+    # The master's query_mssp() adds fields, overrides PLAYERS, removes CODEBASE.
+    assert fields["GENRE"] == "Testing" and fields["CONTACT"] == "nobody@example.org"
+    assert fields["PLAYERS"] == "42" and "CODEBASE" not in fields
+    peer.close()
+
+
+def test_mssp_defaults_without_master_overrides(make_driver, tmp_path):
+    mudlib = tmp_path / "mudlib"
+    mudlib.mkdir()
+    (mudlib / "master.py").write_text(
+        "from driver.efuns import MudObject, clone_object\n"
+        "class Master(MudObject):\n"
+        "    def connect(self):\n"
+        "        return clone_object('/login')\n")
+    (mudlib / "login.py").write_text(
+        "from driver.efuns import MudObject, write\n"
+        "class Login(MudObject):\n"
+        "    def logon(self, *args):\n"
+        "        write('HELLO\\n')\n")
+    driver = make_driver(mudlib=mudlib, tls_port=None,
+                         extra="mssp:\n  name: Configured Name\n  fields:\n    LANGUAGE: English\n")
+    peer = TelnetPeer(driver.telnet_port)
+    peer.wait_text("HELLO")
+    peer.send(iac(DO, MSSP))
+    fields = mssp_decode(peer.wait_sb(MSSP))
+    assert fields["NAME"] == "Configured Name" and fields["LANGUAGE"] == "English"
+    assert fields["PLAYERS"] == "1" and fields["CODEBASE"].startswith("pymud-tls-driver")
+    assert "TLS" not in fields and "SSL" not in fields
+    peer.close()
+
+
+# --- GMCP -----------------------------------------------------------------------------
+
+def test_gmcp_hello_supports_and_messages_both_ways(world):
+    peer = connect(world)
+    peer.send(iac(DO, GMCP))
+    peer.send(sb(GMCP, b'Core.Hello {"client": "Mudlet", "version": "4.17.2"}'))
+    peer.send(sb(GMCP, b'Core.Supports.Set ["Char 1", "Room 1", "Char.Skills 1"]'))
+    peer.send(sb(GMCP, b'Core.Supports.Remove ["Char.Skills"]'))
+    peer.send(sb(GMCP, b'Core.Supports.Add ["Comm.Channel 2"]'))
+    mark = world.log_mark()
+    peer.send(sb(GMCP, 'Char.Say {"text": "héllo"}'.encode()))
+    world.wait_for_log(r'GMCP /player#\d+ Char.Say \{"text": "h\\u00e9llo"\}', start=mark)
+    info = client_info(peer)
+    assert info["gmcp_client"] == {"client": "Mudlet", "version": "4.17.2"}
+    assert info["gmcp_supports"] == {"Char": 1, "Room": 1, "Comm.Channel": 2}
+    # The apply answers a ping; send_gmcp sends UTF-8 JSON.
+    peer.send(sb(GMCP, b"Core.Ping"))
+    peer.wait_command(("SB", GMCP, b"Core.Ping"))
+    assert peer.run('gmcp Char.Vitals {"hp": 10, "name": "Zo\\u00eb"}', "GMCP SENT") == "GMCP SENT True"
+    peer.wait_command(("SB", GMCP, 'Char.Vitals {"hp":10,"name":"Zoë"}'.encode()))
+    peer.close()
+
+
+def test_send_gmcp_without_gmcp_is_false(world):
+    peer = connect(world)
+    peer.send(iac(DONT, GMCP))
+    assert peer.run("gmcp Char.Vitals {}", "GMCP SENT") == "GMCP SENT False"
+    assert not any(c[:2] == ("SB", GMCP) for c in peer.commands)
+    peer.close()
+
+
+# --- MCCP2 ----------------------------------------------------------------------------
+
+def test_mccp2_compresses_when_the_client_asks(world):
+    peer = connect(world)
+    peer.wait_command(("WILL", MCCP2))
+    peer.send(iac(DO, MCCP2))
+    peer.wait_command(("SB", MCCP2, b""))
+    before = peer.inflated_total
+    assert peer.run("unicode", "UNICODE ") == "UNICODE café ☕"
+    assert peer.inflated_total > before  # that text came compressed
+    assert client_info(peer)["mccp"] is True
+    peer.close()
+
+
+def test_starting_tls_ends_compression_first(world, certs):
+    peer = connect(world)
+    peer.send(iac(DO, MCCP2))
+    peer.wait_command(("SB", MCCP2, b""))
+    peer.send_line("starttls")
+    # "GO AHEAD" arrives compressed, then the zlib stream ends (Z_FINISH)
+    # before anything of TLS: nothing is ever compressed and encrypted.
+    peer.wait(lambda: peer.compression_ended, "the end of the compressed stream")
+    assert "GO AHEAD" in peer.text
+    peer.start_tls(certs.client_context())
+    peer.finish_tls()
+    peer.wait_text("SECURED result=0")
+    info = client_info(peer)
+    assert info["tls"] == 1 and info["mccp"] is False
+    # Asking again over TLS is refused.
+    peer.send(iac(DO, MCCP2))
+    peer.wait_command(("WONT", MCCP2))
+    assert peer.run("echo still encrypted, not compressed", "ECHO ").endswith("compressed")
+    peer.close()
+
+
+def test_no_mccp_on_the_tls_port(world, certs):
+    peer = TelnetPeer(world.tls_port)
+    peer.start_tls(certs.client_context())
+    peer.finish_tls()
+    peer.wait_text("WELCOME ")
+    peer.wait_command(("WILL", GMCP))
+    assert ("WILL", MCCP2) not in peer.commands
+    peer.send(iac(DO, MCCP2))
+    peer.wait_command(("WONT", MCCP2))
+    assert client_info(peer)["mccp"] is False
+    peer.close()
+
+
+# --- the mudlib's telnet_neg hook -------------------------------------------------------
+
+def test_telnet_neg_answers_and_unhandled_options_are_refused(world):
+    peer = connect(world)
+    mark = world.log_mark()
+    # WILL MXP: the master answers DO MXP itself (send_telnet_neg).
+    peer.send(iac(WILL, MXP))
+    world.wait_for_log(rf"TELNET_NEG /player#\d+ {251} {MXP} -", start=mark)
+    peer.wait_command(("DO", MXP))
+    # An option nobody handles is refused, after the master saw it.
+    peer.send(iac(WILL, 200))
+    peer.wait_command(("DONT", 200))
+    world.wait_for_log(rf"TELNET_NEG /player#\d+ 251 200 -", start=mark)
+    peer.send(iac(DO, 93))
+    peer.wait_command(("WONT", 93))
+    # Subnegotiation for an option the driver does not parse reaches the master.
+    peer.send(sb(MXP, b"\x01\x02hello"))
+    world.wait_for_log(r"TELNET_NEG /player#\d+ 250 91 0102" + b"hello".hex(), start=mark)
+    assert peer.run("echo fine", "ECHO ") == "ECHO fine"
+    peer.close()
+
+
+# --- pure helpers -----------------------------------------------------------------------
+
+def test_client_info_from_ttype_answers():
+    info = mud_protocols.ClientInfo()
+    for ttype in ("TINTIN++", "XTERM-256COLOR", "MTTS 2317"):
+        info.add_ttype(ttype)
+    assert (info.client_name, info.terminal_type, info.mtts) == ("TINTIN++", "XTERM-256COLOR", 2317)
+    assert info.mtts & mud_protocols.MTTS_SSL
+    info = mud_protocols.ClientInfo()
+    info.add_ttype("ansi")
+    info.add_ttype("ansi")
+    assert (info.client_name, info.terminal_type, info.mtts) == (None, "ansi", None)
+    assert mud_protocols.parse_mtts("MTTS x") is None and mud_protocols.parse_mtts("mtts 9") == 9
+
+
+def test_charset_choice_and_decoding():
+    assert mud_protocols.choose_charset(["ISO-8859-1", "utf8"]) == "utf8"
+    assert mud_protocols.choose_charset(["KOI8-R", "LATIN1"]) == "LATIN1"
+    assert mud_protocols.choose_charset(["KOI8-R", "bogus"]) is None
+    assert mud_protocols.decode_line(b"caf\xc3\xa9", None) == "café"
+    assert mud_protocols.decode_line(b"caf\xe9", None) == "café"          # Windows-1252
+    assert mud_protocols.decode_line(b"caf\xe9", "utf-8") == "caf\ufffd"  # agreed UTF-8
+    assert mud_protocols.decode_line(b"caf\xe9", "iso8859-1") == "café"
+    for junk in (b"\xff\xfe\xfd", b"\xc3", b"\xed\xa0\x80", bytes(range(256))):
+        mud_protocols.decode_line(junk, None)
+        mud_protocols.decode_line(junk, "utf-8")
+
+
+def test_mssp_payload_formats_values():
+    payload = mud_protocols.mssp_payload({"NAME": "X\x01Y", "PORT": 4000, "SSL": None,
+                                          "CRAWL": ["a", "b"], "ANSI": True})
+    assert mssp_decode(payload) == {"NAME": "XY", "PORT": "4000", "CRAWL": ["a", "b"], "ANSI": "1"}
+
+
+def test_gmcp_core_supports_bookkeeping():
+    info = mud_protocols.ClientInfo()
+    info.gmcp_core("Core.Supports.Set", ["Char 1", "Room", "Bad x", 7, ""])
+    info.gmcp_core("core.supports.add", ["IRE.Rift 1"])
+    info.gmcp_core("Core.Supports.Remove", ["Room"])
+    assert info.gmcp_supports == {"Char": 1, "Bad": 1, "IRE.Rift": 1}
+    info.gmcp_core("Core.Hello", "not a dict")
+    assert info.gmcp_hello is None
+
+
+# --- the shipped world ------------------------------------------------------------------
+
+def test_the_shipped_world_sends_char_and_room_data(make_driver):
+    from conftest import SHIPPED_MUDLIB
+
+    driver = make_driver(mudlib=SHIPPED_MUDLIB)
+    peer = TelnetPeer(driver.telnet_port)
+    peer.wait_command(("WILL", GMCP))
+    peer.send(iac(DO, GMCP) + sb(GMCP, b'Core.Hello {"client": "Mudlet", "version": "4.17"}')
+              + sb(GMCP, b'Core.Supports.Set ["Char 1", "Room 1"]'))
+    peer.wait_text("What is your name? ")
+    for line, until in (("gwen", "[y/n] "), ("y", "characters): "),
+                        ("moorland-wind", "Type it again: "), ("moorland-wind", "> ")):
+        peer.send_line(line)
+        peer.wait_text(until)
+
+    def gmcp(package):
+        return [json.loads(c[2].split(b" ", 1)[1]) for c in peer.commands
+                if c[:2] == ("SB", GMCP) and c[2].split(b" ", 1)[0] == package.encode()]
+
+    peer.wait(lambda: gmcp("Room.Info"), "Room.Info")
+    assert gmcp("Char.Name")[0]["name"] == "Gwen"
+    assert gmcp("Char.Vitals")[0]["maxhp"] == 100
+    room = gmcp("Room.Info")[-1]
+    assert room["num"] == "/rooms/square" and room["exits"] and room["area"] == "Ravenmoor"
+    direction = sorted(room["exits"])[0]
+    seen = len(gmcp("Room.Info"))
+    peer.send_line(direction)
+    peer.wait(lambda: len(gmcp("Room.Info")) > seen, "Room.Info after walking")
+    assert gmcp("Room.Info")[-1]["num"] == room["exits"][direction]
+    peer.send(sb(GMCP, b"Core.Ping"))
+    peer.wait_command(("SB", GMCP, b"Core.Ping"))
+    peer.close()
