@@ -90,6 +90,9 @@ class ClientApplies:
             "CODEBASE": CODEBASE,
             "HOSTNAME": config.hostname,
             "PORT": rt.telnet_port,
+            # the protocols the driver speaks itself
+            "GMCP": 1, "MCCP": int(config.telnet_compression), "UTF-8": 1, "ANSI": 0,
+            "MSDP": 0, "MXP": 0, "MSP": 0,
         }
         if rt.tls_port is not None:
             variables["TLS"] = variables["SSL"] = rt.tls_port

@@ -276,16 +276,16 @@ class Connection(asyncio.Protocol):
         """
         if self.closing or self.telnet is None or not text:
             return
-        interrupted = self._line == "prompt"
-        if (interrupted or (self._line == "text" and self._line_settled)) \
-                and not text.startswith(("\n", "\r")):
+        new_line = self._line == "prompt" or (self._line == "text" and self._line_settled)
+        if new_line and not text.startswith(("\n", "\r")):
             text = "\n" + text
         data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode(
             self.telnet.codec, errors="replace")
         self.telnet.writer.write(data)
         if text.endswith("\n"):
             self._line = "start"
-        elif self._line != "text" or interrupted:
+        elif self._line != "text" or new_line or "\n" in text:
+            # A partial line begins: later text in this turn continues it.
             self._line, self._line_settled = "text", False
             self._loop.call_soon(self._settle_line)
 
@@ -299,7 +299,8 @@ class Connection(asyncio.Protocol):
         if prompt:
             self.write_text(prompt)
         self.telnet.send_prompt_end()
-        self._line = "prompt" if prompt else self._line
+        if prompt and not prompt.endswith("\n"):
+            self._line = "prompt"
 
     def set_echo_hidden(self, hidden: bool) -> None:
         if not self.closing and self.telnet is not None:

@@ -15,6 +15,13 @@ shell:
   lines as it arrives and hands each one to the connection synchronously, so
   a command runs in the same turn of the event loop as the bytes that carried
   it, and no per-player task exists.
+
+On top of telnetlib3 the driver speaks what MUD clients expect (see
+docs/clients.md): EOR/GA after prompts, TTYPE with MTTS, NAWS, CHARSET
+(UTF-8), GMCP, MSSP, MCCP2 on plain connections only, and START_TLS.  Every
+offer goes out at connect time and nothing waits for an answer.  Options
+the driver does not handle are the mudlib's (``TelnetEvents``), never
+agreed to on its behalf.
 """
 
 from __future__ import annotations

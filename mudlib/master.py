@@ -115,6 +115,13 @@ class Master(MudObject):
         else:
             destruct(ob)
 
+    def query_mssp(self):
+        """What MUD listings learn about us (MSSP), on top of what the
+        driver fills in: players in the game, not connections."""
+        players = sum(1 for ob in users() if call_other(ob, "query_is_player"))
+        return {"PLAYERS": players, "GENRE": "Fantasy", "LANGUAGE": "English",
+                "GAMEPLAY": "Social", "STATUS": "Alpha"}
+
     def telnet_neg(self, ob, command, option, data):
         """Telnet negotiation the driver leaves to us.  A client on the
         plain port that agrees to START_TLS (offered when config.yaml's

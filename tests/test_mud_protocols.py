@@ -253,4 +253,57 @@ def test_the_shipped_world_sends_char_and_room_data(make_driver):
     assert gmcp("Room.Info")[-1]["num"] == room["exits"][direction]
     peer.send(sb(GMCP, b"Core.Ping"))
     peer.wait_command(("SB", GMCP, b"Core.Ping"))
+    # A crawler meanwhile: the shipped master counts players, not connections.
+    crawler = TelnetPeer(driver.telnet_port)
+    crawler.send(iac(DO, MSSP))
+    fields = mssp_decode(crawler.wait_sb(MSSP))
+    assert fields["NAME"] == "Ravenmoor" and fields["PLAYERS"] == "1"
+    assert fields["GMCP"] == "1" and fields["MCCP"] == "1" and fields["SSL"] == str(driver.tls_port)
+    crawler.close()
     peer.close()
+
+
+# --- configuration ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("section, body, key", [
+    ("mudlib", "  directory: {mudlib}\n  linkdead_timeout: -1\n", "mudlib.linkdead_timeout"),
+    ("telnet", "  starttls: 'yes'\n", "telnet.starttls"),
+    ("telnet", "  compression: 1\n", "telnet.compression"),
+    ("telnet", "  gmcp: true\n", "telnet.gmcp: unknown key"),
+    ("mssp", "  fields: [CONTACT]\n", "mssp.fields"),
+    ("mssp", "  name: ''\n", "mssp.name"),
+])
+def test_client_settings_are_checked(tmp_path, section, body, key):
+    from driver.config import ConfigError, load
+    from conftest import SHIPPED_MUDLIB
+
+    text = f"{section}:\n" + body.format(mudlib=SHIPPED_MUDLIB)
+    if section != "mudlib":
+        text = f"mudlib:\n  directory: {SHIPPED_MUDLIB}\n" + text
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text("server:\n  tls_port: null\n" + text)
+    with pytest.raises(ConfigError) as raised:
+        load(config_file)
+    assert str(raised.value).startswith(key), str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_client_settings_defaults_and_values(tmp_path):
+    from driver.config import load
+    from conftest import SHIPPED_MUDLIB
+
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(f"server:\n  tls_port: null\nmudlib:\n  directory: {SHIPPED_MUDLIB}\n")
+    config = load(config_file)
+    assert (config.linkdead_timeout, config.telnet_compression, config.telnet_starttls) == \
+        (600.0, True, False)
+    assert (config.mssp_name, config.mssp_fields) == (None, ())
+    config_file.write_text(
+        f"server:\n  tls_port: null\nmudlib:\n  directory: {SHIPPED_MUDLIB}\n"
+        "  linkdead_timeout: 0\ntelnet:\n  compression: false\n  starttls: true\n"
+        "mssp:\n  name: Elsewhere\n  fields:\n    CONTACT: a@example.org\n    MINIMUM AGE: 13\n")
+    config = load(config_file)
+    assert (config.linkdead_timeout, config.telnet_compression, config.telnet_starttls) == \
+        (0.0, False, True)
+    assert config.mssp_name == "Elsewhere"
+    assert dict(config.mssp_fields) == {"CONTACT": "a@example.org", "MINIMUM AGE": "13"}

@@ -25,7 +25,7 @@ STARTTLS_ON = "telnet:\n  starttls: true\n"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, certs):
     driver = start_driver(tmp_path_factory.mktemp("starttls"), certs, mudlib=CLIENT_MUDLIB,
-                          handshake_timeout=2, extra=STARTTLS_ON)
+                          handshake_timeout=1, extra=STARTTLS_ON)
     yield driver
     driver.stop()
 

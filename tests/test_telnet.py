@@ -144,6 +144,25 @@ def test_a_message_after_the_prompt_starts_on_a_new_line(world):
     bob.close()
 
 
+def test_partial_lines_join_within_a_turn_and_break_across_turns(world):
+    bob = connect(world)
+    bob.wait_command(("GA",))
+    assert bob.run("pieces", "PIECES") == "PIECES abc"
+    bob.wait(lambda: bob.text_bytes.endswith(b"PIECES abc\r\n> "), "the prompt")
+    alice = connect(world)
+    mark = len(bob.text_bytes)
+    alice.run("half no newline here", "HALVED")
+    bob.wait_text("no newline here")
+    # After Bob's prompt: a new line; then the partial line is left open...
+    assert bytes(bob.text_bytes[mark:]) == b"\r\nno newline here"
+    # ...and text from a later turn does not continue it.
+    alice.run("say later", "SAID")
+    bob.wait_text("says: later")
+    assert bytes(bob.text_bytes[mark:]).startswith(b"\r\nno newline here\r\n/player#")
+    alice.close()
+    bob.close()
+
+
 # --- passwords ----------------------------------------------------------------------
 
 def test_will_echo_around_a_password_only(world):

@@ -5,6 +5,8 @@
     unicode                UNICODE café ☕
     say <text>             "<name> says: <text>" to every other connection
     partial <text>         <text> without a newline
+    pieces                 "PIECES abc" written in four pieces
+    half <text>            <text> without a newline, to every other connection
     gmcp <package> [json]  send_gmcp to me: GMCP SENT <result>
     password               input_to with INPUT_NOECHO: GOT <length>
     starttls               GO AHEAD, then tls_init_connection from the world side
@@ -72,6 +74,14 @@ class Player(MudObject):
             write("SAID\n")
         elif verb == "partial":
             write(arg)
+        elif verb == "pieces":
+            for piece in ("PIECES ", "a", "b", "c\n"):
+                write(piece)
+        elif verb == "half":
+            for ob in users():
+                if ob is not me:
+                    tell_object(ob, arg)
+            write("HALVED\n")
         elif verb == "gmcp":
             package, _, data = arg.partition(" ")
             result = send_gmcp(me, package, json.loads(data) if data else None)
