@@ -87,7 +87,7 @@ tools:
 
 # pytest options live in pyproject.toml.  Exit status 5 (no tests collected)
 # fails like any other.
-test: setup tools
+test: setup tools interop-tools
 	@status=0; $(VPY) -m pytest $(ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "test: pytest collected no tests; that is a failure" >&2; fi; \
 	exit $$status
