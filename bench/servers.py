@@ -22,6 +22,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -210,20 +211,51 @@ def openssl_available() -> bool:
     return shutil.which("openssl") is not None
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:port (from /proc/net/tcp, no connection made)."""
+    wanted = f"0100007F:{port:04X}"
+    try:
+        with open("/proc/net/tcp") as f:
+            next(f)
+            return any(line.split()[1] == wanted and line.split()[3] == "0A" for line in f)
+    except OSError:
+        return False
+
+
 def start_s_server(workdir: Path, certificate: Path, key: Path, name: str = "s_server") -> Server:
-    """``openssl s_server -rev``: handshake, then a line back for the line sent."""
+    """``openssl s_server -rev``: handshake, then a line back for the line sent.
+
+    -rev reports every connection on stdout (protocol, cipher lists, ...);
+    written to a file that costs it about a tenth of its CPU time, so its
+    stdout goes to /dev/null, and the harness picks the port (-quiet would
+    not help: it also hides the "ACCEPT" line that names the port).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     log_file = workdir / "s_server.log"
-    # -rev prints a report of every connection on stdout; that stays in the log.
-    # (Not -quiet: it would hide the "ACCEPT host:port" line that gives the port.)
-    command = ["openssl", "s_server", "-rev", "-accept", "127.0.0.1:0",
-               "-cert", str(certificate), "-key", str(key)]
-    with open(log_file, "wb") as log:
-        process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=log, preexec_fn=_preexec)
-    match = _wait_for_log(process, log_file, r"ACCEPT [^\s]*:(\d+)", "openssl s_server")
-    return Server(name, process, log_file, tls_port=int(match.group(1)),
-                  greeting=GREETING_S_SERVER, probe=PROBE_LINE)
+    for _attempt in range(5):
+        port = _free_port()
+        command = ["openssl", "s_server", "-rev", "-accept", f"127.0.0.1:{port}",
+                   "-cert", str(certificate), "-key", str(key)]
+        with open(log_file, "wb") as log:
+            process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=log,
+                                       preexec_fn=_preexec)
+        deadline = time.monotonic() + START_TIMEOUT
+        while process.poll() is None and not _listening(port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if process.poll() is None and _listening(port):
+            return Server(name, process, log_file, tls_port=port,
+                          greeting=GREETING_S_SERVER, probe=PROBE_LINE)
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    raise ServerError(f"openssl s_server did not start; its log:\n{log_file.read_text(errors='replace')[-2000:]}")
 
 
 def openssl_version() -> str:
