@@ -29,7 +29,7 @@ class ConfigError(Exception):
 # --- the schema ---------------------------------------------------------------
 #
 # Each entry: dotted key -> (kind, default).  Kinds are checked by
-# ``_check_value``: "str", "port", "optional_port", "number", "path",
+# ``_check_value``: "str", "port", "optional_port", "positive_int", "number", "path",
 # "optional_path", "object_path", "level", "name_list", "seconds" (0 or
 # more), "optional_str", "str_mapping".
 
@@ -38,6 +38,7 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "server.hostname": ("str", "localhost"),
     "server.telnet_port": ("port", 4000),
     "server.tls_port": ("optional_port", 4443),
+    "server.backlog": ("positive_int", 1024),
     "mudlib.directory": ("path", "mudlib"),
     "mudlib.master": ("object_path", "/master"),
     "mudlib.data_dir": ("path", "data"),
@@ -100,6 +101,8 @@ class Config:
     log_level: str
     log_file: Path | None
     source: Path | None = None
+    #: connections the kernel may queue before the driver accepts them
+    backlog: int = 1024
     #: seconds between heart beats; the longest one call into the mudlib may run
     heart_beat_interval: float = 2.0
     eval_time_limit: float = 5.0
@@ -128,6 +131,10 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
             raise fail("a port number from 0 to 65535" + (" or null" if kind == "optional_port" else ""))
+        return value
+    if kind == "positive_int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise fail("a whole number of at least 1")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -282,6 +289,7 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         hostname=values["server.hostname"],
         telnet_port=values["server.telnet_port"],
         tls_port=values["server.tls_port"],
+        backlog=values["server.backlog"],
         mudlib_dir=values["mudlib.directory"],
         master=values["mudlib.master"],
         data_dir=values["mudlib.data_dir"],

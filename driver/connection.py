@@ -121,11 +121,13 @@ class Connection(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         #: STARTTLS: our FOLLOWS is out; telnet bytes until the client's FOLLOWS
         self.awaiting_follows = False
-        self._follows = starttls.FollowsScanner()
+        self._follows: starttls.FollowsScanner | None = None
         #: where the player's screen is: "start" of a line, after a "prompt",
         #: or after "text" without a newline (``write_text``)
         self._line = "start"
         self._line_settled = False
+        #: plaintext written this turn of the event loop, sent as one piece
+        self._outbox: list[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.peer[0]}:{self.peer[1]} port {self.local_port}>"
@@ -152,6 +154,8 @@ class Connection(asyncio.Protocol):
         self.events.connection_opened(self)
 
     def data_received(self, data: bytes) -> None:
+        if self._outbox is not None:
+            self.flush()  # the peer's bytes may change the TLS state
         if self.awaiting_follows:  # STARTTLS: still telnet until the client's FOLLOWS
             if not self.closing:
                 self._feed_telnet(data)
@@ -189,8 +193,17 @@ class Connection(asyncio.Protocol):
         if self.telnet is not None:
             self.telnet.connection_lost(exc)
         detail = f" ({exc})" if exc is not None else ""
-        log.info("%r: %s%s", self, how, detail)
+        log.debug("%r: %s%s", self, how, detail)
         self.events.connection_closed(self, how)
+        # Break the reference cycles (telnetlib3's writer holds dozens of
+        # bound methods of its protocol; the line reader and the binding
+        # point back here), so a closed connection is freed at once rather
+        # than left for the cyclic garbage collector, whose full passes stall
+        # every player.
+        if self.telnet is not None and self.telnet.writer is not None:
+            self.telnet.writer.close()
+        self.telnet = None
+        self.binding = None
 
     def pause_reading(self) -> None:
         if self._transport is not None and not self._transport.is_closing():
@@ -228,7 +241,7 @@ class Connection(asyncio.Protocol):
                 follows = self._follows.end_within(plaintext, start, end)
                 end = end if follows < 0 else follows
             was_plain = session.state is tls.TLSState.INACTIVE
-            self.telnet.data_received(plaintext[start:end] if start or end < size else plaintext)
+            self.telnet.feed(plaintext[start:end] if start or end < size else plaintext)
             if awaiting:
                 self._follows.fed(plaintext[start:end])
             start = end
@@ -259,12 +272,29 @@ class Connection(asyncio.Protocol):
     # -- output ----------------------------------------------------------------
 
     def send_plaintext(self, data: bytes) -> None:
-        """From the telnet layer: through the TLS layer to the socket."""
+        """From the telnet layer: through the TLS layer to the socket.
+
+        Everything written in one turn of the event loop (a command's reply,
+        its prompt and the GA after it; a room's messages) goes out as one
+        TLS record and one send, at the end of the turn.  Anything that
+        changes the TLS state, or writes to the wire itself, flushes first,
+        so the order of bytes and the layer each crosses never change.
+        """
         if self.closing or self._transport is None:
             return
-        wire = self.tls_session.send(data)
-        if wire:
-            self._transport.write(wire)
+        if self._outbox is None:
+            self._outbox = [bytes(data)]
+            self._loop.call_soon(self.flush)
+        else:
+            self._outbox.append(bytes(data))
+
+    def flush(self) -> None:
+        """Send the plaintext written so far through the TLS layer now."""
+        pending, self._outbox = self._outbox, None
+        if pending and self._transport is not None and not self._transport.is_closing():
+            wire = self.tls_session.send(pending[0] if len(pending) == 1 else b"".join(pending))
+            if wire:
+                self._transport.write(wire)
 
     def write_text(self, text: str) -> None:
         """Text for the player: newlines become CRLF, IAC is escaped.
@@ -343,9 +373,12 @@ class Connection(asyncio.Protocol):
         telnet = self.telnet
         if telnet is not None:
             telnet.end_compression()
+        self.flush()  # what was written before the call goes out in plaintext
+        if telnet is not None:
             if self.incoming and telnet.starttls_agreed \
                     and self.tls_session.state is tls.TLSState.INACTIVE:
                 telnet.send_starttls_follows()
+                self.flush()
                 self.awaiting_follows = True
                 self._follows = starttls.FollowsScanner()
         first_flight = self.tls_session.start(
@@ -359,6 +392,7 @@ class Connection(asyncio.Protocol):
         """``tls_deinit_connection``: close_notify, then plaintext.  No outcome."""
         session = self.tls_session
         self.awaiting_follows = False
+        self.flush()  # written while secure: sent encrypted, before close_notify
         if session.state.efun_value == -1:  # handshaking, or restarting
             self._cancel_deadline()
             session.abandon()
@@ -367,12 +401,14 @@ class Connection(asyncio.Protocol):
 
     def update_keys(self) -> None:
         """``tls_rekey``: send a TLS 1.3 KeyUpdate now."""
+        self.flush()
         self._transport.write(self.tls_session.update_keys())
 
     def _handshake_timed_out(self) -> None:
         self._deadline = None
         self.awaiting_follows = False
         if self.tls_session.state.efun_value == -1:
+            self.flush()  # into the session's held text, which the failure discards
             self.tls_session.fail_handshake()
             log.info("%r: TLS handshake timed out", self)
             self.events.handshake_finished(self, tls.TLS_ERR_TIMEOUT)
@@ -392,6 +428,8 @@ class Connection(asyncio.Protocol):
         """Close the connection; a secure one says close_notify first."""
         if self.closing:
             return
+        if flush:
+            self.flush()
         self.closing = True
         self._closed_by_driver = True
         self._cancel_deadline()

@@ -14,6 +14,7 @@ when ``query_mud_port()`` is the TLS port); the driver only listens.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import ssl
@@ -131,6 +132,10 @@ class Game:
                                f"{objects.describe_error(exc)}") from None
         rt.credentials = credentials = load_credentials(
             config, master_configure_hook(table, config.master))
+        # What exists now (the master, its programs, the driver's own
+        # modules) lives as long as the driver: keep it out of the cyclic
+        # garbage collector's passes, which otherwise rescan it every time.
+        gc.freeze()
 
         rt.telnet_port = await self._listen(interactives, config.telnet_port, "server.telnet_port")
         if config.tls_port is not None:
@@ -148,7 +153,8 @@ class Game:
         loop = asyncio.get_running_loop()
         try:
             server = await loop.create_server(lambda: Connection(interactives),
-                                              self.config.host, port, reuse_address=True)
+                                              self.config.host, port, reuse_address=True,
+                                              backlog=self.config.backlog)
         except OSError as exc:
             raise StartupError(f"{key}: cannot listen on {self.config.host} port {port}: "
                                f"{exc.strerror or exc}") from None

@@ -19,6 +19,7 @@ object that owns it:
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import time
@@ -91,6 +92,11 @@ def _no_logon(*_args) -> None:
 
 def _accepts_arguments(fun: Callable, count: int) -> bool:
     """Whether ``fun`` can be called with ``count`` positional arguments."""
+    return _function_accepts(getattr(fun, "__func__", fun), count + hasattr(fun, "__func__"))
+
+
+@functools.lru_cache(maxsize=256)
+def _function_accepts(fun: Callable, count: int) -> bool:
     try:
         inspect.signature(fun).bind(*range(count))
     except TypeError:
@@ -114,7 +120,8 @@ class Interactives(ClientApplies):
     def __init__(self, table: objects.ObjectTable, master_path: str) -> None:
         self.table = table
         self.master_path = master_path
-        self.bindings: list[Interactive] = []
+        #: every live binding, in connection order (a dict: O(1) removal)
+        self.bindings: dict[Interactive, None] = {}
         #: called when the last connection has closed (shutdown waits on it)
         self.on_last_closed: Callable[[], None] | None = None
 
@@ -247,8 +254,7 @@ class Interactives(ClientApplies):
         binding: Interactive | None = connection.binding
         if binding is None:
             return
-        if binding in self.bindings:
-            self.bindings.remove(binding)
+        if self.bindings.pop(binding, False) is None:
             if not self.bindings and self.on_last_closed is not None:
                 self.on_last_closed()
         binding.tls_callback = None
@@ -301,7 +307,7 @@ class Interactives(ClientApplies):
     def _bind(self, connection: Connection, owner: MudObject) -> Interactive:
         binding = Interactive(connection, owner)
         connection.binding = binding
-        self.bindings.append(binding)
+        self.bindings[binding] = None
         self._attach(binding, owner)
         return binding
 

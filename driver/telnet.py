@@ -270,6 +270,20 @@ class MudTelnetProtocol(TelnetServer):
         super().connection_made(transport)
         self.writer.set_ext_send_callback(CHARSET, self._choose_charset)
 
+    def feed(self, data: bytes) -> None:
+        """Plaintext from the connection.
+
+        Most input is text with no telnet command in it; it goes straight to
+        the line reader.  Anything with an IAC byte, or arriving while a
+        command is half parsed, goes through telnetlib3's byte-by-byte
+        parser, as does the very first chunk (telnetlib3 checks it).
+        """
+        if 255 in data or not self._tls_checked or self.writer.is_oob \
+                or self._mccp3_decompressor is not None:
+            self.data_received(data)
+        else:
+            self.line_reader.feed_data(data)
+
     # -- negotiation -----------------------------------------------------------
 
     def begin_negotiation(self) -> None:

@@ -373,9 +373,9 @@ class TLSSession:
         if not done:
             return Received(b"", self._drain())
         self._move("handshake succeeded")
-        for chunk in self._held:
-            self._ssl.write(chunk)
-        self._held.clear()
+        if self._held:
+            self._ssl.write(b"".join(self._held))  # one record, not one per write
+            self._held.clear()
         # The peer may have sent application data right behind its Finished.
         after = self._receive_records(b"")
         return Received(after.plaintext, after.to_send, outcome=TLS_OK, fatal=after.fatal)

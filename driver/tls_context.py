@@ -245,6 +245,7 @@ class ServerCredentials:
                 _apply_hook(self.configure_hook, context, "server")
                 context.driver_leaf = fresh.driver_leaf
         for context in live:
+            context.driver_suites = None  # the hook may have changed the cipher list
             context.driver_credentials = self
             context.sni_callback = _remember_server_name
         self.contexts = live
@@ -289,14 +290,20 @@ class ConnectionInfo(NamedTuple):
     resumed: bool = False
 
 
+def _suite_details(context: ssl.SSLContext, name: str) -> tuple[str | None, str | None]:
+    """Key exchange and MAC of a cipher suite, as OpenSSL describes them (cached per context)."""
+    table = getattr(context, "driver_suites", None)
+    if table is None:
+        table = context.driver_suites = {
+            suite["name"]: (suite.get("kea"),
+                            suite.get("digest") or ("aead" if suite.get("aead") else None))
+            for suite in context.get_ciphers()}
+    return table.get(name, (None, None))
+
+
 def connection_info(ssl_object: ssl.SSLObject, requested_server_name: str | None) -> ConnectionInfo:
     name, _protocol, bits = ssl_object.cipher()
-    kx = mac = None
-    for suite in ssl_object.context.get_ciphers():
-        if suite["name"] == name:
-            kx = suite.get("kea")
-            mac = suite.get("digest") or ("aead" if suite.get("aead") else None)
-            break
+    kx, mac = _suite_details(ssl_object.context, name)
     return ConnectionInfo(
         cipher=name,
         comp=ssl_object.compression(),

@@ -37,8 +37,10 @@ class Player(Client):
 
     def recv_some(self, timeout: float = TIMEOUT) -> bytes:
         data = super().recv_some(timeout)
-        answers = data.count(WILL_ECHO) * bytes([IAC, DO, ECHO]) \
-            + data.count(WONT_ECHO) * bytes([IAC, DONT, ECHO])
+        # Answer in the order the offers arrived, as a client reading the stream does.
+        offers = re.findall(re.escape(WILL_ECHO) + b"|" + re.escape(WONT_ECHO), data)
+        answers = b"".join(bytes([IAC, DO, ECHO]) if offer == WILL_ECHO else bytes([IAC, DONT, ECHO])
+                           for offer in offers)
         if answers:
             self.sock.sendall(answers)
         return data
