@@ -287,17 +287,25 @@ class MudTelnetProtocol(TelnetServer):
     # -- negotiation -----------------------------------------------------------
 
     def begin_negotiation(self) -> None:
+        """Every offer at once, in one write.
+
+        telnetlib3's own start (DO TTYPE, then a timer that polls until the
+        client has answered or ``connect_maxwait`` passed) exists to delay a
+        shell until negotiation settles; the driver never waits, so the
+        offers are written directly and marked pending, which is all
+        ``writer.iac`` would do for options never negotiated before.
+        """
         if not self.negotiate:
             return
-        super().begin_negotiation()  # DO TTYPE
-        writer = self.writer
-        for option in (EOR, CHARSET, GMCP, MSSP):
-            writer.iac(WILL, option)
-        writer.iac(DO, NAWS)
+        offers = [DO + TTYPE, WILL + EOR, WILL + CHARSET, WILL + GMCP, WILL + MSSP, DO + NAWS]
         if self.compression_allowed():
-            writer.iac(WILL, MCCP2_COMPRESS)
+            offers.append(WILL + MCCP2_COMPRESS)
         if self.starttls_offerable():
-            writer.iac(DO, START_TLS)
+            offers.append(DO + START_TLS)
+        pending = self.writer.pending_option
+        for offer in offers:
+            dict.__setitem__(pending, offer, True)  # Option.__setitem__ only adds a debug log
+        self.writer.send_iac(b"".join(IAC + offer for offer in offers))
 
     def begin_advanced_negotiation(self) -> None:
         # telnetlib3 would offer MCCP2 again, and MCCP3: the driver offers
