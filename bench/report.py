@@ -218,7 +218,7 @@ def _storm_section(results: dict, targets: list) -> list[str]:
               "time of a storm here is bounded by both; the server's CPU-seconds are what a "
               "server with clients elsewhere would need at least.  *asyncio-backlog* is the "
               "asyncio baseline with a listen backlog of 4096 instead of asyncio's default 100 "
-              "(which the driver uses): SYNs that find the accept queue full are dropped and sent "
+              "(the driver's is `server.backlog`, 1024 by default): SYNs that find the accept queue full are dropped and sent "
               "again after 1 s, 3 s, ....", ""]
     d = _find(runs, server="driver", tickets=True)
     if d:

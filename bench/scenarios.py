@@ -68,7 +68,7 @@ class Settings:
     storm_players: int = 2000
     storm_timeout: float = 60.0
     #: asyncio-backlog: the asyncio baseline with a listen backlog of 4096
-    #: instead of asyncio's default 100 (the driver uses the default).
+    #: instead of asyncio's default 100 (the driver's is server.backlog, 1024).
     storm_servers: tuple[str, ...] = ("driver", "s_server", "asyncio", "asyncio-backlog")
     # scenario 3
     play_players: int = 1000

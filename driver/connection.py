@@ -54,7 +54,11 @@ class ConnectionEvents(Protocol):
 
 
 class TelnetFacingTransport(asyncio.Transport):
-    """The transport the telnet layer writes to: the top of the TLS layer."""
+    """The transport the telnet layer writes to: the top of the TLS layer.
+
+    (No ``__slots__``: telnetlib3 starts MCCP2 by replacing ``write`` on the
+    instance with a compressing wrapper.)
+    """
 
     def __init__(self, connection: Connection) -> None:
         super().__init__()
@@ -99,6 +103,12 @@ class TelnetFacingTransport(asyncio.Transport):
 
 class Connection(asyncio.Protocol):
     """One TCP connection from a player (or to a remote host)."""
+
+    # Thousands of these live at once: no per-instance __dict__.
+    __slots__ = ("events", "incoming", "remote_host", "requested_owner", "tls_session", "telnet",
+                 "closing", "_closed_by_driver", "peer", "local_port", "binding", "_transport",
+                 "_deadline", "_loop", "awaiting_follows", "_follows", "_line", "_line_settled",
+                 "_outbox")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
                  remote_host: str | None = None, owner=None) -> None:

@@ -15,7 +15,6 @@ import time as _time
 from typing import Any, Callable
 
 from . import commands as _commands
-from . import files as _files
 from . import inputs as _inputs
 from . import objects as _objects
 from . import permissions as _permissions

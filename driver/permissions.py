@@ -80,7 +80,7 @@ def check_exec(new: MudObject, old: MudObject) -> None:
 def check_snoop(snooper: MudObject, snoopee: MudObject | None) -> None:
     defined, result = ask_master("valid_snoop", snooper, snoopee)
     if defined and not result:
-        raise EfunError(f"snoop: refused by the master's valid_snoop")
+        raise EfunError("snoop: refused by the master's valid_snoop")
 
 
 # --- file names ---------------------------------------------------------------------------

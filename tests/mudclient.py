@@ -12,10 +12,12 @@ Every wait has a deadline and waits on bytes, never on time alone.
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import time
 import zlib
+from pathlib import Path
 from typing import Callable
 
 TIMEOUT = 10.0
@@ -266,3 +268,21 @@ class TelnetPeer:
             self.sock.close()
         except OSError:
             pass
+
+
+# --- shared by the tests that play the client-protocols test world ------------------
+
+CLIENT_MUDLIB = Path(__file__).resolve().parent / "mudlib_clients"
+
+
+def connect(world, **kwargs) -> TelnetPeer:
+    """A peer on ``world``'s telnet port, past the test world's greeting."""
+    peer = TelnetPeer(world.telnet_port, **kwargs)
+    peer.wait_text("WELCOME ")
+    return peer
+
+
+def client_info(peer: TelnetPeer) -> dict:
+    """What the driver recorded about the client (the test world's ``client`` command)."""
+    return json.loads(peer.run("client", "CLIENT ").split(" ", 1)[1])
+

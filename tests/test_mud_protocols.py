@@ -4,33 +4,20 @@ telnet negotiation hook, and the pure helpers of driver.mud_protocols."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from telnetlib3.mud import mssp_decode
 
 from conftest import start_driver
 from driver import mud_protocols
-from mudclient import DO, DONT, GMCP, MCCP2, MSSP, MXP, WILL, TelnetPeer, iac, sb
-
-CLIENT_MUDLIB = Path(__file__).resolve().parent / "mudlib_clients"
-
+from mudclient import (CLIENT_MUDLIB, DO, DONT, GMCP, MCCP2, MSSP, MXP, WILL, TelnetPeer,
+                       client_info, connect, iac, sb)
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, certs):
     driver = start_driver(tmp_path_factory.mktemp("protocols"), certs, mudlib=CLIENT_MUDLIB)
     yield driver
     driver.stop()
-
-
-def connect(world, **kwargs) -> TelnetPeer:
-    peer = TelnetPeer(world.telnet_port, **kwargs)
-    peer.wait_text("WELCOME ")
-    return peer
-
-
-def client_info(peer: TelnetPeer) -> dict:
-    return json.loads(peer.run("client", "CLIENT ").split(" ", 1)[1])
 
 
 # --- MSSP -----------------------------------------------------------------------------
@@ -167,7 +154,7 @@ def test_telnet_neg_answers_and_unhandled_options_are_refused(world):
     # An option nobody handles is refused, after the master saw it.
     peer.send(iac(WILL, 200))
     peer.wait_command(("DONT", 200))
-    world.wait_for_log(rf"TELNET_NEG /player#\d+ 251 200 -", start=mark)
+    world.wait_for_log(r"TELNET_NEG /player#\d+ 251 200 -", start=mark)
     peer.send(iac(DO, 93))
     peer.wait_command(("WONT", 93))
     # Subnegotiation for an option the driver does not parse reaches the master.

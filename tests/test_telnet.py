@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from pathlib import Path
 
@@ -17,27 +16,14 @@ import pytest
 import telnetlib3
 
 from conftest import TIMEOUT, start_driver
-from mudclient import (CHARSET, DO, DONT, EOR_OPT, GMCP, IAC, MCCP2, MSSP, NAWS, SB, SE, SGA,
-                       TTYPE, WILL, WONT, TelnetPeer, iac, sb)
-
-CLIENT_MUDLIB = Path(__file__).resolve().parent / "mudlib_clients"
-
+from mudclient import (CHARSET, CLIENT_MUDLIB, DO, DONT, EOR_OPT, GMCP, IAC, MCCP2, MSSP, NAWS,
+                       SB, SE, SGA, TTYPE, WILL, WONT, TelnetPeer, client_info, connect, iac, sb)
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, certs):
     driver = start_driver(tmp_path_factory.mktemp("telnet"), certs, mudlib=CLIENT_MUDLIB)
     yield driver
     driver.stop()
-
-
-def connect(world, **kwargs) -> TelnetPeer:
-    peer = TelnetPeer(world.telnet_port, **kwargs)
-    peer.wait_text("WELCOME ")
-    return peer
-
-
-def client_info(peer: TelnetPeer) -> dict:
-    return json.loads(peer.run("client", "CLIENT ").split(" ", 1)[1])
 
 
 # --- offers, and logins that never wait on them -------------------------------------

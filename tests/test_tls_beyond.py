@@ -16,7 +16,6 @@ import threading
 from pathlib import Path
 
 import pytest
-import trustme
 
 from conftest import TIMEOUT, Client
 

@@ -13,7 +13,6 @@ import json
 import re
 import signal
 import socket
-import ssl
 import time
 
 import pytest

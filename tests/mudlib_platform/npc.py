@@ -1,6 +1,6 @@
 """/npc: a living that is not interactive; `command()` makes it act."""
 
-from driver.efuns import MudObject, add_action, debug_message, enable_commands, move_object
+from driver.efuns import MudObject, add_action, debug_message, enable_commands
 
 
 class Npc(MudObject):

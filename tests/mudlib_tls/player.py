@@ -1,7 +1,7 @@
 """Test player: commands that exercise SNI, outgoing links, rekeying,
 awaitable handshakes and closes, each answering with one machine-readable line."""
 
-from driver.efuns import (EfunError, MudObject, call_other, clone_object, debug_message, load_object,
+from driver.efuns import (EfunError, MudObject, call_other, clone_object, load_object,
                           object_name, remove_interactive, this_player, tls_error,
                           tls_handshake, tls_query_connection_info, tls_query_connection_state,
                           tls_refresh_certs, tls_rekey, write)
