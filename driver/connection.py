@@ -108,7 +108,7 @@ class Connection(asyncio.Protocol):
     __slots__ = ("events", "incoming", "remote_host", "requested_owner", "tls_session", "telnet",
                  "closing", "_closed_by_driver", "peer", "local_port", "binding", "_transport",
                  "_deadline", "_loop", "awaiting_follows", "_follows", "_line", "_line_settled",
-                 "_outbox")
+                 "_outbox", "_wire_prefix")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
                  remote_host: str | None = None, owner=None) -> None:
@@ -138,6 +138,8 @@ class Connection(asyncio.Protocol):
         self._line_settled = False
         #: plaintext written this turn of the event loop, sent as one piece
         self._outbox: list[bytes] | None = None
+        #: TLS records that go out ahead of the outbox (see data_received)
+        self._wire_prefix: bytes | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.peer[0]}:{self.peer[1]} port {self.local_port}>"
@@ -172,7 +174,16 @@ class Connection(asyncio.Protocol):
             return
         received = self.tls_session.receive(data)
         if received.to_send:
-            self._transport.write(received.to_send)
+            if received.outcome == tls.TLS_OK:
+                # The handshake just ended.  What the session sends now
+                # (session tickets, text held during the handshake) waits
+                # for the greeting logon() is about to write: one send.
+                self._wire_prefix = received.to_send
+                if self._outbox is None:
+                    self._outbox = []
+                    self._loop.call_soon(self.flush)
+            else:
+                self._transport.write(received.to_send)
         if received.outcome is not None:
             self._handshake_over(received.outcome)
         if received.plaintext and not self.closing:
@@ -301,10 +312,16 @@ class Connection(asyncio.Protocol):
     def flush(self) -> None:
         """Send the plaintext written so far through the TLS layer now."""
         pending, self._outbox = self._outbox, None
-        if pending and self._transport is not None and not self._transport.is_closing():
+        prefix, self._wire_prefix = self._wire_prefix, None
+        if self._transport is None or self._transport.is_closing():
+            return
+        wire = b""
+        if pending:
             wire = self.tls_session.send(pending[0] if len(pending) == 1 else b"".join(pending))
-            if wire:
-                self._transport.write(wire)
+        if prefix:
+            wire = prefix + wire
+        if wire:
+            self._transport.write(wire)
 
     def write_text(self, text: str) -> None:
         """Text for the player: newlines become CRLF, IAC is escaped.
