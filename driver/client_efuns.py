@@ -122,6 +122,8 @@ def send_gmcp(ob: MudObject, package: str, data: Any = None) -> bool:
 def _as_bytes(data: Any, efun: str) -> bytes:
     if isinstance(data, str):
         return data.encode("utf-8")
+    if isinstance(data, int):  # bytes(5) would be five NULs, not an error
+        raise EfunError(f"{efun}: expected bytes or a list of byte values, got {data!r}")
     try:
         return bytes(data)
     except (TypeError, ValueError):

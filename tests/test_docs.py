@@ -7,7 +7,6 @@ import inspect
 import re
 import socket
 
-import driver.client_efuns
 import driver.efuns
 
 from conftest import ROOT, TIMEOUT, Client
@@ -16,13 +15,10 @@ DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples" / "mudlib"
 SECTIONS = ("## Description", "## Errors", "## Example", "## See also", "## Differences from LDMud")
 
-# The MUD-protocol efuns (TTYPE, GMCP, MCCP, ...) are documented with their module.
-ELSEWHERE = set(driver.client_efuns.__all__)
-
 
 def efun_names() -> list[str]:
     return [name for name in driver.efuns.__all__
-            if inspect.isfunction(getattr(driver.efuns, name)) and name not in ELSEWHERE]
+            if inspect.isfunction(getattr(driver.efuns, name))]
 
 
 def test_every_efun_has_a_page_with_every_section():
