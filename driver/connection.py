@@ -181,7 +181,7 @@ class Connection(asyncio.Protocol):
                 self._wire_prefix = received.to_send
                 if self._outbox is None:
                     self._outbox = []
-                    self._loop.call_soon(self.flush)
+                    self._loop.call_soon(self._end_turn)
             else:
                 self._transport.write(received.to_send)
         if received.outcome is not None:
@@ -305,9 +305,15 @@ class Connection(asyncio.Protocol):
             return
         if self._outbox is None:
             self._outbox = [bytes(data)]
-            self._loop.call_soon(self.flush)
+            self._loop.call_soon(self._end_turn)
         else:
             self._outbox.append(bytes(data))
+
+    def _end_turn(self) -> None:
+        """Scheduled by the first write of a turn: the turn's output leaves,
+        and a partial line written in it is now an earlier turn's."""
+        self._line_settled = True
+        self.flush()
 
     def flush(self) -> None:
         """Send the plaintext written so far through the TLS layer now."""
@@ -343,11 +349,7 @@ class Connection(asyncio.Protocol):
             self._line = "start"
         elif self._line != "text" or new_line or "\n" in text:
             # A partial line begins: later text in this turn continues it.
-            self._line, self._line_settled = "text", False
-            self._loop.call_soon(self._settle_line)
-
-    def _settle_line(self) -> None:
-        self._line_settled = True
+            self._line, self._line_settled = "text", False  # settled by _end_turn
 
     def send_prompt(self, prompt: str) -> None:
         """A prompt, marked for MUD clients with GA or EOR."""

@@ -317,8 +317,8 @@ class TLSSession:
         return plaintext
 
     def fail_handshake(self) -> None:
-        """End a running handshake as failed (its deadline passed)."""
-        self._held.clear()
+        """End a running handshake as failed (its deadline passed, say)."""
+        self._held.clear()  # never sent in the clear
         self._move("handshake failed")
         self._drop_ssl()
 
@@ -352,9 +352,7 @@ class TLSSession:
     def peer_gone(self) -> int | None:
         """The TCP connection ended; returns a result code if a handshake was cut short."""
         if self.state is TLSState.HANDSHAKING or self.state is TLSState.RESTARTING:
-            self._held.clear()
-            self._move("handshake failed")
-            self._drop_ssl()
+            self.fail_handshake()
             return TLS_ERR_PEER_CLOSED
         return None
 
@@ -366,9 +364,7 @@ class TLSSession:
             done = self._attempt(self._ssl.do_handshake)
         except ssl.SSLError as exc:
             to_send = self._drain()  # the alert that tells the peer why
-            self._held.clear()
-            self._move("handshake failed")
-            self._drop_ssl()
+            self.fail_handshake()
             return Received(b"", to_send, outcome=error_code(exc))
         if not done:
             return Received(b"", self._drain())

@@ -13,6 +13,7 @@ from driver import mud_protocols
 from mudclient import (CLIENT_MUDLIB, DO, DONT, GMCP, MCCP2, MSSP, MXP, WILL, TelnetPeer,
                        client_info, connect, iac, sb)
 
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, certs):
     driver = start_driver(tmp_path_factory.mktemp("protocols"), certs, mudlib=CLIENT_MUDLIB)

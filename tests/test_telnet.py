@@ -19,6 +19,7 @@ from conftest import TIMEOUT, start_driver
 from mudclient import (CHARSET, CLIENT_MUDLIB, DO, DONT, EOR_OPT, GMCP, IAC, MCCP2, MSSP, NAWS,
                        SB, SE, SGA, TTYPE, WILL, WONT, TelnetPeer, client_info, connect, iac, sb)
 
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, certs):
     driver = start_driver(tmp_path_factory.mktemp("telnet"), certs, mudlib=CLIENT_MUDLIB)
