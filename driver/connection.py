@@ -164,6 +164,10 @@ class Connection(asyncio.Protocol):
             policy=policy(self) if callable(policy) else TelnetPolicy())
         self.telnet.connection_made(TelnetFacingTransport(self))
         self.events.connection_opened(self)
+        # The offers go out after connect(): if it started TLS they are held
+        # and leave encrypted after the handshake.
+        if not self.closing and self.telnet is not None:
+            self.telnet.begin_negotiation()
 
     def data_received(self, data: bytes) -> None:
         if self._outbox is not None:
@@ -216,8 +220,8 @@ class Connection(asyncio.Protocol):
         detail = f" ({exc})" if exc is not None else ""
         log.debug("%r: %s%s", self, how, detail)
         self.events.connection_closed(self, how)
-        # Break the reference cycles (telnetlib3's writer holds dozens of
-        # bound methods of its protocol; the line reader and the binding
+        # Break the reference cycles (the telnet writer's callback tables
+        # hold bound methods of its protocol; the line reader and the binding
         # point back here), so a closed connection is freed at once rather
         # than left for the cyclic garbage collector, whose full passes stall
         # every player.

@@ -26,11 +26,16 @@ agreed to on its behalf.
 
 from __future__ import annotations
 
+import collections
+import datetime
 import json
+import logging
 from typing import Any, Callable, NamedTuple, Protocol
 
+from telnetlib3 import slc
+from telnetlib3._session_context import TelnetSessionContext
 from telnetlib3.server import TelnetServer
-from telnetlib3.stream_writer import TelnetWriter
+from telnetlib3.stream_writer import Option, TelnetWriter
 from telnetlib3.telopt import (BINARY, CHARSET, DO, DONT, ECHO, EOR, GMCP, IAC, LFLOW, LINEMODE,
                                LOGOUT, MCCP2_COMPRESS, MSSP, NAWS, NEW_ENVIRON, SB, SE, SGA,
                                SNDLOC, STATUS, TM, TSPEED, TTYPE, WILL, WONT, XDISPLOC)
@@ -158,6 +163,79 @@ _DRIVER_SB = frozenset({LINEMODE, LFLOW, NAWS, NEW_ENVIRON, CHARSET, TTYPE, TSPE
                         STATUS})
 
 
+# -- a lean writer ---------------------------------------------------------------
+#
+# telnetlib3's TelnetWriter.__init__ builds, for every connection, about 55
+# bound-method callbacks in five tables, a 30-entry SLC table, two deques and
+# eight sets: some 18 KiB and 150 microseconds per connection, most of it for
+# LINEMODE, SLC and client-side option policy, which a MUD connection never
+# uses.  During a reconnect storm that set-up cost as much as the TLS layer.
+#
+# MudTelnetWriter keeps what every connection needs at once (transport,
+# protocol, reader, the three option tables) and makes the rest on first
+# use: ``_OnFirstUse`` turns a class attribute into an instance attribute
+# the first time it is read.  Plain values (flags, None) are class defaults,
+# which an assignment on the instance shadows as usual.  The callback tables
+# bind the same handlers telnetlib3's __init__ binds; they are read off one
+# stock writer at import, so they follow telnetlib3 rather than a copy of it.
+
+
+class _OnFirstUse:
+    """A class attribute made into a per-connection value when first read."""
+
+    __slots__ = ("make", "name")
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, writer: Any, owner: type | None = None) -> Any:
+        if writer is None:
+            return self
+        value = writer.__dict__[self.name] = self.make(writer)
+        return value
+
+
+#: The callback tables of telnetlib3's writer (command byte -> handler).
+_CALLBACK_TABLES = ("_iac_callback", "_slc_callback", "_ext_callback", "_ext_send_callback",
+                    "_ext_offer_callback")
+
+#: What TelnetServer.connection_made wires to the protocol instead of the
+#: writer's own handlers: (table, option) -> the protocol's method.
+_PROTOCOL_CALLBACKS = {
+    ("_ext_callback", NAWS): "on_naws", ("_ext_callback", NEW_ENVIRON): "on_environ",
+    ("_ext_callback", TSPEED): "on_tspeed", ("_ext_callback", TTYPE): "on_ttype",
+    ("_ext_callback", XDISPLOC): "on_xdisploc", ("_ext_callback", CHARSET): "on_charset",
+    ("_ext_offer_callback", NEW_ENVIRON): "on_request_environ",
+    ("_ext_offer_callback", CHARSET): "on_request_charset",
+    # The driver chooses among a client's CHARSET offers itself.
+    ("_ext_send_callback", CHARSET): "choose_charset",
+}
+
+
+def _stock_handler_names() -> dict[str, dict[bytes, str]]:
+    """For each callback table: option or command -> name of the writer's handler."""
+    stock = TelnetWriter(transport=None, protocol=None, server=True)
+    return {table: {key: handler.__name__ for key, handler in getattr(stock, table).items()}
+            for table in _CALLBACK_TABLES}
+
+
+_HANDLER_NAMES = _stock_handler_names()
+
+
+def _callback_table(table: str) -> _OnFirstUse:
+    def bind(writer: TelnetWriter) -> dict[bytes, Callable[..., Any]]:
+        bound = {key: getattr(writer, name) for key, name in _HANDLER_NAMES[table].items()}
+        for (in_table, key), name in _PROTOCOL_CALLBACKS.items():
+            if in_table == table:
+                bound[key] = getattr(writer._protocol, name)
+        return bound
+    return _OnFirstUse(bind)
+
+
 class MudTelnetWriter(TelnetWriter):
     """telnetlib3's option engine with the driver's policy.
 
@@ -166,7 +244,82 @@ class MudTelnetWriter(TelnetWriter):
     H_TELNET_NEG), and is refused if the mudlib does not answer it.  MUD
     protocols the driver does not speak (MSDP, MXP, MSP, ZMP, ATCP, MCCP3)
     are never agreed to on the mudlib's behalf.
+
+    Only a server's writer: the driver's outgoing connections (net_connect)
+    answer negotiation as a server does, offering nothing.
     """
+
+    # A MUD reads lines, and control characters are text in them; telnetlib3
+    # would otherwise scan every chunk with an IAC in it for SLC characters.
+    slc_simulated = False
+
+    log = logging.getLogger("telnetlib3.stream_writer")
+    _server = True
+    _closed_fut = None
+    _connection_closed = False
+    environ_encoding = "ascii"
+    _encoding_explicit = False
+    environ_send_raw = None
+    compression = None
+    _mccp2_activated = False
+    _compressed_remainder = None
+    mccp2_active = False
+    mccp3_active = False
+    _in_loop_detection = False
+    _sb_overflow = False
+    _forwardmask = None
+    _slc_sent = False
+
+    _waiters = _OnFirstUse(lambda writer: [])
+    always_will = _OnFirstUse(lambda writer: set())
+    always_do = _OnFirstUse(lambda writer: set())
+    always_wont = _OnFirstUse(lambda writer: set())
+    always_dont = _OnFirstUse(lambda writer: set())
+    passive_do = _OnFirstUse(lambda writer: set())
+    rejected_will = _OnFirstUse(lambda writer: set())
+    rejected_do = _OnFirstUse(lambda writer: set())
+    directional_refusals = _OnFirstUse(lambda writer: set())
+    will_callbacks = _OnFirstUse(lambda writer: {})
+    _environ_batches = _OnFirstUse(lambda writer: [])
+    ctx = _OnFirstUse(lambda writer: TelnetSessionContext())
+    _sb_buffer = _OnFirstUse(lambda writer: collections.deque())
+    _slc_buffer = _OnFirstUse(lambda writer: collections.deque())
+    slctab = _OnFirstUse(lambda writer: slc.generate_slctab(writer.default_slc_tab))
+    _linemode = _OnFirstUse(lambda writer: slc.Linemode())
+    _iac_callback = _callback_table("_iac_callback")
+    _slc_callback = _callback_table("_slc_callback")
+    _ext_callback = _callback_table("_ext_callback")
+    _ext_send_callback = _callback_table("_ext_send_callback")
+    _ext_offer_callback = _callback_table("_ext_offer_callback")
+
+    def __init__(self, transport: Any, protocol: Any, *, reader: Any = None) -> None:
+        # Deliberately not TelnetWriter.__init__ (see "a lean writer" above).
+        self._transport = transport
+        self._protocol = protocol
+        self._reader = reader
+        check_waiters = self._check_waiters
+        self.pending_option = Option("pending_option", self.log, on_change=check_waiters)
+        self.local_option = Option("local_option", self.log, on_change=check_waiters)
+        self.remote_option = Option("remote_option", self.log, on_change=check_waiters)
+
+    def close(self) -> None:
+        """telnetlib3's close, emptying only the callback tables that were made."""
+        if self._connection_closed:
+            return
+        if "_waiters" in self.__dict__:
+            self._cancel_waiters()
+        if self._protocol is not None:
+            try:
+                self._protocol.connection_lost(None)
+            except Exception:  # the protocol's own teardown; the writer closes regardless
+                pass
+        if self._transport is not None:
+            self._transport.close()
+        for table in (*_CALLBACK_TABLES, "will_callbacks"):
+            self.__dict__[table] = {}  # they hold bound methods of the protocol: break the cycles
+        self._protocol = None
+        self._transport = None
+        self._connection_closed = True
 
     def _delegate(self, command: bytes, opt: bytes, data: bytes = b"") -> bool:
         return self._protocol.negotiation_hook(command[0], opt[0], data)
@@ -267,8 +420,18 @@ class MudTelnetProtocol(TelnetServer):
         )
 
     def connection_made(self, transport) -> None:
-        super().connection_made(transport)
-        self.writer.set_ext_send_callback(CHARSET, self._choose_charset)
+        # What telnetlib3's TelnetServer and BaseServer do here, less what a
+        # MUD connection has no use for: no shell to start (the line reader
+        # takes the input), no idle timer (``timeout=0``), and no callbacks
+        # to wire into the writer (its tables name the protocol's methods
+        # already, ``_PROTOCOL_CALLBACKS``).  Negotiation starts when the
+        # connection calls ``begin_negotiation``: after the master's
+        # connect() has decided whether TLS comes first.
+        self._transport = transport
+        self._when_connected = self._last_received = datetime.datetime.now()
+        self.reader = self.line_reader
+        self.writer = MudTelnetWriter(transport, self, reader=self.line_reader)
+        self.writer.compression = self._compression
 
     def feed(self, data: bytes) -> None:
         """Plaintext from the connection.
@@ -336,7 +499,7 @@ class MudTelnetProtocol(TelnetServer):
         super().on_charset(charset)
         self._use_charset(charset)
 
-    def _choose_charset(self, offers: list[str]) -> str | None:
+    def choose_charset(self, offers: list[str]) -> str | None:
         chosen = mud_protocols.choose_charset(offers)
         if chosen is not None:
             self._use_charset(chosen)

@@ -17,7 +17,7 @@ import telnetlib3
 
 from conftest import TIMEOUT, start_driver
 from mudclient import (CHARSET, CLIENT_MUDLIB, DO, DONT, EOR_OPT, GMCP, IAC, MCCP2, MSSP, NAWS,
-                       SB, SE, SGA, TTYPE, WILL, WONT, TelnetPeer, client_info, connect, iac, sb)
+                       NOP, SB, SE, SGA, TTYPE, WILL, WONT, TelnetPeer, client_info, connect, iac, sb)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,23 @@ def test_a_client_that_refuses_everything_plays_normally(world):
     assert info["charset"] == "UTF-8" and info["terminal"] is None and info["window"] is None
     assert info["mccp"] is False and info["gmcp_supports"] is None
     assert peer.run("unicode", "UNICODE ") == "UNICODE café ☕"
+    peer.close()
+
+
+def test_control_characters_are_text_with_or_without_a_telnet_command_beside_them(world):
+    """A line is the same whether or not an IAC shares its chunk (the two take
+    different paths through the telnet layer)."""
+    peer = connect(world)
+    line = b"echo a\x7fb\x15c\r\n"
+    mark = len(peer.text_bytes)
+    peer.send(line)
+    peer.wait(lambda: peer.line("ECHO ", mark) is not None, "ECHO", TIMEOUT)
+    plain = peer.line("ECHO ", mark)
+    mark = len(peer.text_bytes)
+    peer.send(iac(NOP) + line)
+    peer.wait(lambda: peer.line("ECHO ", mark) is not None, "ECHO", TIMEOUT)
+    assert peer.line("ECHO ", mark) == plain
+    assert "\x15" in plain, repr(plain)
     peer.close()
 
 
