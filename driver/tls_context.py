@@ -152,7 +152,11 @@ def build_server_context(certificate: Path, key: Path, trust_file: Path | None =
     """A server context from a fullchain file and its key, each file checked."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     _harden(context, policy)
-    if not policy.session_tickets:
+    if policy.session_tickets:
+        # OpenSSL sends two TLS 1.3 tickets, for clients that open connections
+        # in parallel; a MUD client reconnects one connection at a time.
+        context.num_tickets = 1
+    else:
         context.options |= ssl.OP_NO_TICKET
         context.num_tickets = 0
     context.driver_leaf = _load_pair(context, CertificatePair(certificate, key))
