@@ -6,7 +6,7 @@ connection's TLS layer and never knows whether its bytes are encrypted: it
 writes to a transport the connection gives it, and the connection feeds it
 plaintext.
 
-Two choices differ from telnetlib3's defaults, both because a MUD is not a
+Three choices differ from telnetlib3's defaults, all because a MUD is not a
 shell:
 
 * ``line_mode=True`` and no idle timeout: the client edits and echoes lines
@@ -15,6 +15,9 @@ shell:
   lines as it arrives and hands each one to the connection synchronously, so
   a command runs in the same turn of the event loop as the bytes that carried
   it, and no per-player task exists.
+* A lean writer: telnetlib3's per-connection state for LINEMODE, SLC and
+  client-side option policy is made only if a client ever touches it (see
+  "a lean writer" below), so a connection costs a few KiB, not twenty.
 
 On top of telnetlib3 the driver speaks what MUD clients expect (see
 docs/clients.md): EOR/GA after prompts, TTYPE with MTTS, NAWS, CHARSET
