@@ -577,7 +577,7 @@ class MudTelnetProtocol(TelnetServer):
         if self._mccp2_compressor is not None:
             self._mccp2_end()
         self._mccp2_enabled = False
-        if self.writer is not None:
+        if self.writer is not None and self.writer.local_option.get(MCCP2_COMPRESS) is not False:
             self.writer.local_option[MCCP2_COMPRESS] = False
 
     # -- START_TLS -------------------------------------------------------------
