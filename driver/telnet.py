@@ -418,9 +418,7 @@ class MudTelnetProtocol(TelnetServer):
             timeout=0,
             connect_maxwait=0.5,
             compression=bool(policy.compression and negotiate),
-            reader_factory=lambda **_kw: self.line_reader,
-            writer_factory=MudTelnetWriter,
-        )
+        )  # reader and writer: see connection_made
 
     def connection_made(self, transport) -> None:
         # What telnetlib3's TelnetServer and BaseServer do here, less what a
