@@ -5,10 +5,11 @@ seconds (default 2) the driver calls ``heart_beat()`` in every object that
 asked for it with ``set_heart_beat(ob, 1)``, in the order they asked, each
 through the one error path (``objects.run``) and under the evaluation limit:
 
-* an object whose ``heart_beat()`` raises is logged (and its wizard told, as
-  for any error) and keeps its heart beat; the others are not affected;
-* an object whose ``heart_beat()`` runs too long is stopped by the
-  evaluation limit; the others still beat in this tick;
+* an object whose ``heart_beat()`` raises, or runs past the evaluation
+  limit, is reported as any error is, and loses its heart beat (LDMud's
+  rule: a broken heart beat would otherwise fail, and fill the log, every
+  tick) unless the master's ``heart_beat_error(culprit, error)`` returns
+  true; the others still beat in this tick;
 * an object that is destructed, or that has no ``heart_beat()``, loses its
   heart beat;
 * if a tick starts late (the loop was busy), the driver does not try to catch
@@ -23,11 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import time
 from typing import NamedTuple
 
-from . import commands, objects
+from . import commands, objects, permissions
 from .objects import MudObject
 
 log = logging.getLogger("driver.heartbeat")
@@ -108,13 +110,30 @@ class HeartBeats:
                     continue
                 player = ob if commands.is_giver(ob) else None
                 objects.run(ob, beat, this_player=player, this_interactive=None,
-                            what=f"{ob._mud_name}->heart_beat()")
+                            what=f"{ob._mud_name}->heart_beat()",
+                            on_error=functools.partial(self._heart_beat_failed, ob))
         except Exception:  # noqa: BLE001 - the tick itself must never die
             log.exception("heart beat tick failed")
         finally:
             self.last_duration = self.loop.time() - started
             self._record()
             self._schedule_next()
+
+    def _heart_beat_failed(self, ob: MudObject, exc: BaseException) -> None:
+        """Turn the heart beat off, unless the master's ``heart_beat_error`` says otherwise."""
+        if self._beating.get(id(ob)) is not ob:
+            return  # turned off already, by the heart beat itself say
+        del self._beating[id(ob)]
+        master = permissions.master()
+        apply = getattr(master, "heart_beat_error", None)
+        if callable(apply) and objects.run(master, apply, ob, objects.describe_error(exc),
+                                           this_player=None, this_interactive=None,
+                                           what=f"{master._mud_name}->heart_beat_error()") \
+                and not ob._mud_destructed:
+            self._beating[id(ob)] = ob
+            log.info("%s: heart beat kept after an error (heart_beat_error)", ob._mud_name)
+            return
+        log.warning("%s: heart beat turned off after an error in heart_beat()", ob._mud_name)
 
     def _schedule_next(self) -> None:
         if self._handle is None:

@@ -127,11 +127,13 @@ error_reporter: Callable[[MudObject | None, BaseException, str, str], None] | No
 
 
 def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_KEEP,
-        what: str | None = None, **kwargs):
+        what: str | None = None, on_error: Callable[[BaseException], None] | None = None,
+        **kwargs):
     """The driver's way into the mudlib: a frame, and the one error path.
 
     Returns what ``fn`` returned, or None if it raised.  The traceback goes
-    to the log; the player responsible is told something went wrong.
+    to the log; the player responsible is told something went wrong; then
+    ``on_error(exc)``, if given, lets the caller act on the failure.
     """
     top = _frames[-1]
     player = top.this_player if this_player is _KEEP else this_player
@@ -148,9 +150,13 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
         if nested:
             raise  # the outermost call reports it, and the whole evaluation stops
         report_error(exc, what or describe_callable(fn), interactive or player)
+        if on_error is not None:
+            on_error(exc)
         return None
     except Exception as exc:  # noqa: BLE001 - mudlib errors must never reach the driver
         report_error(exc, what or describe_callable(fn), interactive or player)
+        if on_error is not None:
+            on_error(exc)
         return None
     if inspect.iscoroutine(result):
         # ``async def`` world code: the driver steps it (see coroutines.py).

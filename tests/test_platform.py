@@ -347,20 +347,30 @@ def test_call_outs_heart_beats_and_lag(make_driver):
     assert "has no heart_beat" in ann.py_error("set_heart_beat(clone_object('/bell'), 1)")
 
 
-def test_a_failing_or_hanging_heart_beat_does_not_stop_the_others(make_driver):
+def test_a_failing_or_hanging_heart_beat_is_turned_off_and_the_others_beat_on(make_driver):
+    """LDMud's rule: an error (or a timeout) in heart_beat() turns it off,
+    unless the master's heart_beat_error() returns true."""
     driver = start(make_driver, heart_beat_interval=0.1, eval_time_limit=0.5)
     ann = connect(driver, "ann")
     code = ("names = []\\n"
-            "for mode in ('fail', 'hang', 'count'):\\n"
+            "for mode in ('fail', 'hang', 'flaky', 'count'):\\n"
             "    t = clone_object('/ticker'); call_other(t, 'start', mode); names.append(object_name(t))\\n"
             "_ = names")
     names = json.loads(ann.py(code).replace("'", '"'))
-    failing, hanging, counting = names
+    failing, hanging, flaky, counting = names
     mark = driver.log_mark()
-    driver.wait_for_log(rf"BEAT {re.escape(counting)} count 2", timeout=20, start=mark)
-    driver.wait_for_log(rf"BEAT {re.escape(failing)} fail 2", timeout=20, start=mark)
     driver.wait_for_log(r"error in /ticker#\d+->heart_beat\(\): deliberate failure", start=mark)
     driver.wait_for_log(r"error in /ticker#\d+->heart_beat\(\): evaluation took longer", start=mark)
+    for name in (failing, hanging):
+        driver.wait_for_log(rf"{re.escape(name)}: heart beat turned off after an error", start=mark)
+        driver.wait_for_log(rf"HEART_BEAT_ERROR {re.escape(name)} ", start=mark)
+    # the flaky one is kept by the master, and the healthy one never noticed
+    driver.wait_for_log(rf"BEAT {re.escape(flaky)} flaky 3", timeout=20, start=mark)
+    driver.wait_for_log(rf"BEAT {re.escape(counting)} count 3", timeout=20, start=mark)
+    assert f"BEAT {failing} fail 2" not in driver.log
+    assert f"BEAT {hanging} hang 2" not in driver.log
+    on = ann.py(f"_ = [query_heart_beat(find_object(n)) for n in {names!r}]")
+    assert on == "[False, False, True, True]", on
     # the player was never blocked for long, and is still served
     assert ann.line("ring bell", "RING") == "RING"
 

@@ -52,6 +52,10 @@ class Master(MudObject):
 
     # -- commands and errors -------------------------------------------------
 
+    def heart_beat_error(self, culprit, error):
+        debug_message(f"HEART_BEAT_ERROR {object_name(culprit)} {error}")
+        return getattr(culprit, "mode", None) == "flaky"
+
     def fallback_command(self, command, player):
         if command.startswith("fallback"):
             tell_object(player, f"FALLBACK {command}\n")

@@ -1,4 +1,8 @@
-"""/ticker: heart beats and call_outs that log, fail or hang on request."""
+"""/ticker: heart beats and call_outs that log, fail or hang on request.
+
+A "flaky" ticker fails like a "fail" one, but the master's
+heart_beat_error() keeps its heart beat on.
+"""
 
 from driver.efuns import MudObject, call_out, debug_message, object_name, set_heart_beat
 
@@ -16,7 +20,7 @@ class Ticker(MudObject):
     def heart_beat(self):
         self.beats += 1
         debug_message(f"BEAT {object_name(self)} {self.mode} {self.beats}")
-        if self.mode == "fail":
+        if self.mode in ("fail", "flaky"):
             raise ValueError("deliberate failure in a heart beat")
         if self.mode == "hang" and self.beats == 1:
             while True:
