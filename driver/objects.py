@@ -55,6 +55,9 @@ class MudObject:
     _mud_once_interactive: bool = False  # has ever had a connection
     _mud_living: bool = False  # enable_commands() was called
     _mud_actions: list | None = None  # the actions (add_action) this living can use
+    #: the object whose create() moved this one into it (reload_object
+    #: replaces such furnishings instead of keeping old and new)
+    _mud_furnishing_of: MudObject | None = None
 
     def create(self) -> None:
         """Called once when the object has been made.  Override freely."""
@@ -207,6 +210,8 @@ class ObjectTable:
         self.objects: dict[str, MudObject] = {}
         self._clone_numbers: dict[str, int] = {}
         self._compiling: list[str] = []
+        #: objects whose create() is running, innermost last
+        self._creating: list[MudObject] = []
         #: called with an object that is being destructed (closes its connection)
         self.on_destruct: Callable[[MudObject], None] | None = None
         #: further callables run then (actions, heart beat, call_outs, snoops)
@@ -291,6 +296,7 @@ class ObjectTable:
         ob._mud_program = program
         ob._mud_inventory = []
         self.objects[name] = ob
+        self._creating.append(ob)
         try:
             run_create = getattr(ob, "create", None)
             if callable(run_create):
@@ -299,6 +305,8 @@ class ObjectTable:
             self.objects.pop(name, None)
             ob._mud_destructed = True
             raise
+        finally:
+            self._creating.pop()
         return ob
 
     def find(self, path: str) -> MudObject | None:
@@ -335,8 +343,16 @@ class ObjectTable:
         env = ob._mud_environment
         if env is not None and ob in env._mud_inventory:
             env._mud_inventory.remove(ob)
+        # What is still inside goes with it (as in LDMud), except a player's
+        # body: a master that did not move it out in prepare_destruct must
+        # not cost the player the connection, so it is left nowhere.
         for item in list(ob._mud_inventory):
-            item._mud_environment = None
+            if item._mud_interactive is not None:
+                item._mud_environment = None
+                log.warning("%s: interactive %s was inside it and is now nowhere "
+                            "(move players out in prepare_destruct)", ob._mud_name, item._mud_name)
+            else:
+                self.destruct(item)
         ob._mud_inventory.clear()
         ob._mud_environment = None
         ob._mud_destructed = True
@@ -354,6 +370,7 @@ class ObjectTable:
             old._mud_inventory.remove(ob)
         ob._mud_environment = dest
         dest._mud_inventory.append(ob)
+        ob._mud_furnishing_of = dest if self._creating and self._creating[-1] is dest else None
 
 
 def check_alive(ob: Any, argument: str = "object") -> MudObject:

@@ -13,9 +13,11 @@ This module owns ``update_program`` and ``reload_object``:
   the next call into it runs the new code.  New clones use the new code.
 * ``reload_object(path)`` does that, and then replaces the blueprint with a
   fresh one (``create()`` runs again, so a room gets its new description and
-  exits): the old blueprint's inventory moves into the new one, the livings
-  there see its ``init()`` again (so its actions are the new ones), its
-  connection and heart beat carry over, and the old blueprint is destructed.
+  exits): the old blueprint's inventory moves into the new one, except what
+  the old ``create()`` put there (the new ``create()`` made its own: a
+  garden has one apple after a reload, not two), the livings there see its
+  ``init()`` again (so its actions are the new ones), its connection and
+  heart beat carry over, and the old blueprint is destructed.
 * Callbacks stored as bound methods (call_outs, ``input_to``, actions, TLS
   callbacks) are looked up again by name when they fire
   (``current_callable``), so they run the object's current code.
@@ -144,6 +146,8 @@ def _take_over(table: ObjectTable, old: MudObject, new: MudObject) -> None:
     if old._mud_environment is not None and new._mud_environment is None:
         table.move(new, old._mud_environment)
     for item in list(old._mud_inventory):
+        if item._mud_furnishing_of is old:
+            continue  # the new create() made its own; this one goes with the old blueprint
         table.move(item, new)
     if old._mud_interactive is not None and new._mud_interactive is None:
         rt.interactives.exec(new, old)

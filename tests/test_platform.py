@@ -152,6 +152,25 @@ def test_destructing_an_interactive_closes_its_connection(platform):
     assert ann.py("_ = len(users())") == "1"
 
 
+def test_what_is_left_inside_a_destructed_object_goes_with_it_but_a_player_does_not(platform):
+    """LDMud's rule for the objects prepare_destruct left inside, except that
+    a player's body is never destructed on the way (this master moves
+    nobody out)."""
+    ann = connect(platform, "ann")
+    bob = connect(platform, "bob")
+    ann.line("wiz", "WIZ")
+    mark = platform.log_mark()
+    ann.py("box = clone_object('/bell'); inner = clone_object('/bell'); move_object(inner, box); "
+           "move_object(box, load_object('/room2')); move_object(find_living('bob'), box)")
+    assert ann.py("_ = len([o for o in objects() if object_name(o).startswith('/bell#')])") == "2"
+    ann.py("destruct(find_object('/room2'))")
+    # the box and the bell inside it are gone; bob is nowhere, and still connected
+    assert ann.py("_ = len([o for o in objects() if object_name(o).startswith('/bell#')])") == "0"
+    assert ann.py("_ = environment(find_living('bob'))") == "None"
+    platform.wait_for_log(r"interactive /player#\d+ was inside it and is now nowhere", start=mark)
+    assert bob.py("_ = 1") == "1"
+
+
 # --- commands ------------------------------------------------------------------------------
 
 def test_actions_from_rooms_and_items_come_and_go_with_them(platform):

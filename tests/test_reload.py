@@ -130,3 +130,26 @@ def test_updating_a_base_program_updates_what_inherits_it(world):
     assert "create() failed" in error and "the old object stays" in error
     assert ann.py("_ = find_object('/derived') is not None") == "True"
     assert re.fullmatch(r"'\d+'", ann.py("_ = str(len(objects()))"))
+
+
+def test_reloading_a_room_replaces_what_its_create_put_there(world):
+    """A garden whose create() plants a bell has one planted bell after a
+    reload, not two; a bell a player put there stays."""
+    (world.mudlib / "garden.py").write_text(
+        "from driver.efuns import MudObject, clone_object, move_object\n\n"
+        "class Garden(MudObject):\n"
+        "    def create(self):\n"
+        "        move_object(clone_object('/bell'), self)\n")
+    ann = connect(world, "ann")
+    ann.line("wiz", "WIZ")
+    mine = ann.py("m = clone_object('/bell'); move_object(m, load_object('/garden')); "
+                  "_ = object_name(m)").strip("'")
+    inside = "sorted(object_name(o) for o in all_inventory(find_object('/garden')))"
+    planted_before = [name for name in eval(ann.py(f"_ = {inside}")) if name != mine]
+    assert len(planted_before) == 1
+    ann.py("reload_object('/garden')")
+    after = eval(ann.py(f"_ = {inside}"))
+    assert mine in after and len(after) == 2, after
+    assert planted_before[0] not in after  # a fresh one, from the new create()
+    # the old planted bell went with the old blueprint: two bells in the world, not three
+    assert ann.py("_ = len([o for o in objects() if object_name(o).startswith('/bell#')])") == "2"
