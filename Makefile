@@ -35,7 +35,7 @@ help:
 	@echo "  tools         install openssl and gnutls-cli for the interop tests, if missing and root"
 	@echo "  test          run the tests (make test ARGS='-k tls -x')"
 	@echo "  check-config  validate config.yaml and exit"
-	@echo "  interop       drive TinTin++ in tmux over TLS and telnet (as root, installs tintin++ and tmux)"
+	@echo "  interop       drive TinTin++ and tf5 in tmux over TLS and telnet (as root, installs them and tmux)"
 	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
 	@echo "  bench-quick   the same with small counts (under a minute; bench/out/quick/)"
 	@echo "  clean         remove $(VENV) and caches; keeps $(CERTS_DIR)/ and data/"
@@ -95,20 +95,21 @@ test: setup tools interop-tools
 check-config: setup
 	$(VPY) driver.py --check-config
 
-# TinTin++ (Debian package tintin++, /usr/games/tt++) played through tmux.
-INTEROP_PACKAGES := tintin++ tmux
+# TinTin++ (Debian package tintin++, /usr/games/tt++) and tf5 played through tmux.
+INTEROP_PACKAGES := tintin++ tf5 tmux
 
 interop-tools:
 	@missing=""; \
 	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
 	{ command -v tt++ >/dev/null 2>&1 || test -x /usr/games/tt++; } || missing="$$missing tintin++"; \
+	command -v tf5 >/dev/null 2>&1 || missing="$$missing tf5"; \
 	if [ -z "$$missing" ]; then \
 	    exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "interop: missing$$missing; installing $(INTEROP_PACKAGES)"; \
 	    apt-get update && apt-get install -y --no-install-recommends $(INTEROP_PACKAGES) || exit 1; \
 	else \
-	    echo "interop: missing$$missing (install the Debian packages $(INTEROP_PACKAGES)); the TinTin++ tests will be skipped"; \
+	    echo "interop: missing$$missing (install the Debian packages $(INTEROP_PACKAGES)); their tests will be skipped"; \
 	fi
 
 interop: setup interop-tools

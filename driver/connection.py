@@ -346,8 +346,7 @@ class Connection(asyncio.Protocol):
         new_line = self._line == "prompt" or (self._line == "text" and self._line_settled)
         if new_line and not text.startswith(("\n", "\r")):
             text = "\n" + text
-        data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode(
-            self.telnet.codec, errors="replace")
+        data = self.telnet.encode_text(text.replace("\r\n", "\n").replace("\n", "\r\n"))
         self.telnet.writer.write(data)
         if text.endswith("\n"):
             self._line = "start"

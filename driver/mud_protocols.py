@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import re
+import unicodedata
 from typing import Any
 
 from telnetlib3.mud import mssp_encode
@@ -57,6 +58,35 @@ OFFERED_CHARSETS = ("UTF-8",)
 #: Encodings the driver accepts when a client offers no UTF-8: single-byte
 #: and ASCII-compatible, so commands stay readable whatever happens.
 _FALLBACK_CHARSETS = ("iso8859-1", "cp1252", "iso8859-15", "ascii")
+
+
+#: Clients that show only 7-bit text and negotiate no charset, by their
+#: first TTYPE answer: text to them is transliterated to ASCII ("café" ->
+#: "cafe"), where UTF-8 would show as "cafC)".
+ASCII_CLIENTS = frozenset({"TINYFUGUE"})
+
+#: The error handler text to a client is encoded with (``transliterate``).
+TEXT_ERRORS = "mud-transliterate"
+
+
+def transliterate(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a character the client's charset lacks becomes
+    its letters without accents ("é" -> "e", "ﬁ" -> "fi"), or "?"."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    replacement = []
+    for char in error.object[error.start:error.end]:
+        plain = "".join(c for c in unicodedata.normalize("NFKD", char)
+                        if not unicodedata.combining(c))
+        try:
+            plain.encode(error.encoding)
+        except UnicodeEncodeError:
+            plain = ""
+        replacement.append(plain or "?")
+    return "".join(replacement), error.end
+
+
+codecs.register_error(TEXT_ERRORS, transliterate)
 
 
 def codec_name(charset: str) -> str | None:
@@ -148,6 +178,16 @@ class ClientInfo:
     def set_charset(self, charset: str) -> None:
         self.charset = charset
         self.codec = codec_name(charset)
+
+    @property
+    def text_codec(self) -> str:
+        """The codec for text to the client: the agreed charset, else UTF-8,
+        or ASCII for a client known to show nothing else."""
+        if self.codec is not None:
+            return self.codec
+        if self.ttypes and self.ttypes[0].upper() in ASCII_CLIENTS:
+            return "ascii"
+        return "utf-8"
 
     def gmcp_core(self, package: str, data: Any) -> None:
         """Record Core.Hello and Core.Supports.Set/Add/Remove."""

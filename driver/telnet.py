@@ -507,10 +507,10 @@ class MudTelnetProtocol(TelnetServer):
         self.client.set_charset(charset)
         self.line_reader.codec = self.client.codec
 
-    @property
-    def codec(self) -> str:
-        """The codec for text to the client: the agreed charset, else UTF-8."""
-        return self.client.codec or "utf-8"
+    def encode_text(self, text: str) -> bytes:
+        """Text for the client in its charset (``ClientInfo.text_codec``);
+        a character the charset lacks is transliterated, or becomes "?"."""
+        return text.encode(self.client.text_codec, errors=mud_protocols.TEXT_ERRORS)
 
     # -- GMCP and MSSP ---------------------------------------------------------
 

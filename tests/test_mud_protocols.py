@@ -295,3 +295,11 @@ def test_client_settings_defaults_and_values(tmp_path):
         (0.0, False, True)
     assert config.mssp_name == "Elsewhere"
     assert dict(config.mssp_fields) == {"CONTACT": "a@example.org", "MINIMUM AGE": "13"}
+
+
+def test_text_a_charset_lacks_is_transliterated():
+    def encode(text, codec):
+        return text.encode(codec, errors=mud_protocols.TEXT_ERRORS)
+    assert encode("café ☕ naïve ﬁsh", "ascii") == b"cafe ? naive fish"
+    assert encode("café ☕ Œuvre", "iso8859-1") == b"caf\xe9 ? ?uvre"  # Œ has no decomposition
+    assert encode("café ☕", "utf-8") == "café ☕".encode()

@@ -258,6 +258,19 @@ def test_charset_request_from_the_client_prefers_utf8(world):
     peer.close()
 
 
+def test_a_7bit_client_gets_ascii_without_accents(world):
+    """tf5 names itself TINYFUGUE, refuses CHARSET and shows UTF-8 as
+    "cafC)": it gets the text transliterated to ASCII instead."""
+    peer = connect(world, on_command=mudlet_like(("TINYFUGUE", "ANSI-ATTR")))
+    peer.wait(lambda: sum(c == ("SB", TTYPE, b"\x01") for c in peer.commands) >= 2, "TTYPE cycle")
+    assert client_info(peer)["client"] == "TINYFUGUE"
+    mark = len(peer.stream)
+    peer.send_line("unicode")
+    peer.wait(lambda: b"UNICODE" in peer.stream[mark:] and b"\r\n" in peer.stream[mark:], "text")
+    assert b"UNICODE cafe ?\r\n" in peer.stream[mark:]
+    peer.close()
+
+
 def test_a_latin1_only_client_gets_latin1(world):
     peer = connect(world)
     peer.send(iac(WILL, CHARSET) + sb(CHARSET, b"\x01 ISO-8859-1 KOI8-R"))

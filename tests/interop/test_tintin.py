@@ -1,103 +1,34 @@
 """TinTin++ as a player, driven in tmux: over TLS (#ssl) and plain telnet.
 
-A terminal program can only be observed through its screen, so these tests
-poll ``tmux capture-pane`` (every 50 ms, each wait with a deadline).  Every
-run gets a fresh HOME: TinTin++ pins the first certificate it sees for a
-host and port under ~/.tintin/ssl.  ``make interop`` runs them (and installs
-tintin++ and tmux as root when missing); elsewhere they are skipped without
-the tools.
+Every run gets a fresh HOME: TinTin++ pins the first certificate it sees for
+a host and port under ~/.tintin/ssl.  How the screen is read:
+``terminal.py``.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
-import uuid
-
 from pathlib import Path
 
 import pytest
 
 from conftest import SHIPPED_MUDLIB, TIMEOUT, start_driver
-
-POLL = 0.05
-COLUMNS, ROWS = 240, 60
-PASSWORD = "moorland-wind"
+from terminal import COLUMNS, PASSWORD, ROWS, TerminalClient, clients, create_character, tool
 
 
-def tool(*names: str) -> str:
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip(f"{names[0]} not installed (make interop installs it)")
-
-
-class TinTin:
-    """tt++ in a detached tmux session of its own."""
+class TinTin(TerminalClient):
+    name = "TinTin++"
 
     def __init__(self, home) -> None:
-        self.tmux = tool("tmux")
-        tintin = tool("tt++", "/usr/games/tt++")
-        self.session = f"tt-{uuid.uuid4().hex[:8]}"
-        home.mkdir(exist_ok=True)
-        # A tmux server of its own (-L): nothing shared with other runs.
-        self.run("new-session", "-d", "-s", self.session, "-x", str(COLUMNS), "-y", str(ROWS),
-                 f"env HOME={home} TERM=xterm {tintin} -G")
+        super().__init__(home, f"{tool('tt++', '/usr/games/tt++')} -G")
         # Ready once it runs a command: the typed line shows "$r", the output "<ready>".
         self.command("#variable r ready;#showme <$r>", "<ready>")
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([self.tmux, "-L", self.session, *args], capture_output=True,
-                              text=True, check=check, timeout=TIMEOUT)
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-J", "-S", "-2000", "-t", self.session).stdout
-
-    def type(self, line: str) -> None:
-        self.run("send-keys", "-t", self.session, "-l", line)
-        self.run("send-keys", "-t", self.session, "Enter")
-
-    def wait_for(self, needle: str, timeout: float = TIMEOUT, count: int = 1) -> str:
-        """Wait until the screen shows ``needle`` (``count`` times)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if screen.count(needle) >= count:
-                return screen
-            if time.monotonic() > deadline:
-                raise AssertionError(f"TinTin++ never showed {needle!r}; screen:\n{screen}")
-            time.sleep(POLL)
-
-    def command(self, line: str, needle: str) -> str:
-        """Type a line; wait until one more ``needle`` than before is on screen.
-        Returns the screen from the new ``needle``'s line on."""
-        seen = self.screen().count(needle)
-        self.type(line)
-        screen = self.wait_for(needle, count=seen + 1)
-        index = -1
-        for _ in range(seen + 1):
-            index = screen.index(needle, index + 1)
-        return screen[screen.rfind("\n", 0, index) + 1:]
-
-    def close(self) -> None:
-        self.run("kill-server", check=False)
 
 
 @pytest.fixture
 def tintin(tmp_path):
-    players: list[TinTin] = []
-
-    def start() -> TinTin:
-        player = TinTin(tmp_path / f"home{len(players)}")
-        players.append(player)
-        return player
-
-    yield start
-    for player in players:
-        player.close()
+    yield from clients(tmp_path, TinTin)
 
 
 @pytest.fixture(scope="module")
@@ -105,18 +36,6 @@ def world(tmp_path_factory, certs):
     driver = start_driver(tmp_path_factory.mktemp("tintin"), certs, mudlib=SHIPPED_MUDLIB)
     yield driver
     driver.stop()
-
-
-def create_character(tt: TinTin, name: str) -> None:
-    tt.wait_for("What is your name?")
-    tt.type(name)
-    tt.wait_for("[y/n]")
-    tt.type("y")
-    tt.wait_for("characters):")
-    tt.type(PASSWORD)
-    tt.wait_for("Type it again:")
-    tt.type(PASSWORD)
-    tt.wait_for("Type 'help'")
 
 
 def test_tintin_over_tls(world, tintin):
