@@ -26,7 +26,7 @@ from .interactive import (INPUT_CHARMODE, INPUT_NOECHO, INPUT_PROMPT, InputHandl
 from .objects import EfunError, MudObject, check_alive
 from .runtime import current as _runtime
 from .coroutines import DriverAwaitable
-from .openssl_keyupdate import KeyUpdateUnavailable
+from .openssl_native import KeyUpdateUnavailable
 from .tls_context import (CertificateError, ConnectionInfo, connection_info,
                           peer_certificate_report)
 

@@ -57,7 +57,7 @@ import enum
 import ssl
 from typing import NamedTuple
 
-from .openssl_keyupdate import request_key_update
+from .openssl_native import request_key_update
 
 # --- result codes ---------------------------------------------------------------
 

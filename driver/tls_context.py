@@ -24,6 +24,7 @@ name files and reasons only; key material never reaches a log.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import ssl
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -32,6 +33,10 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat,
                                                           load_pem_private_key)
+
+from . import openssl_native
+
+log = logging.getLogger("driver.tls")
 
 # TLS 1.2 suites: ephemeral key exchange and AEAD only.  TLS 1.3 suites are
 # all modern and are configured by OpenSSL separately.
@@ -166,7 +171,18 @@ def build_server_context(certificate: Path, key: Path, trust_file: Path | None =
         context.verify_mode = ssl.CERT_OPTIONAL
     context.sni_callback = _remember_server_name
     _apply_hook(hook, context, "server")
+    if trust_file is not None and context.verify_mode == ssl.CERT_OPTIONAL:
+        _let_client_certificates_through(context)
     return context
+
+
+def _let_client_certificates_through(context: ssl.SSLContext) -> None:
+    """LDMud's rule: a client certificate that does not verify still gets
+    in, and ``tls_check_certificate`` says why it did not verify."""
+    try:
+        openssl_native.let_client_certificates_through(context)
+    except openssl_native.NativeCallUnavailable as exc:
+        log.warning("client certificates that do not verify will fail the handshake: %s", exc)
 
 
 def build_client_context(trust_file: Path | None = None, policy: TLSPolicy = TLSPolicy(),
@@ -247,6 +263,8 @@ class ServerCredentials:
             for pair, context, fresh in zip(pairs, live, scratch):
                 _load_pair(context, pair)
                 _apply_hook(self.configure_hook, context, "server")
+                if self.trust_file is not None and context.verify_mode == ssl.CERT_OPTIONAL:
+                    _let_client_certificates_through(context)  # the hook may have reset it
                 context.driver_leaf = fresh.driver_leaf
         for context in live:
             context.driver_suites = None  # the hook may have changed the cipher list
@@ -340,12 +358,23 @@ def _general_name(entry: x509.GeneralName) -> tuple[str, str]:
     return type(entry).__name__, str(getattr(entry, "value", entry))
 
 
+def _verify_result(ssl_object: ssl.SSLObject) -> int:
+    """OpenSSL's verdict on the peer's certificate (X509_V_OK, 0, if it verified)."""
+    try:
+        return openssl_native.verify_result(ssl_object)
+    except openssl_native.NativeCallUnavailable:
+        # Without OpenSSL's own answer: a certificate on a connection that
+        # verified it got through only because it verified (X509_V_OK);
+        # with verification off, X509_V_ERR_UNSPECIFIED (1).
+        return 0 if ssl_object.context.verify_mode != ssl.CERT_NONE else 1
+
+
 def peer_certificate_report(ssl_object: ssl.SSLObject, extra: int) -> list | None:
     """``tls_check_certificate``: LDMud's ``[verify_result, subject, (extensions)]``.
 
     ``subject`` is flat: oid, long name, value, oid, long name, value, ... in
-    certificate order.  A handshake with verification on only succeeds when
-    the certificate verified, so ``verify_result`` is then X509_V_OK (0).
+    certificate order.  ``verify_result`` is OpenSSL's X.509 verification
+    code: a client certificate that did not verify is let in, as in LDMud.
     """
     der = ssl_object.getpeercert(binary_form=True)
     if not der:
@@ -354,10 +383,7 @@ def peer_certificate_report(ssl_object: ssl.SSLObject, extra: int) -> list | Non
     subject: list = []
     for attribute in certificate.subject:
         subject += [attribute.oid.dotted_string, _attribute_name(attribute.oid), attribute.value]
-    # X509_V_OK when the handshake verified it; X509_V_ERR_UNSPECIFIED (1)
-    # when verification was turned off for this connection.
-    verified = ssl_object.context.verify_mode != ssl.CERT_NONE
-    report: list = [0 if verified else 1, subject]
+    report: list = [_verify_result(ssl_object), subject]
     if extra:
         extensions: list = []
         try:

@@ -139,7 +139,7 @@ def test_net_connect_and_a_client_handshake_to_our_own_tls_port(link_driver, cer
     player.send_line(f"link 127.0.0.1 {link_driver.tls_port} localhost")
     report = line_after(player, "LINK TLS")
     assert report.startswith("LINK TLS result=0 extra=extra")
-    assert "verify=0" in report and "localhost" in report
+    assert " verify=0 " in report and "localhost" in report
     assert "prot=TLSv1.3" in report and "sni=localhost" in report
     # The remote end (the same driver's TLS port) greets the link after its handshake.
     assert "LINK> LOGON /player#" in player.read_until("LINK> LOGON")
@@ -157,7 +157,9 @@ def test_a_wrong_host_name_fails_verification_unless_the_mudlib_opts_out(link_dr
     player.raw.clear()
     player.send_line(f"link 127.0.0.1 {link_driver.tls_port} wrong.example.org noverify")
     report = line_after(player, "LINK TLS")
-    assert report.startswith("LINK TLS result=0") and "verify=1" in report
+    assert report.startswith("LINK TLS result=0")
+    # OpenSSL's verdict all the same (nothing checked it): not 0
+    assert int(re.search(r" verify=(\d+) ", report).group(1)) != 0, report
 
 
 def test_net_connect_to_a_closed_port_calls_logon_minus_one(link_driver):
@@ -197,7 +199,7 @@ def test_client_handshake_against_openssl_s_server(link_driver, certs, tmp_path)
         player.read_until("LOGON")
         player.send_line(f"link 127.0.0.1 {port} localhost")
         report = line_after(player, "LINK TLS")
-        assert report.startswith("LINK TLS result=0") and "verify=0" in report
+        assert report.startswith("LINK TLS result=0") and " verify=0 " in report
         server.stdin.write(b"hello from s_server\n")
         server.stdin.flush()
         assert "LINK> hello from s_server" in player.read_until("LINK> hello")
