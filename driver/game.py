@@ -37,11 +37,26 @@ class StartupError(Exception):
     """The driver cannot start; one line says why."""
 
 
+class _ClientProtocolErrors(logging.Filter):
+    """telnetlib3 logs a client's protocol errors (an interrupted or malformed
+    subnegotiation, an unsolicited answer) as warnings: they are the
+    client's, and one misbehaving client could fill the log.  They are
+    debugging information, shown only at level DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("telnetlib3") and record.levelno < logging.ERROR:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.root.level <= logging.DEBUG
+        return True
+
+
 def setup_logging(config: Config) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if config.log_file is not None:
         config.log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(config.log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.addFilter(_ClientProtocolErrors())
     logging.basicConfig(
         level=getattr(logging, config.log_level.upper()),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",

@@ -372,6 +372,9 @@ class MudTelnetWriter(TelnetWriter):
 
     def handle_subnegotiation(self, buf) -> None:
         opt = buf[0] if buf else b""
+        if opt == NAWS and len(b"".join(list(buf)[1:])) != 4:
+            self.log.debug("NAWS with %d bytes instead of 4: ignored", len(buf) - 1)
+            return
         if opt in _DRIVER_SB:
             super().handle_subnegotiation(buf)
             return

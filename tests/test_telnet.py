@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from pathlib import Path
 
@@ -81,6 +82,24 @@ def test_control_characters_are_text_with_or_without_a_telnet_command_beside_the
     assert peer.line("ECHO ", mark) == plain
     assert "\x15" in plain, repr(plain)
     peer.close()
+
+
+def test_a_client_speaking_broken_telnet_does_not_fill_the_log(world):
+    """Malformed and interrupted subnegotiations, unsolicited answers: the
+    client is still served, and the log gets no tracebacks or warnings."""
+    mark = world.log_mark()
+    peer = connect(world)
+    broken = (sb(NAWS, b"\x00\x50")              # NAWS needs 4 bytes
+              + sb(99, b"unknown option")          # nobody asked
+              + iac(SB, 98) + b"cut" + iac(WILL, 3)  # a subnegotiation cut off by a command
+              + iac(WONT, 18) + iac(WILL, 250))    # unsolicited, and an odd option
+    for _ in range(20):
+        peer.send(broken)
+    assert peer.run("echo still fine", "ECHO ") == "ECHO still fine"
+    peer.close()
+    log = "\n".join(world.lines[mark:])
+    assert "Traceback" not in log, log[-3000:]
+    assert not re.search(r"^\S+ \S+ (WARNING|ERROR)", log, re.M), log[-3000:]
 
 
 # --- prompts ------------------------------------------------------------------------
