@@ -329,13 +329,20 @@ def _interactive_binding(ob: MudObject | None):
     return binding_of(check_alive(this_player() if ob is None else ob))
 
 
+def _attached_binding(ob: MudObject | None):
+    """The connection ``ob`` is bound to, even while it closes: where it came
+    from stays true until the driver detaches it (so the ``logon(result)``
+    of a handshake the peer cut short can still name the address)."""
+    return getattr(check_alive(this_player() if ob is None else ob), "_mud_interactive", None)
+
+
 def query_ip_number(ob: MudObject | None = None) -> str | None:
-    binding = _interactive_binding(ob)
+    binding = _attached_binding(ob)
     return binding.connection.peer[0] if binding else None
 
 
 def query_mud_port(ob: MudObject | None = None) -> int | None:
-    binding = _interactive_binding(ob)
+    binding = _attached_binding(ob)
     return binding.connection.local_port if binding else None
 
 

@@ -13,6 +13,7 @@ import json
 import re
 import signal
 import socket
+import ssl
 import time
 
 import pytest
@@ -314,6 +315,22 @@ def test_a_failed_handshake_is_logged_and_the_connection_closed(world):
     world.wait_for_log(
         r"TLS handshake with 127\.0\.0\.1 failed: " + re.escape(describe(TLS_ERR_NOT_TLS)),
         start=mark)
+
+
+def test_a_handshake_cut_short_is_logged_with_the_address(world):
+    """The peer sends half a ClientHello and hangs up: logon(result) still
+    knows where the connection came from."""
+    context = ssl.create_default_context()
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = context.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    with pytest.raises(ssl.SSLWantReadError):
+        client.do_handshake()
+    hello = outgoing.read()
+    mark = world.log_mark()
+    with socket.create_connection(("127.0.0.1", world.tls_port), timeout=TIMEOUT) as sock:
+        sock.sendall(hello[:len(hello) // 2])
+    world.wait_for_log(r"TLS handshake with 127\.0\.0\.1 failed: the peer closed the connection",
+                       start=mark)
 
 
 def test_sigterm_tells_players_saves_them_and_closes_tls_cleanly(world, certs):
