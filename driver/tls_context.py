@@ -171,14 +171,16 @@ def build_server_context(certificate: Path, key: Path, trust_file: Path | None =
         context.verify_mode = ssl.CERT_OPTIONAL
     context.sni_callback = _remember_server_name
     _apply_hook(hook, context, "server")
-    if trust_file is not None and context.verify_mode == ssl.CERT_OPTIONAL:
-        _let_client_certificates_through(context)
+    _let_client_certificates_through(context)
     return context
 
 
 def _let_client_certificates_through(context: ssl.SSLContext) -> None:
-    """LDMud's rule: a client certificate that does not verify still gets
-    in, and ``tls_check_certificate`` says why it did not verify."""
+    """LDMud's rule where client certificates are asked for, not required:
+    one that does not verify still gets in, and ``tls_check_certificate``
+    says why it did not verify."""
+    if context.verify_mode != ssl.CERT_OPTIONAL:
+        return  # not asked for, or required (by the tls_configure hook)
     try:
         openssl_native.let_client_certificates_through(context)
     except openssl_native.NativeCallUnavailable as exc:
@@ -263,8 +265,7 @@ class ServerCredentials:
             for pair, context, fresh in zip(pairs, live, scratch):
                 _load_pair(context, pair)
                 _apply_hook(self.configure_hook, context, "server")
-                if self.trust_file is not None and context.verify_mode == ssl.CERT_OPTIONAL:
-                    _let_client_certificates_through(context)  # the hook may have reset it
+                _let_client_certificates_through(context)  # the hook may have reset it
                 context.driver_leaf = fresh.driver_leaf
         for context in live:
             context.driver_suites = None  # the hook may have changed the cipher list
