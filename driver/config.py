@@ -54,6 +54,7 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "tls.session_tickets": ("bool", True),
     "tls.sni": ("sni_list", None),
     "tls.client_trust_file": ("optional_path", None),
+    "tls.reload_check_interval": ("seconds", 60.0),
     "mudlib.linkdead_timeout": ("seconds", 600.0),
     "telnet.compression": ("bool", True),
     "telnet.starttls": ("bool", False),
@@ -84,6 +85,8 @@ class TLSConfig:
     session_tickets: bool = True
     sni: tuple[SNICertificate, ...] = ()
     client_trust_file: Path | None = None
+    #: seconds between checks of the certificate files for a renewal; 0: never
+    reload_check_interval: float = 60.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,6 +306,7 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
             session_tickets=values["tls.session_tickets"],
             sni=values["tls.sni"] or (),
             client_trust_file=values["tls.client_trust_file"],
+            reload_check_interval=values["tls.reload_check_interval"],
         ),
         log_level=values["logging.level"],
         log_file=values["logging.file"],

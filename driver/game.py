@@ -91,6 +91,17 @@ def load_credentials(config: Config, hook: ConfigureHook | None = None) -> Serve
     return credentials
 
 
+def reload_certificates(credentials: ServerCredentials, why: str) -> None:
+    """Reload every certificate, keeping the ones in force on any error."""
+    try:
+        credentials.load()
+    except CertificateError as exc:
+        log.error("%s: certificate reload failed, the previous certificate stays in force: %s",
+                  why, exc)
+    else:
+        log.info("%s: TLS certificates reloaded: %s", why, credentials.describe())
+
+
 def master_configure_hook(table: ObjectTable, master_path: str) -> ConfigureHook:
     """The master's ``tls_configure(context, side)``, if it defines one."""
 
@@ -121,6 +132,7 @@ class Game:
         self.servers: list[asyncio.base_events.Server] = []
         self._stop = asyncio.Event()
         self._stop_reason = ""
+        self._certificate_watch: asyncio.TimerHandle | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -158,6 +170,7 @@ class Game:
         rt.heart_beats.start()
         self._announce(rt)
         self._install_signals(loop, credentials)
+        self._watch_certificates(loop, credentials)
 
         await self._stop.wait()
         await self._shut_down(rt)
@@ -191,18 +204,32 @@ class Game:
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop,
                          credentials: ServerCredentials) -> None:
-        def reload_certificates() -> None:
-            try:
-                credentials.load()
-            except CertificateError as exc:
-                log.error("SIGHUP: certificate reload failed, the previous certificate "
-                          "stays in force: %s", exc)
-            else:
-                log.info("SIGHUP: TLS certificates reloaded: %s", credentials.describe())
-
         for signum, reason in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
             loop.add_signal_handler(signum, self.request_shutdown, reason)
-        loop.add_signal_handler(signal.SIGHUP, reload_certificates)
+        loop.add_signal_handler(signal.SIGHUP, reload_certificates, credentials, "SIGHUP")
+
+    def _watch_certificates(self, loop: asyncio.AbstractEventLoop,
+                            credentials: ServerCredentials) -> None:
+        """Every ``tls.reload_check_interval`` seconds: if a certificate, key
+        or trust file changed on disk (certbot renewed it, say), reload as
+        SIGHUP would.  A few stat() calls.  The files must have stayed the
+        same for one interval first: a renewal replaces them one by one, and
+        a half-renewed pair would only fail.  A failed reload is not retried
+        until the files change again."""
+        interval = self.config.tls.reload_check_interval
+        if interval <= 0 or credentials.default is None:
+            return
+        last_seen = credentials.files_loaded
+
+        def check() -> None:
+            nonlocal last_seen
+            now = credentials.files_on_disk()
+            if now != credentials.files_loaded and now == last_seen:
+                reload_certificates(credentials, "certificate files changed")
+            last_seen = now
+            self._certificate_watch = loop.call_later(interval, check)
+
+        self._certificate_watch = loop.call_later(interval, check)
 
     def request_shutdown(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -211,6 +238,8 @@ class Game:
             self._stop.set()
 
     async def _shut_down(self, rt: runtime.Runtime) -> None:
+        if self._certificate_watch is not None:
+            self._certificate_watch.cancel()
         for server in self.servers:
             server.close()
         master = rt.table.find(self.config.master)

@@ -232,6 +232,8 @@ class ServerCredentials:
         self.contexts: list[ssl.SSLContext] = []  # [default, *sni], in that order
         self._trust_bytes: bytes | None = None
         self._client_contexts: dict[bool, ssl.SSLContext] = {}
+        #: ``files_on_disk()`` at the last load, successful or not
+        self.files_loaded: tuple = ()
 
     @property
     def available(self) -> bool:
@@ -248,8 +250,26 @@ class ServerCredentials:
                 return context
         return None
 
+    def files_on_disk(self) -> tuple:
+        """What the certificate, key and trust files are now (identity, size,
+        modification time), so a periodic check can tell that one changed."""
+        paths = [path for pair in (self.default, *self.sni) if pair is not None
+                 for path in (pair.certificate, pair.key)]
+        if self.trust_file is not None:
+            paths.append(self.trust_file)
+        found = []
+        for path in paths:
+            try:
+                info = path.stat()  # through the symlinks certbot's live/ directory uses
+            except OSError:
+                found.append((str(path), None))
+            else:
+                found.append((str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns))
+        return tuple(found)
+
     def load(self) -> None:
         """(Re)load every certificate; on any error nothing changes."""
+        self.files_loaded = self.files_on_disk()  # an attempt that fails is not retried as is
         if self.default is None:
             raise CertificateError("no certificate and key are configured (tls.certificate, tls.key)")
         pairs = (self.default, *self.sni)

@@ -122,13 +122,14 @@ def _set(settings: dict, dotted: str, value) -> None:
     ("logging.level", "loud", ("logging.level", "'loud'")),
     ("tls.minimum_version", "TLSv1.1", ("tls.minimum_version", "'TLSv1.1'")),
     ("tls.session_tickets", "maybe", ("tls.session_tickets", "true or false")),
+    ("tls.reload_check_interval", -5, ("tls.reload_check_interval", "0 or more")),
     ("tls.sni", [{"names": [], "certificate": "a.pem", "key": "b.pem"}], ("tls.sni[0].names",)),
     ("tls.sni", [{"names": ["x.org"], "cert": "a.pem"}], ("tls.sni[0].cert", "unknown key")),
     ("tls.sni", [{"names": ["x.org"], "certificate": "nope.pem", "key": "nope-key.pem"}],
      ("tls.sni[0].certificate", "nope.pem")),
 ], ids=["unknown-section", "unknown-key", "port-abc", "port-out-of-range",
         "handshake_timeout-soon", "handshake_timeout-negative", "level", "minimum-version-old",
-        "tickets-not-bool", "sni-no-names", "sni-unknown-key",
+        "tickets-not-bool", "reload-check-negative", "sni-no-names", "sni-unknown-key",
         "sni-missing-file"])
 def test_a_bad_value_is_named_in_one_line(settings, tmp_path, dotted, value, needles):
     _set(settings, dotted, value)

@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -124,6 +125,49 @@ def test_refresh_reloads_every_sni_certificate_and_keeps_them_on_error(
     assert str(games_cert) in error and "no PEM certificate" in error
     still = tls_player(driver, context, "x.games.example.org")
     assert peer_names(still) == ["*.games.example.org"]
+
+
+def test_renewed_certificate_files_are_picked_up_without_a_signal(make_driver, certs, tmp_path):
+    """certbot renews; the driver notices within tls.reload_check_interval.
+    A broken renewal keeps the old certificate and is reported once."""
+    served = SimpleNamespace(fullchain=Path(shutil.copy(certs.fullchain, tmp_path / "full.pem")),
+                             key=Path(shutil.copy(certs.key, tmp_path / "key.pem")),
+                             ca_file=certs.ca_file)
+    driver = make_driver(mudlib=TLS_MUDLIB, certs_=served,
+                         tls_extra="  reload_check_interval: 0.1\n")
+    context = certs.client_context()
+
+    def serial() -> str:
+        return tls_player(driver, context).sock.getpeercert()["serialNumber"]
+
+    def renew(cert: bytes, key: bytes) -> None:
+        # As certbot does it: new files, then one atomic switch each.
+        for target, data in ((served.key, key), (served.fullchain, cert)):
+            fresh = target.with_suffix(".new")
+            fresh.write_bytes(data)
+            fresh.replace(target)
+
+    before = serial()
+    mark = driver.log_mark()
+    renewed = certs.ca.issue_cert("localhost", "127.0.0.1")
+    renew(b"".join(blob.bytes() for blob in renewed.cert_chain_pems),
+          renewed.private_key_pem.bytes())
+    driver.wait_for_log(r"certificate files changed: TLS certificates reloaded", start=mark)
+    after = serial()
+    assert after != before
+
+    mark = driver.log_mark()
+    other = certs.ca.issue_cert("localhost", "127.0.0.1")  # a key that does not match
+    renew(b"".join(blob.bytes() for blob in renewed.cert_chain_pems),
+          other.private_key_pem.bytes())
+    driver.wait_for_log(r"certificate files changed: certificate reload failed, the previous "
+                        r"certificate stays in force: key .*key\.pem: does not match", start=mark)
+    assert serial() == after
+    renew(b"".join(blob.bytes() for blob in other.cert_chain_pems), other.private_key_pem.bytes())
+    driver.wait_for_log(r"certificate files changed: TLS certificates reloaded", start=mark)
+    assert serial() not in (before, after)
+    failures = re.findall(r"certificate reload failed", "\n".join(driver.lines[mark:]))
+    assert len(failures) == 1, failures  # checked every 0.1 s, reported once
 
 
 # --- outgoing connections ------------------------------------------------------------
