@@ -109,7 +109,7 @@ def living(ob: Any) -> bool:
 
 def set_living_name(name: str) -> None:
     ob = check_alive(objects.current_frame().this_object, "this_object()")
-    if not isinstance(name, str) or not name:
+    if not _named(name, "set_living_name"):
         raise EfunError(f"bad argument 1 to set_living_name: expected a name, got {name!r}")
     _forget_living_name(ob)
     ob._mud_living_name = name
@@ -128,15 +128,21 @@ def _forget_living_name(ob: MudObject) -> None:
     ob._mud_living_name = None
 
 
+def _named(name: Any, efun: str) -> str:
+    if not isinstance(name, str):
+        raise EfunError(f"bad argument 1 to {efun}: expected a name, got {name!r}")
+    return name
+
+
 def find_living(name: str) -> MudObject | None:
-    for ob in _living_names.get(name, ()):
+    for ob in _living_names.get(_named(name, "find_living"), ()):
         if ob._mud_living and not ob._mud_destructed:
             return ob
     return None
 
 
 def find_player(name: str) -> MudObject | None:
-    for ob in _living_names.get(name, ()):
+    for ob in _living_names.get(_named(name, "find_player"), ()):
         if ob._mud_living and not ob._mud_destructed and ob._mud_once_interactive:
             return ob
     return None

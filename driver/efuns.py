@@ -699,7 +699,7 @@ def driver_info(what: str) -> Any:
         "commands": lambda: _commands.executed,
         "admins": lambda: tuple(rt.config.admins),
     }
-    fact = facts.get(what)
+    fact = facts.get(what) if isinstance(what, str) else None
     if fact is None:
         raise EfunError(f"driver_info: unknown {what!r} (known: {', '.join(facts)})")
     return fact()

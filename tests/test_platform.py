@@ -171,6 +171,49 @@ def test_what_is_left_inside_a_destructed_object_goes_with_it_but_a_player_does_
     assert bob.py("_ = 1") == "1"
 
 
+#: Efuns the sweep below leaves out: they end the game, the connection or
+#: the player's object, or wait for the player.
+_NOT_SWEPT = {"shutdown", "destruct", "exec", "remove_interactive", "snoop", "input_to",
+              "tls_deinit_connection", "command"}
+
+_SWEEP = r"""
+import inspect
+from driver import efuns as E
+odd = [None, 42, "x", -1, 3.5, [], {}, me, bytes([255])]
+unclear = {}
+for name in E.__all__:
+    fn = getattr(E, name)
+    if not callable(fn) or isinstance(fn, type) or name.isupper() or name in NOT_SWEPT:
+        continue
+    required = [p for p in inspect.signature(fn).parameters.values()
+                if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+    for count in range(len(required) + 1):
+        for value in odd:
+            try:
+                fn(*[value] * count)
+            except E.EfunError:
+                pass
+            except TypeError as exc:
+                if "positional argument" not in str(exc):  # Python's own arity check is clear
+                    unclear[f"{name}({count} x {type(value).__name__})"] = repr(exc)
+            except Exception as exc:
+                unclear[f"{name}({count} x {type(value).__name__})"] = repr(exc)
+tell_object(me, chr(10) + "SWEEP " + repr(unclear) + chr(10))
+"""
+
+
+def test_every_efun_refuses_odd_arguments_with_a_clear_error(platform):
+    """Each efun, given None, numbers, strings, lists, dicts, bytes or an
+    object where it expects something else, raises EfunError naming the
+    problem, never an internal error."""
+    ann = connect(platform, "ann")
+    ann.line("wiz", "WIZ")
+    code = f"NOT_SWEPT = {sorted(_NOT_SWEPT)!r}\n" + _SWEEP
+    ann.send_line("py " + code.replace("\n", "\\n"))
+    answer = ann.wait_line("SWEEP ")
+    assert answer == "SWEEP {}", answer
+
+
 # --- commands ------------------------------------------------------------------------------
 
 def test_actions_from_rooms_and_items_come_and_go_with_them(platform):
