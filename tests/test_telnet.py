@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
+import socket
 import time
 from pathlib import Path
 
@@ -100,6 +102,35 @@ def test_a_client_speaking_broken_telnet_does_not_fill_the_log(world):
     log = "\n".join(world.lines[mark:])
     assert "Traceback" not in log, log[-3000:]
     assert not re.search(r"^\S+ \S+ (WARNING|ERROR)", log, re.M), log[-3000:]
+
+
+def test_random_telnet_negotiation_never_breaks_a_connection(world):
+    """Seeded noise: negotiation and subnegotiations of every option the
+    driver or telnetlib3 knows (LINEMODE, NEW_ENVIRON, CHARSET, ...), with
+    random payloads; each connection still runs the command that follows,
+    and nothing in the telnet layer raises.  (MCCP2 and LOGOUT are left
+    out: they legitimately compress or end the connection.)"""
+    rng = random.Random(2026)
+    options = [0, 1, 3, 5, 24, 25, 31, 32, 33, 34, 35, 36, 39, 42, 46, 69, 70, 87, 91, 93, 200, 201]
+    mark = world.log_mark()
+    for _ in range(150):
+        noise = bytearray()
+        for _ in range(rng.randint(3, 30)):
+            option = rng.choice(options)
+            if rng.random() < 0.3:
+                noise += iac(rng.choice((DO, DONT, WILL, WONT)), option)
+            else:
+                payload = rng.randbytes(rng.randint(0, 24)).replace(b"\xff", b"\xff\xff")
+                noise += sb(option, payload)
+        with socket.create_connection(("127.0.0.1", world.telnet_port), timeout=TIMEOUT) as sock:
+            sock.sendall(bytes(noise) + b"echo alive\r\n")
+            received = bytearray()
+            while b"ECHO alive" not in received:
+                data = sock.recv(65536)
+                assert data, f"closed after {bytes(noise)!r}"
+                received += data
+    log = "\n".join(world.lines[mark:])
+    assert "Traceback" not in log, log[-3000:]
 
 
 # --- prompts ------------------------------------------------------------------------
