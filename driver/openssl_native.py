@@ -13,6 +13,12 @@ make them safe from Python:
   KeyUpdate at its next write or handshake step; the session then calls
   ``do_handshake()`` to flush it into the outgoing memory BIO, and the peer
   updates its own sending keys in reply.
+* **Session tickets that survive a reload** (``tls_refresh_certs``).  A
+  reload builds fresh contexts, and a fresh context has fresh ticket keys,
+  so every ticket issued before would stop resuming.
+  ``copy_ticket_keys`` gives the new context the old one's keys
+  (``SSL_CTX_get/set_tlsext_ticket_keys``); the copy in Python's memory is
+  wiped at once.
 * **Client certificates, LDMud's way** (``tls_check_certificate``).  A server
   context that asks for client certificates (``CERT_OPTIONAL``) fails the
   handshake when one does not verify; LDMud instead lets the client in and
@@ -41,6 +47,9 @@ import ssl
 
 SSL_KEY_UPDATE_REQUESTED = 1
 _SSL_VERIFY_PEER = 1
+_SSL_CTRL_GET_TLSEXT_TICKET_KEYS = 58
+_SSL_CTRL_SET_TLSEXT_TICKET_KEYS = 59
+_TICKET_KEYS_LENGTH = 80  # key name, HMAC secret, AES secret: 16 + 32 + 32 bytes
 _VERSIONS = {"TLSv1.3": 0x0304, "TLSv1.2": 0x0303}
 
 #: OpenSSL's verify callback: int (*)(int preverify_ok, X509_STORE_CTX *)
@@ -78,6 +87,8 @@ def _libssl():
             "SSL_CTX_get_verify_mode": ([ctypes.c_void_p], ctypes.c_int),
             "SSL_CTX_get_options": ([ctypes.c_void_p], ctypes.c_uint64),
             "SSL_CTX_set_verify": ([ctypes.c_void_p, ctypes.c_int, _VerifyCallback], None),
+            "SSL_CTX_ctrl": ([ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_void_p],
+                             ctypes.c_long),
         }
         try:
             library = ctypes.CDLL(_ssl.__file__)
@@ -129,6 +140,21 @@ def request_key_update(ssl_object: ssl.SSLObject) -> None:
         raise KeyUpdateUnavailable(str(exc)) from None
     if _libssl().SSL_key_update(pointer, SSL_KEY_UPDATE_REQUESTED) != 1:
         raise KeyUpdateUnavailable("OpenSSL refused the key update")
+
+
+def copy_ticket_keys(source: ssl.SSLContext, target: ssl.SSLContext) -> None:
+    """``target`` encrypts and decrypts session tickets with ``source``'s keys."""
+    library = _libssl()
+    source_pointer, target_pointer = _context_pointer(source), _context_pointer(target)
+    keys = ctypes.create_string_buffer(_TICKET_KEYS_LENGTH)
+    try:
+        if (library.SSL_CTX_ctrl(source_pointer, _SSL_CTRL_GET_TLSEXT_TICKET_KEYS,
+                                 _TICKET_KEYS_LENGTH, keys) != 1
+                or library.SSL_CTX_ctrl(target_pointer, _SSL_CTRL_SET_TLSEXT_TICKET_KEYS,
+                                        _TICKET_KEYS_LENGTH, keys) != 1):
+            raise NativeCallUnavailable("OpenSSL refused to hand over the session ticket keys")
+    finally:
+        ctypes.memset(keys, 0, _TICKET_KEYS_LENGTH)
 
 
 def let_client_certificates_through(context: ssl.SSLContext) -> None:

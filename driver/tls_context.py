@@ -9,16 +9,15 @@ unless turned off), the choice of certificate by the name a client asks for
 files, and turning a live session into what the efuns report
 (``tls_query_connection_info``, ``tls_check_certificate``).
 
-Reloading follows one rule: everything is first built on scratch contexts,
-from files that were each checked, with the mudlib's hook applied.  Only if
-all of that succeeds are the new certificates put in force; otherwise the old
-ones stay and ``CertificateError`` says which file and why.  The live
-contexts are kept and given the new certificates, rather than replaced, so
-that their session-ticket keys survive and players who reconnect after a
-reload still resume their sessions.  (A changed trust file is the exception:
-OpenSSL can add to a trust store but not remove from it, so that context is
-replaced.)  Sessions already running are untouched either way.  Messages
-name files and reasons only; key material never reaches a log.
+Reloading follows one rule: everything is first built on fresh contexts,
+from files that were each checked, with the mudlib's hook applied once.
+Only if all of that succeeds do the fresh contexts replace the ones in
+force; otherwise the old ones stay and ``CertificateError`` says which file
+and why.  Each fresh context takes over its predecessor's session-ticket
+keys (``openssl_native.copy_ticket_keys``), so players who reconnect after a
+reload still resume their sessions, whatever changed (certificate, key or
+trust file).  Sessions already running are untouched.  Messages name files
+and reasons only; key material never reaches a log.
 """
 
 from __future__ import annotations
@@ -230,7 +229,6 @@ class ServerCredentials:
         #: the master's ``tls_configure``; set by the driver once the master is loaded
         self.configure_hook: ConfigureHook | None = None
         self.contexts: list[ssl.SSLContext] = []  # [default, *sni], in that order
-        self._trust_bytes: bytes | None = None
         self._client_contexts: dict[bool, ssl.SSLContext] = {}
         #: ``files_on_disk()`` at the last load, successful or not
         self.files_loaded: tuple = ()
@@ -273,26 +271,18 @@ class ServerCredentials:
         if self.default is None:
             raise CertificateError("no certificate and key are configured (tls.certificate, tls.key)")
         pairs = (self.default, *self.sni)
-        trust_bytes = _read_file("trust file", self.trust_file) if self.trust_file else None
-        scratch = [build_server_context(pair.certificate, pair.key, self.trust_file,
-                                        self.policy, self.configure_hook) for pair in pairs]
-        if not self.contexts or trust_bytes != self._trust_bytes:
-            live = scratch
-        else:
-            # Keep the live contexts (and their ticket keys); give them the
-            # new certificates, which the scratch contexts just proved good.
-            live = self.contexts
-            for pair, context, fresh in zip(pairs, live, scratch):
-                _load_pair(context, pair)
-                _apply_hook(self.configure_hook, context, "server")
-                _let_client_certificates_through(context)  # the hook may have reset it
-                context.driver_leaf = fresh.driver_leaf
-        for context in live:
-            context.driver_suites = None  # the hook may have changed the cipher list
+        fresh = [build_server_context(pair.certificate, pair.key, self.trust_file,
+                                      self.policy, self.configure_hook) for pair in pairs]
+        for old, new in zip(self.contexts, fresh):
+            # Tickets issued before the reload go on resuming.
+            try:
+                openssl_native.copy_ticket_keys(old, new)
+            except openssl_native.NativeCallUnavailable as exc:
+                log.warning("session tickets issued before this reload will not resume: %s", exc)
+                break
+        for context in fresh:
             context.driver_credentials = self
-            context.sni_callback = _remember_server_name
-        self.contexts = live
-        self._trust_bytes = trust_bytes
+        self.contexts = fresh
         self._client_contexts.clear()
 
     def client_context(self, verify: bool = True) -> ssl.SSLContext:

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import trustme
 
 from conftest import TIMEOUT, Client
 
@@ -409,6 +410,27 @@ def test_session_tickets_resume_and_survive_a_certificate_reload(make_driver, ce
     assert run(first, "refresh", "REFRESH") == "REFRESH OK"
     third, info = resumed_connection(driver, context, second.sock.session)
     assert "resumed=True" in info
+
+
+def test_session_tickets_survive_a_reload_that_changes_the_trust_file(make_driver, certs,
+                                                                      tmp_path):
+    """A fresh context (a new CA in the trust file, say) takes over the old
+    one's ticket keys; the tls_configure hook runs once per context."""
+    trust = Path(shutil.copy(certs.ca_file, tmp_path / "trust.pem"))
+    served = SimpleNamespace(fullchain=certs.fullchain, key=certs.key, ca_file=trust)
+    driver = make_driver(mudlib=TLS_MUDLIB, certs_=served)
+    context = certs.client_context()
+    first = tls_player(driver, context)
+    run(first, "info", "INFO ")  # reading it also takes in the ticket
+    mark = driver.log_mark()
+    another_ca = trustme.CA(organization_name="Second CA")
+    trust.write_bytes(trust.read_bytes() + another_ca.cert_pem.bytes())
+    assert run(first, "refresh", "REFRESH") == "REFRESH OK"
+    _client, info = resumed_connection(driver, context, first.sock.session)
+    assert "resumed=True" in info
+    after = "\n".join(driver.lines[mark:])
+    assert "will not resume" not in after
+    assert after.count("TLS_CONFIGURE side=server") == 1  # one context, one call
 
 
 def test_session_tickets_can_be_turned_off(make_driver, certs):
