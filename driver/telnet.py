@@ -253,6 +253,8 @@ class MudTelnetWriter(TelnetWriter):
     # would otherwise scan every chunk with an IAC in it for SLC characters.
     slc_simulated = False
 
+    # telnetlib3's per-connection values, as class defaults (an assignment
+    # on the writer makes one its own, as usual) ...
     log = logging.getLogger("telnetlib3.stream_writer")
     _server = True
     _closed_fut = None
@@ -270,6 +272,8 @@ class MudTelnetWriter(TelnetWriter):
     _forwardmask = None
     _slc_sent = False
 
+    # ... and its per-connection containers and callback tables, made the
+    # first time they are read.
     _waiters = _OnFirstUse(lambda writer: [])
     always_will = _OnFirstUse(lambda writer: set())
     always_do = _OnFirstUse(lambda writer: set())
@@ -303,7 +307,7 @@ class MudTelnetWriter(TelnetWriter):
         self.remote_option = Option("remote_option", self.log, on_change=check_waiters)
 
     def close(self) -> None:
-        """telnetlib3's close, emptying only the callback tables that were made."""
+        """telnetlib3's close, without making the containers it would empty."""
         if self._connection_closed:
             return
         if "_waiters" in self.__dict__:
