@@ -122,7 +122,7 @@ class HeartBeats:
     def _heart_beat_failed(self, ob: MudObject, exc: BaseException) -> None:
         """Turn the heart beat off, unless the master's ``heart_beat_error`` says otherwise."""
         if self._beating.get(id(ob)) is not ob:
-            return  # turned off already, by the heart beat itself say
+            return  # off already: the heart beat turned itself off before failing
         del self._beating[id(ob)]
         master = permissions.master()
         apply = getattr(master, "heart_beat_error", None)

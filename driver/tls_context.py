@@ -267,7 +267,7 @@ class ServerCredentials:
 
     def load(self) -> None:
         """(Re)load every certificate; on any error nothing changes."""
-        self.files_loaded = self.files_on_disk()  # an attempt that fails is not retried as is
+        self.files_loaded = self.files_on_disk()  # the file watch tries again only after a change
         if self.default is None:
             raise CertificateError("no certificate and key are configured (tls.certificate, tls.key)")
         pairs = (self.default, *self.sni)
