@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import logging.handlers
 import signal
 import ssl
 
@@ -54,7 +55,8 @@ def setup_logging(config: Config) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if config.log_file is not None:
         config.log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(config.log_file, encoding="utf-8"))
+        # Reopened when logrotate (or anyone) moves or removes the file.
+        handlers.append(logging.handlers.WatchedFileHandler(config.log_file, encoding="utf-8"))
     for handler in handlers:
         handler.addFilter(_ClientProtocolErrors())
     logging.basicConfig(

@@ -309,3 +309,24 @@ def test_command_line_overrides_take_effect(settings, tmp_path):
     finally:
         status = driver.stop()
     assert status == 0
+
+
+def test_the_log_file_is_reopened_after_logrotate_moves_it(make_driver, tmp_path):
+    """logging.file, rotated by renaming: the driver writes on in a new file
+    of the same name (what logrotate expects without copytruncate)."""
+    log_file = tmp_path / "driver.log"
+    driver = make_driver(tls_port=None, certs_=None, extra=f"  file: {log_file}\n")
+    log_file.rename(tmp_path / "driver.log.1")
+    mark = driver.log_mark()
+    first = Client.plain(driver.telnet_port)
+    # Two connections, each logged: once the second shows on stderr, the
+    # first has been written to every handler, the file included.
+    driver.wait_for_log(r"CONNECT \S+ port=telnet", start=mark)
+    mark = driver.log_mark()
+    second = Client.plain(driver.telnet_port)
+    driver.wait_for_log(r"CONNECT \S+ port=telnet", start=mark)
+    assert "port=telnet" in log_file.read_text()
+    rotated = (tmp_path / "driver.log.1").read_text()
+    assert "listening: telnet" in rotated and "port=telnet" not in rotated
+    first.close()
+    second.close()
