@@ -15,8 +15,9 @@ Layers, each depending only on those below it:
                                      receive_gmcp, query_mssp
     evaluation.py                    the per-call evaluation limit (SIGALRM)
     connection.py                    one socket: TLS layer beneath telnet layer
-    tls.py, tls_context.py, telnet.py  the TLS state machine and contexts;
-                                     telnetlib3 fitted to a MUD
+    tls.py, tls_context.py,          the TLS state machine and contexts, and
+    openssl_native.py, telnet.py     what only OpenSSL itself can do; telnetlib3
+                                     fitted to a MUD
     mud_protocols.py, starttls.py    what clients say (MTTS, NAWS, CHARSET, GMCP,
                                      MSSP); telnet START_TLS
     config.py                        config.yaml and the command line

@@ -27,9 +27,9 @@ import collections
 import functools
 import logging
 import time
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
-from . import commands, objects, permissions
+from . import commands, objects
 from .objects import MudObject
 
 log = logging.getLogger("driver.heartbeat")
@@ -47,9 +47,12 @@ class LagInfo(NamedTuple):
 
 
 class HeartBeats:
-    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float, *,
+                 find_master: Callable[[], MudObject | None] = lambda: None) -> None:
         self.loop = loop
         self.interval = interval
+        #: the master, for its ``heart_beat_error`` apply
+        self.find_master = find_master
         self._beating: dict[int, MudObject] = {}
         self._handle: asyncio.TimerHandle | None = None
         self._due = 0.0
@@ -124,7 +127,7 @@ class HeartBeats:
         if self._beating.get(id(ob)) is not ob:
             return  # off already: the heart beat turned itself off before failing
         del self._beating[id(ob)]
-        master = permissions.master()
+        master = self.find_master()
         apply = getattr(master, "heart_beat_error", None)
         if callable(apply) and objects.run(master, apply, ob, objects.describe_error(exc),
                                            this_player=None, this_interactive=None,

@@ -30,7 +30,8 @@ class Runtime:
         self.loop = loop
         self.started_at = time.time()
         self.call_outs = CallOuts(loop)
-        self.heart_beats = HeartBeats(loop, config.heart_beat_interval)
+        self.heart_beats = HeartBeats(loop, config.heart_beat_interval,
+                                      find_master=lambda: table.find(config.master))
         #: the ports actually bound (a configured 0 becomes a real number)
         self.telnet_port: int | None = config.telnet_port
         self.tls_port: int | None = config.tls_port
