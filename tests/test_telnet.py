@@ -50,7 +50,7 @@ def test_a_client_that_answers_nothing_gets_the_login_at_once(world):
 
 
 def test_a_client_that_refuses_everything_plays_normally(world):
-    """TinTin++ refuses CHARSET; tf5 refuses nearly everything."""
+    """TinTin++ and tf5 refuse CHARSET; some clients refuse nearly everything."""
     def refuse(peer, command):
         if command[0] == "DO":
             peer.send(iac(WONT, command[1]))
