@@ -52,11 +52,20 @@ class TestCerts:
     def issue_client_certificate(self, name: str) -> tuple[Path, Path]:
         """A client certificate from the test CA, as (cert file, key file)."""
         leaf = self.ca.issue_cert(f"{name}@example.org", common_name=name)
-        cert_file = self.directory / f"client-{name}.pem"
-        key_file = self.directory / f"client-{name}-key.pem"
-        cert_file.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-        key_file.write_bytes(leaf.private_key_pem.bytes())
-        return cert_file, key_file
+        return write_leaf(leaf, self.directory / f"client-{name}.pem",
+                          self.directory / f"client-{name}-key.pem")
+
+
+def fullchain_pem(leaf: trustme.LeafCert) -> bytes:
+    """A certificate and its chain, as a fullchain file holds them."""
+    return b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
+
+
+def write_leaf(leaf: trustme.LeafCert, cert_file: Path, key_file: Path) -> tuple[Path, Path]:
+    """A fullchain file and its key file, as certbot writes them."""
+    cert_file.write_bytes(fullchain_pem(leaf))
+    key_file.write_bytes(leaf.private_key_pem.bytes())
+    return cert_file, key_file
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +77,7 @@ def certs(tmp_path_factory) -> TestCerts:
     fullchain = directory / "fullchain.pem"
     key = directory / "privkey.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    fullchain.write_bytes(b"".join(blob.bytes() for blob in server.cert_chain_pems))
+    fullchain.write_bytes(fullchain_pem(server))
     server.private_key_pem.write_to_path(str(key))
     return TestCerts(ca, directory, ca_file, fullchain, key)
 

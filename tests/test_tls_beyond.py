@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 import trustme
 
-from conftest import TIMEOUT, Client
+from conftest import TIMEOUT, Client, fullchain_pem, write_leaf
 
 TLS_MUDLIB = Path(__file__).resolve().parent / "mudlib_tls"
 
@@ -55,10 +55,7 @@ def sni_certs(tmp_path_factory, certs):
     files = {}
     for label, names in (("alt", ["alt.example.org"]), ("games", ["*.games.example.org"])):
         leaf = certs.ca.issue_cert(*names)
-        cert_file, key_file = directory / f"{label}.pem", directory / f"{label}-key.pem"
-        cert_file.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-        key_file.write_bytes(leaf.private_key_pem.bytes())
-        files[label] = (cert_file, key_file)
+        files[label] = write_leaf(leaf, directory / f"{label}.pem", directory / f"{label}-key.pem")
     return files
 
 
@@ -114,8 +111,7 @@ def test_refresh_reloads_every_sni_certificate_and_keeps_them_on_error(
 
     renewed = certs.ca.issue_cert("alt.example.org")
     alt_cert, alt_key = files["alt"]
-    alt_cert.write_bytes(b"".join(blob.bytes() for blob in renewed.cert_chain_pems))
-    alt_key.write_bytes(renewed.private_key_pem.bytes())
+    write_leaf(renewed, alt_cert, alt_key)
     assert run(player, "refresh", "REFRESH") == "REFRESH OK"
     after = tls_player(driver, context, "alt.example.org").sock.getpeercert()["serialNumber"]
     assert after != before
@@ -151,20 +147,18 @@ def test_renewed_certificate_files_are_picked_up_without_a_signal(make_driver, c
     before = serial()
     mark = driver.log_mark()
     renewed = certs.ca.issue_cert("localhost", "127.0.0.1")
-    renew(b"".join(blob.bytes() for blob in renewed.cert_chain_pems),
-          renewed.private_key_pem.bytes())
+    renew(fullchain_pem(renewed), renewed.private_key_pem.bytes())
     driver.wait_for_log(r"certificate files changed: TLS certificates reloaded", start=mark)
     after = serial()
     assert after != before
 
     mark = driver.log_mark()
     other = certs.ca.issue_cert("localhost", "127.0.0.1")  # a key that does not match
-    renew(b"".join(blob.bytes() for blob in renewed.cert_chain_pems),
-          other.private_key_pem.bytes())
+    renew(fullchain_pem(renewed), other.private_key_pem.bytes())
     driver.wait_for_log(r"certificate files changed: certificate reload failed, the previous "
                         r"certificate stays in force: key .*key\.pem: does not match", start=mark)
     assert serial() == after
-    renew(b"".join(blob.bytes() for blob in other.cert_chain_pems), other.private_key_pem.bytes())
+    renew(fullchain_pem(other), other.private_key_pem.bytes())
     driver.wait_for_log(r"certificate files changed: TLS certificates reloaded", start=mark)
     assert serial() not in (before, after)
     failures = re.findall(r"certificate reload failed", "\n".join(driver.lines[mark:]))

@@ -32,7 +32,8 @@ import pytest
 import trustme
 from cryptography import x509
 
-from conftest import IAC, ROOT, TEST_MUDLIB, TIMEOUT, Client, start_driver, strip_telnet
+from conftest import (IAC, ROOT, TEST_MUDLIB, TIMEOUT, Client, start_driver, strip_telnet,
+                      write_leaf)
 from conftest import TestCerts as CertFiles  # not "Test*": pytest would collect it
 
 if str(ROOT) not in sys.path:
@@ -776,9 +777,7 @@ def test_no_shared_cipher(driver, clients, certs):
 
 
 def _client_context_with(certs, leaf, directory: Path, name: str) -> ssl.SSLContext:
-    cert_file, key_file = directory / f"{name}.pem", directory / f"{name}-key.pem"
-    cert_file.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-    key_file.write_bytes(leaf.private_key_pem.bytes())
+    cert_file, key_file = write_leaf(leaf, directory / f"{name}.pem", directory / f"{name}-key.pem")
     context = certs.client_context()
     context.load_cert_chain(cert_file, key_file)
     return context
@@ -1019,8 +1018,7 @@ def own_certs(certs: CertFiles, directory: Path) -> CertFiles:
 def install_new_certificate(files: CertFiles, common_name: str) -> int:
     """Overwrite the certificate and key with a new pair; returns its serial."""
     leaf = files.ca.issue_cert("localhost", "127.0.0.1", common_name=common_name)
-    files.fullchain.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-    files.key.write_bytes(leaf.private_key_pem.bytes())
+    write_leaf(leaf, files.fullchain, files.key)
     return x509.load_pem_x509_certificate(leaf.cert_chain_pems[0].bytes()).serial_number
 
 
