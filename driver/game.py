@@ -20,12 +20,13 @@ import logging.handlers
 import signal
 import ssl
 
-from . import commands, evaluation, inputs, objects, runtime
+from .world import commands, coroutines, evaluation, inputs, objects, runtime
 from .config import Config
-from .connection import Connection
-from .interactive import Interactives
-from .objects import MudObject, ObjectTable
-from .tls_context import (CertificateError, CertificatePair, ConfigureHook,
+from .net.connection import Connection
+from .world.interactive import Interactives
+from .world.objects import MudObject, ObjectTable
+from .world.timers import CallOuts, HeartBeats
+from .net.tls_context import (CertificateError, CertificatePair, ConfigureHook,
                           ServerCredentials, TLSPolicy)
 
 log = logging.getLogger("driver")
@@ -120,7 +121,7 @@ def master_configure_hook(table: ObjectTable, master_path: str) -> ConfigureHook
 def _tell_player_about_error(player: MudObject | None, exc: BaseException, where: str,
                              trace: str) -> None:
     """The error path's last step: the master's ``runtime_error`` apply, or a short word."""
-    from .errors import report_to_mudlib
+    from .world.errors import report_to_mudlib
     if report_to_mudlib(player, exc, where, trace):
         return
     binding = player._mud_interactive if player is not None else None
@@ -143,9 +144,13 @@ class Game:
         interactives = Interactives(table, config.master)
         table.on_destruct = interactives.object_destructed
         objects.error_reporter = _tell_player_about_error
+        objects.coroutine_starter = coroutines.start
         evaluation.install(config.eval_time_limit)
         credentials = ServerCredentials(None)  # loaded once the master can configure it
-        rt = runtime.Runtime(config, table, interactives, credentials, loop)
+        heart_beats = HeartBeats(loop, config.heart_beat_interval,
+                                 find_master=lambda: table.find(config.master))
+        rt = runtime.Runtime(config, table, interactives, credentials, loop,
+                             call_outs=CallOuts(loop), heart_beats=heart_beats)
         rt.request_shutdown = self.request_shutdown
         runtime.install(rt)
         table.destruct_hooks += [commands.object_destructed, inputs.object_destructed,

@@ -21,7 +21,7 @@ import telnetlib3
 import trustme
 
 from conftest import SHIPPED_MUDLIB, TIMEOUT, start_driver, strip_telnet
-from driver.tls import TLS_ERR_PROTOCOL_VERSION, describe
+from driver.net.tls import TLS_ERR_PROTOCOL_VERSION, describe
 
 PASSWORD = "moorland-wind"
 

@@ -1,5 +1,5 @@
 """MUD protocols: MSSP, GMCP, MCCP2 (and its end before TLS), the mudlib's
-telnet negotiation hook, and the pure helpers of driver.mud_protocols."""
+telnet negotiation hook, and the pure helpers of driver.net.mud_protocols."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from telnetlib3.mud import mssp_decode
 
 from conftest import start_driver
-from driver import mud_protocols
+from driver.net import mud_protocols
 from mudclient import (CLIENT_MUDLIB, DO, DONT, GMCP, MCCP2, MSSP, MXP, WILL, TelnetPeer,
                        client_info, connect, iac, sb)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SHIPPED_MUDLIB, start_driver
-from driver.starttls import FOLLOWS_SEQUENCE, FollowsScanner
+from driver.net.starttls import FOLLOWS_SEQUENCE, FollowsScanner
 from mudclient import FOLLOWS, START_TLS, WILL, WONT, TelnetPeer, iac
 
 CLIENT_MUDLIB = Path(__file__).resolve().parent / "mudlib_clients"

@@ -419,7 +419,7 @@ def test_tcp_keepalive_is_on_and_idle_players_stay(world):
 
 
 def test_idle_timeout_is_off():
-    from driver.telnet import MudTelnetProtocol
+    from driver.net.telnet import MudTelnetProtocol
 
     async def make():
         protocol = MudTelnetProtocol(lambda line: True)

@@ -15,7 +15,7 @@ from telnetlib3.server import TelnetServer
 from telnetlib3.stream_writer import TelnetWriter
 from telnetlib3.telopt import CHARSET, DO, IAC, NAWS, SB, SE, TTYPE, WILL
 
-from driver.telnet import _CALLBACK_TABLES, MudTelnetProtocol
+from driver.net.telnet import _CALLBACK_TABLES, MudTelnetProtocol
 
 
 class RecordingTransport(asyncio.Transport):

@@ -40,7 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from driver import efuns as driver_efuns  # noqa: E402
-from driver import tls as driver_tls  # noqa: E402
+from driver.net import tls as driver_tls  # noqa: E402
 
 #: How long "nothing arrives" is watched for; an absence can only be bounded.
 QUIET = 0.4

@@ -1,4 +1,4 @@
-"""``driver.tls.TLSSession`` on its own: no sockets, no event loop.
+"""``driver.net.tls.TLSSession`` on its own: no sockets, no event loop.
 
 The session under test is paired with a real client, an ``ssl.SSLObject``
 over two ``ssl.MemoryBIO``s, and the tests carry bytes between the two by
@@ -13,9 +13,9 @@ import warnings
 
 import pytest
 
-from driver import tls
-from driver.tls import Received, TLSSession, TLSState, TLSStateError
-from driver.tls_context import build_server_context
+from driver.net import tls
+from driver.net.tls import Received, TLSSession, TLSState, TLSStateError
+from driver.net.tls_context import build_server_context
 
 
 # --- the two ends -----------------------------------------------------------------

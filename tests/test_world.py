@@ -19,7 +19,7 @@ import time
 import pytest
 
 from conftest import SHIPPED_MUDLIB, TIMEOUT, Client
-from driver.tls import TLS_ERR_NOT_TLS, describe
+from driver.net.tls import TLS_ERR_NOT_TLS, describe
 
 IAC, DO, DONT, WILL, WONT, GA, ECHO = 255, 253, 254, 251, 252, 249, 1
 WILL_ECHO = bytes([IAC, WILL, ECHO])

@@ -31,7 +31,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-from . import objects
+from . import coroutines, objects, runtime
+from .messages import deliver
 from .objects import EfunError, MudObject, check_alive
 
 #: ``add_action`` flags (LDMud)
@@ -260,9 +261,8 @@ def _init(target: MudObject, player: MudObject) -> None:
     if callable(init):
         result = objects.call_in_frame(target, init, this_player=player)
         if inspect.iscoroutine(result):
-            from .coroutines import start
             top = objects.current_frame()
-            start(result, target, player, top.this_interactive, f"{target._mud_name}->init()")
+            coroutines.start(result, target, player, top.this_interactive, f"{target._mud_name}->init()")
 
 
 def move(ob: MudObject, dest: MudObject, table: objects.ObjectTable) -> None:
@@ -311,11 +311,6 @@ def _match(sentence: Sentence, verb: str, line: str, rest: str | None) -> tuple[
     return (len(verb) >= -flags and target.startswith(verb)), rest, verb
 
 
-def _tell(ob: MudObject, text: str) -> None:
-    from .efuns import _deliver
-    _deliver(ob, text)
-
-
 def execute(giver: MudObject, line: str) -> bool:
     """Parse ``line`` as a command of ``giver`` and run it; True if something took it."""
     global executed
@@ -341,13 +336,11 @@ def execute(giver: MudObject, line: str) -> bool:
                 if not callable(fun):
                     continue
             else:
-                from .reload import current_callable
-                fun = current_callable(fun)
+                fun = objects.current_callable(fun)
             command.verb = shown_verb
             result = objects.call_in_frame(sentence.owner, fun, argument, this_player=giver)
             if inspect.iscoroutine(result):
-                from .coroutines import start
-                start(result, sentence.owner, giver, objects.current_frame().this_interactive,
+                coroutines.start(result, sentence.owner, giver, objects.current_frame().this_interactive,
                       f"{sentence.owner._mud_name}->{sentence.fun_name}()")
                 return True
             if result:
@@ -358,15 +351,14 @@ def execute(giver: MudObject, line: str) -> bool:
         message = command.fail
         if callable(message):
             message = objects.call_in_frame(objects.current_frame().this_object, message)
-        _tell(giver, str(message) if message else DEFAULT_FAIL_MESSAGE)
+        deliver(giver, str(message) if message else DEFAULT_FAIL_MESSAGE)
         return False
     finally:
         _commands.pop()
 
 
 def _fallback(giver: MudObject, line: str) -> bool:
-    from .runtime import current
-    rt = current()
+    rt = runtime.current()
     master = rt.table.find(rt.config.master)
     hook = getattr(master, "fallback_command", None)
     if not callable(hook):
@@ -388,8 +380,7 @@ def _input_turn(owner: MudObject, line: str, process: Callable | None, what: str
     if process is not None:
         result = process(line)
         if inspect.iscoroutine(result):
-            from .coroutines import start
-            start(result, owner, owner, owner, what)
+            coroutines.start(result, owner, owner, owner, what)
             return
         if isinstance(result, str):
             line = result

@@ -20,7 +20,7 @@ This module owns ``update_program`` and ``reload_object``:
   heart beat carry over, and the old blueprint is destructed.
 * Callbacks stored as bound methods (call_outs, ``input_to``, actions, TLS
   callbacks) are looked up again by name when they fire
-  (``current_callable``), so they run the object's current code.
+  (``objects.current_callable``), so they run the object's current code.
 """
 
 from __future__ import annotations
@@ -28,24 +28,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from . import objects
+from . import commands, objects, runtime
 from .objects import EfunError, MudObject, ObjectTable, Program
 
 log = logging.getLogger("driver.reload")
-
-
-def current_callable(fun: Any) -> Any:
-    """A bound method of a mudlib object, re-bound to its object's current class."""
-    owner = getattr(fun, "__self__", None)
-    func = getattr(fun, "__func__", None)
-    if not isinstance(owner, MudObject) or func is None:
-        return fun
-    name = func.__name__
-    fresh = getattr(type(owner), name, None)
-    if fresh is None or fresh is func:
-        return fun
-    bound = getattr(owner, name, None)
-    return bound if callable(bound) else fun
 
 
 def describe_compile_error(exc: BaseException, table: ObjectTable) -> str:
@@ -139,10 +125,7 @@ def reload_object(table: ObjectTable, target: str | MudObject) -> MudObject:
 
 
 def _take_over(table: ObjectTable, old: MudObject, new: MudObject) -> None:
-    from . import commands
-    from .runtime import current
-
-    rt = current()
+    rt = runtime.current()
     if old._mud_environment is not None and new._mud_environment is None:
         table.move(new, old._mud_environment)
     for item in list(old._mud_inventory):

@@ -14,20 +14,21 @@ import logging
 import time as _time
 from typing import Any, Callable
 
-from . import commands as _commands
-from . import inputs as _inputs
-from . import objects as _objects
-from . import permissions as _permissions
-from . import persistence as _persistence
-from . import reload as _reload
-from . import tls as _tls
-from .interactive import (INPUT_CHARMODE, INPUT_NOECHO, INPUT_PROMPT, InputHandler,
-                          TLSCallback, binding_of)
-from .objects import EfunError, MudObject, check_alive
-from .runtime import current as _runtime
-from .coroutines import DriverAwaitable
-from .openssl_native import KeyUpdateUnavailable
-from .tls_context import (CertificateError, ConnectionInfo, connection_info,
+from ..world import commands as _commands
+from ..world import inputs as _inputs
+from ..world import objects as _objects
+from ..world import permissions as _permissions
+from ..world import persistence as _persistence
+from ..world import reload as _reload
+from ..net import tls as _tls
+from ..world.inputs import INPUT_CHARMODE, INPUT_NOECHO, INPUT_PROMPT, InputHandler, binding_of
+from ..world.interactive import TLSCallback
+from ..world.messages import deliver as _deliver
+from ..world.objects import EfunError, MudObject, check_alive
+from ..world.runtime import current as _runtime
+from ..world.coroutines import DriverAwaitable
+from ..net.openssl_native import KeyUpdateUnavailable
+from ..net.tls_context import (CertificateError, ConnectionInfo, connection_info,
                           peer_certificate_report)
 
 __all__ = [
@@ -70,8 +71,8 @@ __all__ = [
 ]
 
 # The player's client: terminal, GMCP, raw telnet, link-death.
-from .client_efuns import *  # noqa: E402,F401,F403
-from .client_efuns import __all__ as _client_efuns  # noqa: E402
+from .client import *  # noqa: E402,F401,F403
+from .client import __all__ as _client_efuns  # noqa: E402
 
 __all__ += _client_efuns
 
@@ -202,17 +203,6 @@ def objects() -> list[MudObject]:
 
 
 # --- players and connections --------------------------------------------------------
-
-
-def _deliver(ob: MudObject, text: str) -> None:
-    binding = binding_of(ob)
-    if binding is not None:
-        binding.connection.write_text(text)
-        _inputs.snoop_output(binding, text)
-        return
-    catch_tell = getattr(ob, "catch_tell", None)
-    if callable(catch_tell):
-        _objects.call_in_frame(ob, catch_tell, text)
 
 
 def write(text: Any) -> None:
@@ -617,15 +607,15 @@ def tls_refresh_certs() -> None:
 
 # --- the LP platform: commands, input, time, reload, files, administration -------------
 
-from .commands import (AA_IMM_ARGS, AA_NOSPACE, AA_SHORT, AA_VERB,  # noqa: E402
+from ..world.commands import (AA_IMM_ARGS, AA_NOSPACE, AA_SHORT, AA_VERB,  # noqa: E402
                        add_action, disable_commands, enable_commands, find_living, find_player,
                        living, notify_fail, query_actions, query_notify_fail, query_verb,
                        remove_action, set_living_name)
-from .evaluation import EvaluationTimeout  # noqa: E402
-from .files import (GETDIR_DATES, GETDIR_NAMES, GETDIR_SIZES, file_size, get_dir,  # noqa: E402
+from ..world.evaluation import EvaluationTimeout  # noqa: E402
+from ..world.files import (GETDIR_DATES, GETDIR_NAMES, GETDIR_SIZES, file_size, get_dir,  # noqa: E402
                     mkdir, read_file, rm, rmdir, write_file)
-from .inputs import find_input_to, input_to_info, query_snoop, remove_input_to  # noqa: E402
-from .persistence import restore_value, save_value  # noqa: E402
+from ..world.inputs import find_input_to, input_to_info, query_snoop, remove_input_to  # noqa: E402
+from ..world.persistence import restore_value, save_value  # noqa: E402
 
 
 def command(text: str, ob: MudObject | None = None) -> int:
@@ -681,7 +671,7 @@ def query_load_average() -> str:
 
 def driver_info(what: str) -> Any:
     """Facts about the running driver; ``what`` names one (see docs/efuns/driver_info.md)."""
-    from . import evaluation
+    from ..world import evaluation
     rt = _runtime()
     facts: dict[str, Callable[[], Any]] = {
         "lag": rt.heart_beats.lag,

@@ -25,29 +25,15 @@ import logging
 import time
 from typing import Any, Callable
 
-from . import objects
+from . import commands, inputs, objects
 from .client_applies import ClientApplies
-from .connection import Connection
+from ..net.connection import Connection
+from .inputs import INPUT_CHARMODE, INPUT_NOECHO, InputHandler, binding_of
 from .objects import EfunError, MudObject
 
 log = logging.getLogger("driver.interactive")
 
-INPUT_NOECHO = 1
-INPUT_CHARMODE = 2
-INPUT_PROMPT = 4
-
 DEFAULT_PROMPT = "> "
-
-
-class InputHandler:
-    __slots__ = ("fun", "flags", "prompt", "extra", "prompt_shown")
-
-    def __init__(self, fun: Callable, flags: int, prompt: str | None, extra: tuple) -> None:
-        self.fun = fun
-        self.flags = flags
-        self.prompt = prompt
-        self.extra = extra
-        self.prompt_shown = False
 
 
 class TLSCallback:
@@ -104,14 +90,6 @@ def _function_accepts(fun: Callable, count: int) -> bool:
     except ValueError:  # no signature to inspect: assume it can
         return True
     return True
-
-
-def binding_of(ob: Any) -> Interactive | None:
-    """The live connection binding of an object, or None."""
-    binding = getattr(ob, "_mud_interactive", None)
-    if binding is None or binding.connection.closing:
-        return None
-    return binding
 
 
 class Interactives(ClientApplies):
@@ -206,8 +184,6 @@ class Interactives(ClientApplies):
             return
         binding.last_input = time.monotonic()
         owner = binding.owner
-        from . import commands, inputs
-        from .reload import current_callable
         handler = inputs.next_handler(binding) if binding.input_handlers else None
         if handler is not None:
             binding.input_handlers.pop()
@@ -216,7 +192,7 @@ class Interactives(ClientApplies):
                 connection.set_echo_hidden(False)
                 connection.write_text("\n")
             inputs.echo_key(binding, handler, line)
-            fun = current_callable(handler.fun)  # the newest code after a reload
+            fun = objects.current_callable(handler.fun)  # the newest code after a reload
             self._turn(binding, getattr(fun, "__self__", owner), fun,
                        (line, *handler.extra), "input_to")
             inputs.sync_char_mode(binding)
@@ -240,8 +216,7 @@ class Interactives(ClientApplies):
             return
         if callback.owner is not None and callback.owner._mud_destructed:
             return  # the callback's object is gone: skipped silently (LDMud)
-        from .reload import current_callable
-        fun = current_callable(callback.fun)
+        fun = objects.current_callable(callback.fun)
         if isinstance(fun, str):
             fun = getattr(callback.owner, fun, None)
             if not callable(fun):
@@ -344,8 +319,7 @@ class Interactives(ClientApplies):
             binding.connection.set_echo_hidden(True)
         if handler.flags & INPUT_CHARMODE or binding.connection.telnet is not None \
                 and binding.connection.telnet.line_reader.char_mode:
-            from .inputs import sync_char_mode
-            sync_char_mode(binding)
+            inputs.sync_char_mode(binding)
         if not binding.in_turn:
             self.print_prompt(binding)
 

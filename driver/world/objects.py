@@ -128,6 +128,12 @@ def describe_callable(fn: Callable) -> str:
 #: that something failed: ``error_reporter(player, exc, where, traceback_text)``.
 error_reporter: Callable[[MudObject | None, BaseException, str, str], None] | None = None
 
+#: Set by the driver: steps a coroutine that ``async def`` world code returned
+#: (``coroutines.start``; it sits above this module, as it runs each step
+#: through ``call_in_frame``): ``coroutine_starter(coro, this_object,
+#: this_player, this_interactive, what)``.
+coroutine_starter: Callable[..., None] | None = None
+
 
 def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_KEEP,
         what: str | None = None, on_error: Callable[[BaseException], None] | None = None,
@@ -163,8 +169,7 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
         return None
     if inspect.iscoroutine(result):
         # ``async def`` world code: the driver steps it (see coroutines.py).
-        from .coroutines import start
-        start(result, this_object, player, interactive, what or describe_callable(fn))
+        coroutine_starter(result, this_object, player, interactive, what or describe_callable(fn))
         return None
     return result
 
@@ -373,6 +378,20 @@ class ObjectTable:
         ob._mud_furnishing_of = dest if self._creating and self._creating[-1] is dest else None
 
 
+def current_callable(fun: Any) -> Any:
+    """A bound method of a mudlib object, re-bound to its object's current class."""
+    owner = getattr(fun, "__self__", None)
+    func = getattr(fun, "__func__", None)
+    if not isinstance(owner, MudObject) or func is None:
+        return fun
+    name = func.__name__
+    fresh = getattr(type(owner), name, None)
+    if fresh is None or fresh is func:
+        return fun
+    bound = getattr(owner, name, None)
+    return bound if callable(bound) else fun
+
+
 def check_alive(ob: Any, argument: str = "object") -> MudObject:
     """Efun argument check: a live mudlib object."""
     if not isinstance(ob, MudObject):
@@ -380,8 +399,3 @@ def check_alive(ob: Any, argument: str = "object") -> MudObject:
     if ob._mud_destructed:
         raise EfunError(f"bad argument: {argument} {ob._mud_name} is destructed")
     return ob
-
-
-# Mudlib modules see the efuns by importing driver.efuns; keep the driver
-# importable as a package from wherever driver.py was started.
-sys.modules.setdefault("driver.objects", sys.modules[__name__])

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .interactive import binding_of
-from .mud_protocols import (MTTS_256_COLORS, MTTS_ANSI, MTTS_MNES, MTTS_MOUSE_TRACKING,
+from ..world.inputs import binding_of
+from ..net.mud_protocols import (MTTS_256_COLORS, MTTS_ANSI, MTTS_MNES, MTTS_MOUSE_TRACKING,
                             MTTS_MSLP, MTTS_OSC_COLOR_PALETTE, MTTS_PROXY, MTTS_SCREEN_READER,
                             MTTS_SSL, MTTS_TRUECOLOR, MTTS_UTF8, MTTS_VT100)
-from .objects import EfunError, MudObject, check_alive
-from .objects import current_frame as _frame
-from .runtime import current as _runtime
+from ..world.objects import EfunError, MudObject, check_alive
+from ..world.objects import current_frame as _frame
+from ..world.runtime import current as _runtime
 
 __all__ = [
     "query_terminal_type", "query_client_name", "query_window_size", "query_mtts",

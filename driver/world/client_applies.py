@@ -23,16 +23,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from . import objects
-from .mud_protocols import CODEBASE
-from .telnet import TelnetPolicy
+from . import objects, runtime
+from ..net.mud_protocols import CODEBASE
+from ..net.telnet import TelnetPolicy
 
 log = logging.getLogger("driver.interactive")
 
 
 def _runtime():
-    from .runtime import _current  # runtime imports this module's users; import late
-    return _current
+    return runtime._current
 
 
 class ClientApplies:

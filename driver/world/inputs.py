@@ -18,15 +18,45 @@ This module owns:
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .interactive import INPUT_CHARMODE, INPUT_NOECHO, InputHandler, binding_of
 from .objects import EfunError, MudObject, check_alive
 
 try:
     from telnetlib3.telopt import SGA, WILL
 except ImportError:  # pragma: no cover - telnetlib3 is a requirement
     SGA = WILL = None
+
+if TYPE_CHECKING:
+    from .interactive import Interactive
+
+
+# --- input_to handlers, and the binding that holds them ---------------------------------
+
+INPUT_NOECHO = 1     # input_to flags, as LDMud's
+INPUT_CHARMODE = 2
+INPUT_PROMPT = 4
+
+
+class InputHandler:
+    """One pending ``input_to``: where the next line goes, and how to ask for it."""
+
+    __slots__ = ("fun", "flags", "prompt", "extra", "prompt_shown")
+
+    def __init__(self, fun: Callable, flags: int, prompt: str | None, extra: tuple) -> None:
+        self.fun = fun
+        self.flags = flags
+        self.prompt = prompt
+        self.extra = extra
+        self.prompt_shown = False
+
+
+def binding_of(ob: Any) -> Interactive | None:
+    """The live connection binding of an object, or None."""
+    binding = getattr(ob, "_mud_interactive", None)
+    if binding is None or binding.connection.closing:
+        return None
+    return binding
 
 
 # --- the input_to stack -----------------------------------------------------------------

@@ -169,3 +169,68 @@ class HeartBeats:
         first, last = self._samples[0], self._samples[-1]
         elapsed = last[0] - first[0]
         return (last[2] - first[2]) / elapsed if elapsed > 0 else 0.0
+
+
+class CallOuts:
+    """``call_out``: delayed calls into the mudlib, dropped with their object."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[tuple[object, Callable, asyncio.TimerHandle]] = []
+
+    def add(self, owner, fun: Callable, delay: float, args: tuple, player) -> None:
+        entry: list = []
+
+        def fire() -> None:
+            if entry[0] in self.pending:
+                self.pending.remove(entry[0])
+            if owner is not None and getattr(owner, "_mud_destructed", False):
+                return
+            if player is not None and getattr(player, "_mud_destructed", False):
+                player_now = None
+            else:
+                player_now = player
+            objects.run(owner, objects.current_callable(fun), *args, this_player=player_now,
+                        this_interactive=None)
+
+        handle = self.loop.call_later(max(0.0, delay), fire)
+        entry.append((owner, fun, handle, args))
+        self.pending.append(entry[0])
+
+    def _match(self, owner, fun):
+        for entry in self.pending:
+            ob, method, _handle, _args = entry
+            name = getattr(method, "__name__", None)
+            if ob is owner and (method == fun or name == fun):
+                return entry
+        return None
+
+    def remove(self, owner, fun) -> float:
+        entry = self._match(owner, fun)
+        if entry is None:
+            return -1
+        self.pending.remove(entry)
+        entry[2].cancel()
+        return max(0.0, entry[2].when() - self.loop.time())
+
+    def find(self, owner, fun) -> float:
+        entry = self._match(owner, fun)
+        return -1 if entry is None else max(0.0, entry[2].when() - self.loop.time())
+
+    def cancel_all(self) -> None:
+        for _ob, _fun, handle, _args in self.pending:
+            handle.cancel()
+        self.pending.clear()
+
+    def object_destructed(self, ob) -> None:
+        """A destructed object's call_outs are dropped."""
+        for entry in [e for e in self.pending if e[0] is ob]:
+            entry[2].cancel()
+            self.pending.remove(entry)
+
+    def info(self) -> list[tuple]:
+        """``call_out_info()``: (object, function name, seconds left, *args), soonest first."""
+        now = self.loop.time()
+        entries = sorted(self.pending, key=lambda e: e[2].when())
+        return [(ob, getattr(fun, "__name__", fun), max(0.0, handle.when() - now), *args)
+                for ob, fun, handle, args in entries]

@@ -28,19 +28,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import objects
+from . import objects, runtime
 from .objects import EfunError, MudObject
 
 DATA_PREFIX = "/data"
 
 
-def _runtime():
-    from .runtime import current
-    return current()
-
-
 def master() -> MudObject | None:
-    rt = _runtime()
+    rt = runtime.current()
     return rt.table.find(rt.config.master)
 
 
@@ -104,7 +99,7 @@ def normalize_path(path: Any) -> str:
 
 def disk_path(path: str) -> Path:
     """The file on disk for a normalized mudlib path (mudlib or data directory)."""
-    rt = _runtime()
+    rt = runtime.current()
     if path == DATA_PREFIX or path.startswith(DATA_PREFIX + "/"):
         root = rt.config.data_dir.resolve()
         rest = path[len(DATA_PREFIX):].lstrip("/")

@@ -11,7 +11,7 @@ player responsible "Something went wrong".  An error inside
 
 from __future__ import annotations
 
-from . import objects
+from . import objects, runtime
 from .objects import MudObject
 
 _reporting = False
@@ -23,10 +23,10 @@ def report_to_mudlib(player: MudObject | None, exc: BaseException, where: str,
     global _reporting
     if _reporting:
         return False
-    from .runtime import _current
-    if _current is None:
+    rt = runtime._current
+    if rt is None:
         return False
-    master = _current.table.find(_current.config.master)
+    master = rt.table.find(rt.config.master)
     apply = getattr(master, "runtime_error", None)
     if not callable(apply):
         return False
