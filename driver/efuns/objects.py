@@ -1,0 +1,232 @@
+"""Efuns on objects: loading, cloning, finding, moving and calling them; the
+call stack (``this_object``, ``this_player``, ``previous_object``); actions
+and commands; hot reload.
+
+Thin layers over the object table (``world.objects``), the command parser
+(``world.commands``) and ``world.reload``: each checks its arguments, raising
+``EfunError`` with LDMud's meaning, and hands the work on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..world import commands as _commands
+from ..world import objects as _objects
+from ..world import permissions as _permissions
+from ..world import reload as _reload
+from ..world.commands import (
+    AA_IMM_ARGS,
+    AA_NOSPACE,
+    AA_SHORT,
+    AA_VERB,
+    add_action,
+    disable_commands,
+    enable_commands,
+    find_living,
+    find_player,
+    living,
+    notify_fail,
+    query_actions,
+    query_notify_fail,
+    query_verb,
+    remove_action,
+    set_living_name,
+)
+from ..world.objects import EfunError, MudObject, check_alive
+from ..world.runtime import current as _runtime
+
+__all__ = [
+    "MudObject",
+    "EfunError",
+    "inherit",
+    "load_object",
+    "clone_object",
+    "find_object",
+    "destruct",
+    "object_name",
+    "this_object",
+    "this_player",
+    "this_interactive",
+    "previous_object",
+    "call_other",
+    "environment",
+    "move_object",
+    "all_inventory",
+    "present",
+    "objects",
+    "deep_inventory",
+    "update_program",
+    "reload_object",
+    "enable_commands",
+    "disable_commands",
+    "living",
+    "set_living_name",
+    "find_living",
+    "find_player",
+    "add_action",
+    "remove_action",
+    "query_actions",
+    "query_verb",
+    "notify_fail",
+    "query_notify_fail",
+    "command",
+    "AA_VERB",
+    "AA_SHORT",
+    "AA_NOSPACE",
+    "AA_IMM_ARGS",
+]
+
+
+def inherit(path: str) -> type:
+    """The class of the program at ``path``, to derive from: ``class X(inherit("/std/room"))``."""
+    return _runtime().table.program(path).cls
+
+
+def load_object(path: str) -> MudObject:
+    return _runtime().table.load(path)
+
+
+def clone_object(path: str | MudObject) -> MudObject:
+    if isinstance(path, MudObject):
+        path = path._mud_program.path
+    return _runtime().table.clone(path)
+
+
+def find_object(path: str) -> MudObject | None:
+    return _runtime().table.find(path)
+
+
+def destruct(ob: MudObject) -> None:
+    """Remove ``ob``; the master's ``prepare_destruct(ob)`` runs first."""
+    if isinstance(ob, MudObject) and ob._mud_destructed:
+        return
+    check_alive(ob)
+    if ob is not _permissions.master():
+        _permissions.ask_master("prepare_destruct", ob)
+    _runtime().table.destruct(ob)
+
+
+def object_name(ob: MudObject | None = None) -> str:
+    return check_alive(this_object() if ob is None else ob)._mud_name
+
+
+def this_object() -> MudObject | None:
+    return _objects.current_frame().this_object
+
+
+def this_player() -> MudObject | None:
+    return _objects.current_frame().this_player
+
+
+def this_interactive() -> MudObject | None:
+    return _objects.current_frame().this_interactive
+
+
+def previous_object() -> MudObject | None:
+    return _objects.current_frame().caller
+
+
+def call_other(ob: MudObject | str, fun: str, *args: Any) -> Any:
+    """Call ``ob.fun(*args)`` as LP does: ``ob`` becomes this_object, the caller previous_object.
+
+    Returns None if the object does not define ``fun``.
+    """
+    if isinstance(ob, str):
+        ob = load_object(ob)
+    check_alive(ob)
+    method = getattr(ob, fun, None) if isinstance(fun, str) and not fun.startswith("_") else None
+    if not callable(method):
+        return None
+    return _objects.call_in_frame(ob, method, *args)
+
+
+def environment(ob: MudObject | None = None) -> MudObject | None:
+    return check_alive(this_object() if ob is None else ob)._mud_environment
+
+
+def move_object(ob: MudObject, dest: MudObject | str) -> None:
+    if isinstance(dest, str):
+        dest = load_object(dest)
+    _commands.move(check_alive(ob), check_alive(dest, "destination"), _runtime().table)
+
+
+def all_inventory(ob: MudObject | None = None) -> list[MudObject]:
+    return list(check_alive(this_object() if ob is None else ob)._mud_inventory)
+
+
+def present(name: str | MudObject, env: MudObject | None = None) -> MudObject | None:
+    """An object in ``env`` that answers to ``name`` via its ``id()``; ``"coin 2"`` is the second.
+
+    Without ``env``: this_object()'s inventory, then the objects beside it (LDMud).
+    """
+    if env is None:
+        me = check_alive(this_object(), "this_object()")
+        places = [me] + ([me._mud_environment] if me._mud_environment is not None else [])
+    else:
+        places = [check_alive(env, "environment")]
+    if not isinstance(name, (str, MudObject)):
+        raise EfunError(f"bad argument 1 to present: expected a name or an object, got {name!r}")
+    wanted = 1
+    if isinstance(name, str):
+        word, _, number = name.rpartition(" ")
+        if word and number.isdigit() and int(number) > 0:
+            name, wanted = word, int(number)
+    for place in places:
+        for item in list(place._mud_inventory):
+            if item is name:
+                return item
+            id_fun = getattr(item, "id", None)
+            if isinstance(name, str) and callable(id_fun) and _objects.call_in_frame(item, id_fun, name):
+                wanted -= 1
+                if wanted == 0:
+                    return item
+    return None
+
+
+def deep_inventory(ob: MudObject | None = None) -> list[MudObject]:
+    """Everything inside ``ob``, at any depth, each container before its contents."""
+    result: list[MudObject] = []
+    stack = list(reversed(check_alive(this_object() if ob is None else ob)._mud_inventory))
+    while stack:
+        item = stack.pop()
+        result.append(item)
+        stack.extend(reversed(item._mud_inventory))
+    return result
+
+
+def objects() -> list[MudObject]:
+    return list(_runtime().table.objects.values())
+
+
+def command(text: str, ob: MudObject | None = None) -> int:
+    """``ob`` (default this_object()) does ``text`` as if typed; 1 if an action took it.
+
+    Making another object act needs the master's ``privilege_violation("command", ...)``.
+    """
+    target = this_object() if ob is None else ob
+    if target is not this_object():
+        _permissions.check_privilege("command", target, text)
+    return _commands.command(text, target)
+
+
+def update_program(path: str) -> list[str]:
+    """Recompile ``path`` and what inherits it; running objects switch to the new code."""
+    return _reload.update_program(_runtime().table, path)
+
+
+def reload_object(ob: str | MudObject) -> MudObject:
+    """``update_program``, then a fresh blueprint that takes over inventory and connection."""
+    return _reload.reload_object(_runtime().table, ob)
+
+
+def callable_argument(fun: Any, owner: MudObject | None, argument: str) -> Callable:
+    """A method name or a callable given to an efun, as the callable to store."""
+    if isinstance(fun, str):
+        method = getattr(owner, fun, None) if owner is not None else None
+        if not callable(method):
+            raise EfunError(f"bad {argument}: {owner!r} has no method {fun!r}")
+        return method
+    if callable(fun):
+        return fun
+    raise EfunError(f"bad {argument}: expected a method name or a callable, got {fun!r}")

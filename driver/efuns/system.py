@@ -1,0 +1,125 @@
+"""Efuns on the running driver: time, call_outs, heart beats, the load, the
+driver's own facts, the log the mudlib writes to (``debug_message``) and
+``shutdown``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as _time
+from typing import Any, Callable
+
+from ..world import commands as _commands
+from ..world import permissions as _permissions
+from ..world.evaluation import EvaluationTimeout
+from ..world.objects import EfunError, MudObject, check_alive
+from ..world.runtime import current as _runtime
+from .objects import callable_argument, this_object, this_player
+
+__all__ = [
+    "debug_message",
+    "time",
+    "call_out",
+    "remove_call_out",
+    "find_call_out",
+    "shutdown",
+    "set_heart_beat",
+    "query_heart_beat",
+    "heart_beat_info",
+    "call_out_info",
+    "query_load_average",
+    "driver_info",
+    "EvaluationTimeout",
+]
+
+
+_mudlib_log = logging.getLogger("mudlib")
+
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+           "error": logging.ERROR}
+
+
+def debug_message(text: Any, level: str = "info") -> None:
+    _mudlib_log.log(_LEVELS.get(level, logging.INFO), "%s", str(text).rstrip("\n"))
+
+
+def time() -> int:
+    return int(_time.time())
+
+
+def call_out(fun: str | Callable, delay: float, *args: Any) -> None:
+    owner = check_alive(this_object(), "this_object()")
+    method = callable_argument(fun, owner, "argument 1 to call_out")
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+        raise EfunError(f"bad argument 2 to call_out: expected seconds, got {delay!r}")
+    _runtime().call_outs.add(owner, method, float(delay), args, this_player())
+
+
+def remove_call_out(fun: str | Callable) -> float:
+    """Cancel this object's first pending call_out of ``fun``; returns its time left or -1."""
+    return _runtime().call_outs.remove(this_object(), fun)
+
+
+def find_call_out(fun: str | Callable) -> float:
+    return _runtime().call_outs.find(this_object(), fun)
+
+
+def shutdown(reason: str = "shutdown() called") -> None:
+    _permissions.check_privilege("shutdown", str(reason))
+    _runtime().request_shutdown(str(reason))
+
+
+def set_heart_beat(ob: MudObject, on: bool | int) -> int:
+    """Turn ``ob``'s heart beat on or off: ``heart_beat()`` every ``mudlib.heart_beat_interval`` s."""
+    check_alive(ob)
+    if on and not callable(getattr(ob, "heart_beat", None)):
+        raise EfunError(f"set_heart_beat: {ob._mud_name} has no heart_beat()")
+    _runtime().heart_beats.set(ob, bool(on))
+    return 1
+
+
+def query_heart_beat(ob: MudObject | None = None) -> bool:
+    return _runtime().heart_beats.is_on(check_alive(this_object() if ob is None else ob))
+
+
+def heart_beat_info() -> list[MudObject]:
+    """The objects with a heart beat."""
+    return _runtime().heart_beats.beating()
+
+
+def call_out_info() -> list[tuple]:
+    """Pending call_outs, soonest first: (object, function name, seconds left, *args)."""
+    return _runtime().call_outs.info()
+
+
+def query_load_average() -> str:
+    """LDMud's line: commands per second over the last minute, and the lag."""
+    beats = _runtime().heart_beats
+    return f"{beats.commands_per_second():.2f} cmds/s, {beats.lag().average * 1000:.0f} ms lag"
+
+
+def driver_info(what: str) -> Any:
+    """Facts about the running driver; ``what`` names one (see docs/efuns/driver_info.md)."""
+    from ..world import evaluation
+    rt = _runtime()
+    facts: dict[str, Callable[[], Any]] = {
+        "lag": rt.heart_beats.lag,
+        "load_average": rt.heart_beats.commands_per_second,
+        "heart_beats": lambda: len(rt.heart_beats.beating()),
+        "heart_beat_interval": lambda: rt.heart_beats.interval,
+        "heart_beat_ticks": lambda: rt.heart_beats.ticks,
+        "call_outs": lambda: len(rt.call_outs.pending),
+        "objects": lambda: len(rt.table.objects),
+        "programs": lambda: len(rt.table.programs),
+        "users": lambda: len(rt.interactives.users()),
+        "uptime": lambda: _time.time() - rt.started_at,
+        "eval_time_limit": evaluation.limit,
+        "eval_timeouts": evaluation.timeouts,
+        "commands": lambda: _commands.executed,
+        "admins": lambda: tuple(rt.config.admins),
+    }
+    fact = facts.get(what) if isinstance(what, str) else None
+    if fact is None:
+        raise EfunError(f"driver_info: unknown {what!r} (known: {', '.join(facts)})")
+    return fact()
