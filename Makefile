@@ -23,7 +23,7 @@ export DEBIAN_FRONTEND := noninteractive
 .DEFAULT_GOAL := help
 # The steps share apt and the virtualenv; run them one after another.
 .NOTPARALLEL:
-.PHONY: help setup certs run tools test check-config clean distclean
+.PHONY: help setup certs run tools test lint check-config clean distclean
 .PHONY: bench bench-quick
 .PHONY: interop interop-tools
 
@@ -33,7 +33,8 @@ help:
 	@echo "  certs         write development certificates to $(CERTS_DIR)/ (kept while still good)"
 	@echo "  run           start the driver in the foreground (ARGS go to driver.py)"
 	@echo "  tools         install openssl and gnutls-cli for the interop tests, if missing and root"
-	@echo "  test          run the tests (make test ARGS='-k tls -x')"
+	@echo "  test          check the import layers (lint), then run the tests (make test ARGS='-k tls -x')"
+	@echo "  lint          check the import contracts of pyproject.toml (the driver's layers)"
 	@echo "  check-config  validate config.yaml and exit"
 	@echo "  interop       drive TinTin++ and tf5 in tmux over TLS and telnet (as root, installs them and tmux)"
 	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
@@ -87,10 +88,15 @@ tools:
 
 # pytest options live in pyproject.toml.  Exit status 5 (no tests collected)
 # fails like any other.
-test: setup tools interop-tools
+test: setup tools interop-tools lint
 	@status=0; $(VPY) -m pytest $(ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "test: pytest collected no tests; that is a failure" >&2; fi; \
 	exit $$status
+
+# The import contracts in pyproject.toml: the layers of driver/ and what the
+# mudlib may import.  A broken contract fails `make test`.
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 
 check-config: setup
 	$(VPY) driver.py --check-config

@@ -1,24 +1,28 @@
 """A MUD game driver in the tradition of LDMud, whose mudlib controls TLS.
 
-Layers, each depending only on those below it:
+The packages are the layers; each depends only on those below it, and
+``make lint`` (import-linter, contracts in pyproject.toml) checks it:
 
-    game.py                          start, listen, signals, shutdown
-    efuns.py, client_efuns.py        what the mudlib calls (client_efuns: terminal,
-                                     GMCP, raw telnet, link-death)
-    reload.py, files.py,             hot reload; file efuns; the master's
-    permissions.py, errors.py        permission applies; who hears of errors
-    commands.py, inputs.py,          actions, init() and parsing; input_to,
-    heartbeat.py                     char mode, snoop; heart beats and lag
-    runtime.py, interactive.py,      the driver's state; connections bound to
-    objects.py, persistence.py       objects; the object model; saves
-    client_applies.py                client negotiation to the mudlib: telnet_neg,
-                                     receive_gmcp, query_mssp
-    evaluation.py                    the per-call evaluation limit (SIGALRM)
-    connection.py                    one socket: TLS layer beneath telnet layer
-    tls.py, tls_context.py,          the TLS state machine and contexts, and
-    openssl_native.py, telnet.py     what only OpenSSL itself can do; telnetlib3
-                                     fitted to a MUD
-    mud_protocols.py, starttls.py    what clients say (MTTS, NAWS, CHARSET, GMCP,
-                                     MSSP); telnet START_TLS
-    config.py                        config.yaml and the command line
+    game.py            start, listen, signals, shutdown: builds the rest
+    devcerts.py        development certificates (``make certs``)
+    efuns/             the mudlib's API, a facade that nothing in the driver
+                       imports: objects, players, tls, files, system, client
+    world/             the game's machinery, top floor first:
+      reload, files, errors,     hot reload; file efuns' checks; who hears of
+      interactive, timers        errors; connections bound to objects and the
+                                 login sequence; call_outs and heart beats
+      permissions, commands,     the master's permission applies; actions,
+      client_applies             init() and parsing; telnet_neg/GMCP/MSSP applies
+      coroutines, messages,      async world code; the one text path (write,
+      persistence                say, catch_tell); save files
+      inputs, runtime            input_to, char mode, snoop; the running driver
+      objects                    the object table, programs, the call stack
+      evaluation                 the per-call evaluation limit
+    net/               bytes on a socket, nothing about the game:
+      connection                 one socket: TLS beneath telnet beneath lines
+      telnet, tls, tls_context   telnetlib3 fitted to a MUD; the sans-I/O TLS
+                                 session; contexts, certificates, SNI, reload
+      mud_protocols, starttls,   MTTS, NAWS, CHARSET, GMCP, MSSP; telnet
+      openssl_native             START_TLS; what only OpenSSL itself can do
+    config.py          config.yaml and the command line (imports nothing here)
 """

@@ -1,7 +1,7 @@
 """The driver's lean telnet writer against telnetlib3's own.
 
 ``MudTelnetWriter`` does not run ``TelnetWriter.__init__``: it makes most of
-telnetlib3's per-connection state on first use (see driver/telnet.py, "a lean
+telnetlib3's per-connection state on first use (see driver/net/telnet.py, "a lean
 writer").  These tests hold it to the stock writer, so that a telnetlib3
 release that adds state or rewires a callback fails here and not in a
 player's session.

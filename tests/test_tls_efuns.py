@@ -45,7 +45,7 @@ from driver.net import tls as driver_tls  # noqa: E402
 #: How long "nothing arrives" is watched for; an absence can only be bounded.
 QUIET = 0.4
 
-#: Every result code driver/tls.py defines, by name.
+#: Every result code driver/net/tls.py defines, by name.
 RESULT_CODES = {name: value for name, value in vars(driver_tls).items()
                 if name.startswith("TLS_") and isinstance(value, int)}
 
