@@ -53,11 +53,13 @@ class _ClientProtocolErrors(logging.Filter):
 
 
 def setup_logging(config: Config) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    handlers: list[logging.Handler] = []
     if config.log_file is not None:
         config.log_file.parent.mkdir(parents=True, exist_ok=True)
-        # Reopened when logrotate (or anyone) moves or removes the file.
+        # Reopened when logrotate (or anyone) moves or removes the file.  First,
+        # so a line is in the file before anyone watching stderr can see it.
         handlers.append(logging.handlers.WatchedFileHandler(config.log_file, encoding="utf-8"))
+    handlers.append(logging.StreamHandler())
     for handler in handlers:
         handler.addFilter(_ClientProtocolErrors())
     logging.basicConfig(

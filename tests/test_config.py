@@ -316,6 +316,8 @@ def test_the_log_file_is_reopened_after_logrotate_moves_it(make_driver, tmp_path
     of the same name (what logrotate expects without copytruncate)."""
     log_file = tmp_path / "driver.log"
     driver = make_driver(tls_port=None, certs_=None, extra=f"  file: {log_file}\n")
+    # The driver writes each line to its file before stderr, where make_driver
+    # saw "listening": the file holds it now.
     log_file.rename(tmp_path / "driver.log.1")
     mark = driver.log_mark()
     first = Client.plain(driver.telnet_port)
