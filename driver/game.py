@@ -14,6 +14,7 @@ when ``query_mud_port()`` is the TLS port); the driver only listens.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import logging.handlers
@@ -86,6 +87,8 @@ def load_credentials(config: Config, hook: ConfigureHook | None = None) -> Serve
                              if tls.maximum_version else None),
             session_tickets=tls.session_tickets,
         ),
+        allow_expired=tls.allow_expired_certificate,
+        public_name=config.hostname,
     )
     credentials.configure_hook = hook
     if default is not None:
@@ -105,6 +108,14 @@ def reload_certificates(credentials: ServerCredentials, why: str) -> None:
                   why, exc)
     else:
         log.info("%s: TLS certificates reloaded: %s", why, credentials.describe())
+        warn_about_certificates(credentials)
+
+
+def warn_about_certificates(credentials: ServerCredentials) -> None:
+    """Log what an operator must act on: expiry soon (or past), a hostname the certificate
+    does not name.  Runs at start, after every reload and once a day."""
+    for level, text in credentials.warnings():
+        log.log(level, "TLS: %s", text)
 
 
 def master_configure_hook(table: ObjectTable, master_path: str) -> ConfigureHook:
@@ -138,6 +149,7 @@ class Game:
         self._stop = asyncio.Event()
         self._stop_reason = ""
         self._certificate_watch: asyncio.TimerHandle | None = None
+        self._daily_warning: asyncio.TimerHandle | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -180,6 +192,7 @@ class Game:
         self._announce(rt)
         self._install_signals(loop, credentials)
         self._watch_certificates(loop, credentials)
+        self._warn_daily(loop, credentials)
 
         await self._stop.wait()
         await self._shut_down(rt)
@@ -193,8 +206,12 @@ class Game:
                                               self.config.host, port, reuse_address=True,
                                               backlog=self.config.backlog)
         except OSError as exc:
+            hint = ""
+            if exc.errno == errno.EADDRINUSE:
+                hint = ("; is the game already running?  Choose other ports: "
+                        "make run ARGS=\"--port 5000 --tls-port 5443\"")
             raise StartupError(f"{key}: cannot listen on {self.config.host} port {port}: "
-                               f"{exc.strerror or exc}") from None
+                               f"{exc.strerror or exc}{hint}") from None
         self.servers.append(server)
         return server.sockets[0].getsockname()[1]
 
@@ -204,6 +221,7 @@ class Game:
         log.info("listening: telnet on %s:%s%s", host, rt.telnet_port, tls)
         if rt.credentials.available:
             log.info("TLS: %s", rt.credentials.describe())
+            warn_about_certificates(rt.credentials)
             trust = self.config.tls.trust_file
             if trust is not None and trust.name.startswith("dev-"):
                 log.info("development CA: %s (trust this file in your MUD client, or "
@@ -240,6 +258,17 @@ class Game:
 
         self._certificate_watch = loop.call_later(interval, check)
 
+    def _warn_daily(self, loop: asyncio.AbstractEventLoop, credentials: ServerCredentials) -> None:
+        """Once a day, the certificate warnings again: a renewal that keeps failing
+        is heard about every day until the certificate expires."""
+
+        def warn() -> None:
+            warn_about_certificates(credentials)
+            self._daily_warning = loop.call_later(86400, warn)
+
+        if credentials.available:
+            self._daily_warning = loop.call_later(86400, warn)
+
     def request_shutdown(self, reason: str) -> None:
         if not self._stop.is_set():
             self._stop_reason = reason
@@ -247,8 +276,9 @@ class Game:
             self._stop.set()
 
     async def _shut_down(self, rt: runtime.Runtime) -> None:
-        if self._certificate_watch is not None:
-            self._certificate_watch.cancel()
+        for timer in (self._certificate_watch, self._daily_warning):
+            if timer is not None:
+                timer.cancel()
         for server in self.servers:
             server.close()
         master = rt.table.find(self.config.master)

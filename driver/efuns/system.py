@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time as _time
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from ..world import commands as _commands
 from ..world import permissions as _permissions
@@ -99,6 +99,16 @@ def query_load_average() -> str:
     return f"{beats.commands_per_second():.2f} cmds/s, {beats.lag().average * 1000:.0f} ms lag"
 
 
+class CertificateInfo(NamedTuple):
+    """``driver_info("certificates")``: one served certificate, as an operator sees it."""
+
+    file: str
+    names: tuple[str, ...]
+    issuer: str
+    not_after: int  # seconds since the epoch
+    days_left: int  # negative once expired
+
+
 def driver_info(what: str) -> Any:
     """Facts about the running driver; ``what`` names one (see docs/efuns/driver_info.md)."""
     from ..world import evaluation
@@ -118,6 +128,10 @@ def driver_info(what: str) -> Any:
         "eval_timeouts": evaluation.timeouts,
         "commands": lambda: _commands.executed,
         "admins": lambda: tuple(rt.config.admins),
+        "certificates": lambda: tuple(
+            CertificateInfo(str(r.file), r.names, r.issuer, int(r.not_after.timestamp()),
+                            int(r.days_left() // 1))
+            for r in (rt.credentials.reports() if rt.credentials.available else ())),
     }
     fact = facts.get(what) if isinstance(what, str) else None
     if fact is None:
