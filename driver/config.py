@@ -31,7 +31,7 @@ class ConfigError(Exception):
 # Each entry: dotted key -> (kind, default).  Kinds are checked by
 # ``_check_value``: "str", "port", "optional_port", "positive_int", "number", "path",
 # "optional_path", "object_path", "level", "name_list", "seconds" (0 or
-# more), "optional_str", "str_mapping".
+# more), "optional_str", "str_mapping", "log_format".
 
 #: server.tls_port's default: 4443 when a certificate is configured, else off,
 #: so a configuration without TLS needs no ``tls_port: null``.
@@ -67,6 +67,7 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "mssp.fields": ("str_mapping", None),
     "logging.level": ("level", "info"),
     "logging.file": ("optional_path", None),
+    "logging.format": ("log_format", "text"),
 }
 
 _LEVELS = ("debug", "info", "warning", "error")
@@ -110,6 +111,8 @@ class Config:
     tls: TLSConfig
     log_level: str
     log_file: Path | None
+    #: "text" (one readable line) or "json" (one JSON object per line)
+    log_format: str = "text"
     source: Path | None = None
     #: connections the kernel may queue before the driver accepts them
     backlog: int = 1024
@@ -204,6 +207,10 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
         if not isinstance(value, str) or value.lower() not in _LEVELS:
             raise fail("one of " + ", ".join(_LEVELS))
         return value.lower()
+    if kind == "log_format":
+        if value not in ("text", "json"):
+            raise fail("text or json")
+        return value
     raise AssertionError(kind)
 
 
@@ -323,6 +330,7 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         ),
         log_level=values["logging.level"],
         log_file=values["logging.file"],
+        log_format=values["logging.format"],
         source=path,
         heart_beat_interval=values["mudlib.heart_beat_interval"],
         eval_time_limit=values["mudlib.eval_time_limit"],

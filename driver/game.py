@@ -14,8 +14,10 @@ when ``query_mud_port()`` is the TLS port); the driver only listens.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import errno
 import gc
+import json
 import logging
 import logging.handlers
 import signal
@@ -53,6 +55,29 @@ class _ClientProtocolErrors(logging.Filter):
         return True
 
 
+class JsonLogFormatter(logging.Formatter):
+    """``logging.format: json``: one JSON object per line, for log collectors.
+
+    Keys: ``time`` (ISO 8601, UTC), ``level``, ``logger``, ``message``, then
+    ``audit`` (the audit line's fields) and ``traceback`` where there is one.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+                    .isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        audit = getattr(record, "audit", None)
+        if audit is not None:
+            entry["audit"] = audit
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 def setup_logging(config: Config) -> None:
     handlers: list[logging.Handler] = []
     if config.log_file is not None:
@@ -61,11 +86,13 @@ def setup_logging(config: Config) -> None:
         # so a line is in the file before anyone watching stderr can see it.
         handlers.append(logging.handlers.WatchedFileHandler(config.log_file, encoding="utf-8"))
     handlers.append(logging.StreamHandler())
+    formatter = (JsonLogFormatter() if config.log_format == "json"
+                 else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     for handler in handlers:
         handler.addFilter(_ClientProtocolErrors())
+        handler.setFormatter(formatter)
     logging.basicConfig(
         level=getattr(logging, config.log_level.upper()),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         handlers=handlers,
         force=True,
     )
@@ -189,8 +216,9 @@ class Game:
         if config.tls_port is not None:
             rt.tls_port = await self._listen(interactives, config.tls_port, "server.tls_port")
         rt.heart_beats.start()
-        self._announce(rt)
+        # Signals first: once "listening" is logged, SIGHUP reloads, it does not kill.
         self._install_signals(loop, credentials)
+        self._announce(rt)
         self._watch_certificates(loop, credentials)
         self._warn_daily(loop, credentials)
 

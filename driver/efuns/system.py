@@ -9,6 +9,7 @@ import logging
 import time as _time
 from typing import Any, Callable, NamedTuple
 
+from ..world import audit as _audit
 from ..world import commands as _commands
 from ..world import permissions as _permissions
 from ..world.evaluation import EvaluationTimeout
@@ -18,6 +19,7 @@ from .objects import callable_argument, this_object, this_player
 
 __all__ = [
     "debug_message",
+    "audit",
     "time",
     "call_out",
     "remove_call_out",
@@ -42,6 +44,19 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 
 def debug_message(text: Any, level: str = "info") -> None:
     _mudlib_log.log(_LEVELS.get(level, logging.INFO), "%s", str(text).rstrip("\n"))
+
+
+def audit(action: str, target: Any = None, outcome: str = "ok", **details: Any) -> None:
+    """One line in the audit log for a privileged action the mudlib performed."""
+    if not isinstance(action, str) or not action.strip() or any(c.isspace() for c in action):
+        raise EfunError(f"bad argument 1 to audit: expected a one-word action, got {action!r}")
+    if outcome not in _audit.OUTCOMES:
+        raise EfunError(f"bad argument 3 to audit: outcome must be one of "
+                        f"{', '.join(_audit.OUTCOMES)}, got {outcome!r}")
+    for key in details:
+        if key in ("action", "actor", "outcome", "target"):
+            raise EfunError(f"audit: {key!r} is set by the driver, not a detail")
+    _audit.record(action, outcome, target, **details)
 
 
 def time() -> int:
