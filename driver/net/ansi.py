@@ -168,12 +168,14 @@ def _wrap_line(pieces: list[tuple[bool, str]], width: int, indent: int) -> str:
         column = start = indent
         space = ""
 
-    def put(text: str, text_width: int) -> None:
+    def put(text: str, text_width: int, gap: str = "") -> None:
+        # The gap before the codes: a colour starts with its word, not the space.
         nonlocal column, space
+        lines[-1].append(gap)
         lines[-1].extend(codes)
         codes.clear()
         lines[-1].append(text)
-        column += text_width
+        column += len(gap) + text_width
         space = ""
 
     for kind, text in _tokens(pieces):
@@ -189,7 +191,7 @@ def _wrap_line(pieces: list[tuple[bool, str]], width: int, indent: int) -> str:
             word_width = sum(_char_width(c) for c in text)
             gap = space if column > start else ""
             if column + len(gap) + word_width <= width:
-                put(gap + text, len(gap) + word_width)
+                put(text, word_width, gap)
                 continue
             if word_width <= width - indent:
                 new_line()
@@ -199,18 +201,20 @@ def _wrap_line(pieces: list[tuple[bool, str]], width: int, indent: int) -> str:
             if column + len(gap) + 1 > width:
                 new_line()
                 gap = ""
-            chunk, chunk_width = gap, len(gap)
+            chunk, chunk_width = "", 0
             for char in text:
                 char_width = _char_width(char)
-                if column + chunk_width + char_width > width:
-                    put(chunk, chunk_width)
+                if column + len(gap) + chunk_width + char_width > width:
+                    put(chunk, chunk_width, gap)
                     new_line()
-                    chunk, chunk_width = "", 0
+                    chunk, chunk_width, gap = "", 0, ""
                 chunk += char
                 chunk_width += char_width
-            put(chunk, chunk_width)
+            put(chunk, chunk_width, gap)
+    # Spaces at the very end stay (a prompt ends in one), as far as they fit.
+    lines[-1].append(space[:max(0, width - column)])
     lines[-1].extend(codes)
-    return "\n".join("".join(parts).rstrip(" ") for parts in lines)
+    return "\n".join("".join(parts) for parts in lines)
 
 
 def terminal_colour(text: str, mapping: Replacement = None, wrap: int = 0, indent: int = 0) -> str:

@@ -42,16 +42,17 @@ NAMED = {
     "B_CYAN": ANSI_16[14], "B_WHITE": ANSI_16[15],
 }
 
-# What text is, and the colour it is shown in.  A 16-colour terminal gets
-# the nearest ANSI colour, so these are chosen to land on distinct ones.
+# What text is, and the colour it is shown in.  On 16 colours each lands on
+# the nearest ANSI colour; these are chosen so that speech, tells and emotes
+# still differ there.
 ROLES = {
     "ROOM": (230, 180, 80),       # a room's title: lamplight amber
-    "EXITS": (80, 200, 200),      # "Obvious exits: ..."
-    "ITEM": (200, 200, 120),      # things lying about
-    "LIVING": (120, 220, 120),    # people and creatures here
-    "SAY": (250, 250, 170),       # what is said aloud
-    "TELL": (230, 120, 230),      # what is told to one player
-    "EMOTE": (150, 200, 255),     # what someone does
+    "EXITS": (60, 200, 200),      # "Obvious exits: ..."
+    "ITEM": (200, 200, 60),       # things lying about
+    "LIVING": (90, 220, 90),      # people and creatures here
+    "SAY": (250, 250, 120),       # what is said aloud
+    "TELL": (220, 90, 220),       # what is told to one player
+    "EMOTE": (100, 180, 255),     # what someone does
     "NPC": (255, 170, 90),        # what the world's people say
     "HEADING": (255, 215, 0),     # titles of help pages and lists
     "COMMAND": (120, 220, 255),   # a command the player can type

@@ -745,8 +745,7 @@ class Player(MudObject):
         if call_other(target, "receive_tell", self, text):
             self.tell(f"%^TELL%^You tell {name}: {text}%^RESET%^\n")
         else:
-            self.tell(f"{name} is link-dead: the link to this world is broken.  "
-                      f"{name} will hear your tell on coming back.\n")
+            self.tell(f"{name} is link-dead; {name} will hear your tell on coming back.\n")
 
     def cmd_ask(self, arg):
         """Ask one of the world's people about something: 'ask mags about
@@ -919,8 +918,7 @@ class Player(MudObject):
     def cmd_colour(self, arg):
         """Colour on your screen: 'colour on', 'colour off', or 'colour auto'
         (the default: as much colour as your client says it shows, none if
-        it says nothing).  Alone, it shows what you have now.  See 'help
-        colour'."""
+        it says nothing).  Alone, it shows what you have now."""
         choice = arg.lower()
         if choice in ("on", "off", "auto"):
             self.colour = choice
@@ -932,7 +930,7 @@ class Player(MudObject):
         announced = query_colour_depth(self) or 0
         said = f"{announced} colours" if announced else "no colour"
         if depth:
-            self.tell(f"Colour is %^B_GREEN%^{self.colour}%^RESET%^: your screen gets "
+            self.tell(f"Colour is {self.colour}: your screen gets "
                       f"{'true colour' if depth > 256 else f'{depth} colours'} "
                       f"(your client said {said}).  "
                       "%^ROOM%^Rooms%^RESET%^, %^SAY%^speech%^RESET%^, "
@@ -943,7 +941,7 @@ class Player(MudObject):
 
     def cmd_tls(self, arg):
         """Tell whether your connection is encrypted, and if it is not, how
-        to connect with TLS.  See 'help tls'."""
+        to connect with TLS."""
         if tls_query_connection_state(self) == 1:
             info = tls_query_connection_info(self)
             bits = info.bits    # one of the fields after LDMud's five
@@ -983,15 +981,20 @@ class Player(MudObject):
         if not word:
             self._help_index()
             return
-        for verbs, method, usage, _ in self.query_commands():
-            if word in verbs:
-                text = inspect.cleandoc(getattr(type(self), method).__doc__ or "")
-                also = f"  (also: {', '.join(verbs[1:])})" if len(verbs) > 1 else ""
-                self.tell(f"%^HEADING%^{verbs[0]}%^RESET%^{also}\n"
-                          f"Usage: %^COMMAND%^{usage}%^RESET%^\n\n"
-                          + " ".join(text.split()) + "\n")
-                return
         page = call_other(HELP, "query_topic", word)
+        for verbs, method, usage, _ in self.query_commands():
+            if word not in verbs:
+                continue
+            if page:    # a topic named after its command: the topic, then the usage
+                self.tell(f"{page}Usage: %^COMMAND%^{usage}%^RESET%^ "
+                          f"('help' for every command)\n")
+                return
+            text = inspect.cleandoc(getattr(type(self), method).__doc__ or "")
+            also = f"  (also: {', '.join(verbs[1:])})" if len(verbs) > 1 else ""
+            self.tell(f"%^HEADING%^{verbs[0]}%^RESET%^{also}\n"
+                      f"Usage: %^COMMAND%^{usage}%^RESET%^\n\n"
+                      + " ".join(text.split()) + "\n")
+            return
         if page:
             self.tell(page)
             return
