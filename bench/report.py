@@ -327,6 +327,8 @@ def _hostile_attack(run: dict) -> str:
     """What the attacker did, in a few words."""
     a = run.get("attack") or {}
     phase = run["phase"]
+    if not a:
+        return "–"
     if a.get("error"):
         return a["error"]
     if phase == "burst":
@@ -380,9 +382,12 @@ def _hostile_section(results: dict, targets: list) -> list[str]:
         replies = f"{run.get('received', 0):,}/{run.get('sent', 0):,}"
         if run.get("stalled"):
             replies += " (stalled)"
+        if run.get("attack_error"):
+            replies += " (no attack)"
         rows.append([HOSTILE_PHASES.get(run["phase"], run["phase"]), run["server"], replies,
                      mark(run, "p50_ms"), mark(run, "p99_ms"), mark(run, "max_ms"),
-                     _times(p99, quiet_p99) if run["phase"] != "quiet" else "1×",
+                     ("≥ " if run.get("lost") else "") + _times(p99, quiet_p99)
+                     if run["phase"] != "quiet" else "1×",
                      mib("rss_start_bytes"), mib("rss_peak_bytes"), mib("rss_growth_bytes"),
                      f"{run['server_utilization']:.0%}" if run.get("server_utilization") is not None else "–",
                      "–" if run["phase"] == "quiet" else _hostile_attack(run)])
@@ -412,7 +417,9 @@ def _hostile_section(results: dict, targets: list) -> list[str]:
         base = quiet.get(run["server"])
         p99 = run.get("latency", {}).get("p99_ms")
         quiet_p99 = base.get("latency", {}).get("p99_ms") if base else None
-        if p99 is None:
+        if run.get("attack_error"):
+            measured, verdict = "not measured", run["attack_error"]
+        elif p99 is None:
             measured, verdict = "not measured", "missed: " + (run.get("error") or "no replies")
         else:
             ratio = p99 / quiet_p99 if quiet_p99 else math.nan
@@ -427,6 +434,8 @@ def _hostile_section(results: dict, targets: list) -> list[str]:
                 problems.append(f"{p99 / 50.0:.1f}× 50 ms")
             verdict = "met" if not problems else "missed: " + ", ".join(problems)
         targets.append((f"{name}: honest p99 ≤ 3× quiet and < 50 ms", measured, verdict))
+        if run.get("attack_error"):
+            continue
         if phase == "never_reader" and run.get("rss_growth_bytes") is not None:
             growth = run["rss_growth_bytes"]
             cap = run.get("write_buffer_cap")
