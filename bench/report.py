@@ -527,7 +527,7 @@ def plot(results: dict, path: Path) -> Path | None:
     for ax in (axes[0][0], axes[0][1], axes[1][0]):
         ax.grid(True, which="both", alpha=0.3)
         ax.set_ylim(0, 100)
-        if ax.lines:
+        if any(not line.get_label().startswith("_") for line in ax.lines):
             ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -186,6 +186,8 @@ def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path,
                  shipped_mudlib: bool = False, uvloop: bool = False,
                  log_level: str = "info", name: str | None = None) -> Server:
     mudlib = driver_root / "mudlib" if shipped_mudlib else BENCH_MUDLIB
+    # A fresh world: no characters saved by an earlier run in this directory.
+    shutil.rmtree(workdir / "data", ignore_errors=True)
     config = write_driver_config(workdir, certificate, key, mudlib, log_level,
                                  limits=shipped_limits(driver_root))
     log_file = workdir / "driver.log"
