@@ -410,8 +410,8 @@ async def measure(server: servers.Server, player: HonestPlayer, settings, attack
         result["password_replies"] = len([t for t in times if start <= t < end])
         result["password_last_s"] = end - last_from
         result["password_per_s_last"] = len(last) / (end - last_from)
-        per_second = Counter(int(t - last_from) for t in last)
-        seconds = max(1, int(end - last_from))
+        seconds = max(1, round(end - last_from))
+        per_second = Counter(min(int(t - last_from), seconds - 1) for t in last)
         result["password_per_second_last"] = [per_second.get(i, 0) for i in range(seconds)]
         attack_stats.pop("reply_times", None)
     result["stalled"] = bool(result["lost"] or result["honest_closed"]
