@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--scenario", action="append", choices=list(SCENARIOS),
                      help="run only this scenario (repeatable); default: all five")
     run.add_argument("--quick", action="store_true",
-                     help="smaller counts and shorter windows (under a minute in all)")
+                     help="smaller counts and shorter windows (about a minute in all)")
     run.add_argument("--driver-root", default=str(BENCH_DIR.parent),
                      help="the driver tree to measure (a directory with driver.py); "
                           "default: this one")
