@@ -247,9 +247,17 @@ class WebSession:
         http = self._http
         self._requests += 1
         out: list[bytes] = []
-        if len(request.headers) > self.site.limits.max_headers:
+        limits = self.site.limits
+        if len(request.headers) > limits.max_headers:
             return self._refuse(out, 431, f"{len(request.headers)} headers "
-                                f"(at most {self.site.limits.max_headers})")
+                                f"(at most {limits.max_headers})")
+        # h11 enforces max_request_bytes only on a head still arriving; one
+        # that came whole in a single read is measured here.
+        size = len(request.method) + len(request.target) + 12 + sum(
+            len(name) + len(value) + 4 for name, value in request.headers)
+        if size > limits.max_request_bytes:
+            return self._refuse(out, 431, f"a request head of {size} bytes "
+                                f"(at most {limits.max_request_bytes})")
         headers = _header_map(request.headers)
         length = headers.get(b"content-length", b"0")
         if length.strip() not in (b"", b"0") or b"transfer-encoding" in headers:
