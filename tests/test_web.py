@@ -17,12 +17,14 @@ import shutil
 import socket
 import ssl
 import struct
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
+from conftest import ROOT, SHIPPED_MUDLIB, TIMEOUT, Client, start_driver, write_config
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -455,9 +457,6 @@ def test_plain_http_for_a_proxy_takes_the_address_from_x_forwarded_for(make_driv
 
 
 def test_plain_http_is_refused_on_a_non_loopback_address(tmp_path, certs):
-    import subprocess
-    import sys
-    from conftest import ROOT, write_config
     config = write_config(tmp_path, certs, extra="web:\n  proxy_port: 0\n  proxy_host: 0.0.0.0\n")
     result = subprocess.run([sys.executable, str(ROOT / "driver.py"), "--config", str(config),
                              "--check-config"], capture_output=True, text=True, timeout=TIMEOUT)

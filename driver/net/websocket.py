@@ -244,7 +244,6 @@ class WebSession:
 
     def _answer(self, request: h11.Request) -> bytes | WebReceived:
         """A complete request head: a file, the upgrade, or an error."""
-        http = self._http
         self._requests += 1
         out: list[bytes] = []
         limits = self.site.limits
