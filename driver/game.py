@@ -6,9 +6,13 @@ shuts down on SIGINT/SIGTERM (or the ``shutdown`` efun): the master's
 ``notify_shutdown()`` tells players and saves them, then every connection is
 flushed and closed, with close_notify on the secure ones.
 
-Both ports are served the same way.  Whether a port speaks TLS is the
-mudlib's decision (the master's ``connect()`` calls ``tls_init_connection``
-when ``query_mud_port()`` is the TLS port); the driver only listens.
+The telnet and TLS ports are served the same way.  Whether a port speaks
+TLS is the mudlib's decision (the master's ``connect()`` calls
+``tls_init_connection`` when ``query_mud_port()`` is the TLS port); the
+driver only listens.  The web port is the exception, because a browser
+speaks ``wss://`` from its first byte: there the driver does the TLS
+handshake (with the same certificates, SNI and reloads) and the WebSocket
+upgrade before the master hears of the connection (``net/websocket.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import ssl
 from .world import commands, coroutines, evaluation, inputs, objects, runtime
 from .config import Config
 from .net.connection import Connection
+from .net.websocket import WebLimits, WebSite
 from .world.interactive import Interactives
 from .world.objects import MudObject, ObjectTable
 from .world.timers import CallOuts, HeartBeats
@@ -215,6 +220,15 @@ class Game:
         rt.telnet_port = await self._listen(interactives, config.telnet_port, "server.telnet_port")
         if config.tls_port is not None:
             rt.tls_port = await self._listen(interactives, config.tls_port, "server.tls_port")
+        if config.web_port is not None:
+            # The context in force at each connect: reloads apply to the next one.
+            site = self._web_site(tls_context=lambda: credentials.context)
+            rt.web_port = await self._listen(interactives, config.web_port, "server.web_port",
+                                             web_site=site)
+        if config.web.proxy_port is not None:
+            rt.web_proxy_port = await self._listen(
+                interactives, config.web.proxy_port, "web.proxy_port",
+                web_site=self._web_site(tls_context=None), host=config.web.proxy_host)
         rt.heart_beats.start()
         # Signals first: once "listening" is logged, SIGHUP reloads, it does not kill.
         self._install_signals(loop, credentials)
@@ -227,18 +241,27 @@ class Game:
         runtime.install(None)
         return 0
 
-    async def _listen(self, interactives: Interactives, port: int, key: str) -> int:
+    def _web_site(self, tls_context) -> WebSite:
+        web = self.config.web
+        limits = WebLimits(max_request_bytes=web.max_request_bytes, max_headers=web.max_headers,
+                           max_message_bytes=web.max_message_bytes,
+                           upgrade_timeout=web.upgrade_timeout, ping_interval=web.ping_interval)
+        return WebSite(limits, trusted_proxies=web.trusted_proxies, tls_context=tls_context)
+
+    async def _listen(self, interactives: Interactives, port: int, key: str, *,
+                      web_site: WebSite | None = None, host: str | None = None) -> int:
         loop = asyncio.get_running_loop()
+        host = host or self.config.host
         try:
-            server = await loop.create_server(lambda: Connection(interactives),
-                                              self.config.host, port, reuse_address=True,
-                                              backlog=self.config.backlog)
+            server = await loop.create_server(
+                lambda: Connection(interactives, web_site=web_site),
+                host, port, reuse_address=True, backlog=self.config.backlog)
         except OSError as exc:
             hint = ""
             if exc.errno == errno.EADDRINUSE:
                 hint = ("; is the game already running?  Choose other ports: "
-                        "make run ARGS=\"--port 5000 --tls-port 5443\"")
-            raise StartupError(f"{key}: cannot listen on {self.config.host} port {port}: "
+                        "make run ARGS=\"--port 5000 --tls-port 5443 --web-port 5080\"")
+            raise StartupError(f"{key}: cannot listen on {host} port {port}: "
                                f"{exc.strerror or exc}{hint}") from None
         self.servers.append(server)
         return server.sockets[0].getsockname()[1]
@@ -246,7 +269,12 @@ class Game:
     def _announce(self, rt: runtime.Runtime) -> None:
         host = self.config.host
         tls = f", TLS on {host}:{rt.tls_port}" if rt.tls_port is not None else ""
-        log.info("listening: telnet on %s:%s%s", host, rt.telnet_port, tls)
+        web = f", web on {host}:{rt.web_port}" if rt.web_port is not None else ""
+        if rt.web_proxy_port is not None:
+            web += f", web for a proxy on {self.config.web.proxy_host}:{rt.web_proxy_port}"
+        log.info("listening: telnet on %s:%s%s%s", host, rt.telnet_port, tls, web)
+        if rt.web_port is not None:
+            log.info("web client: https://%s:%s/", self.config.hostname, rt.web_port)
         if rt.credentials.available:
             log.info("TLS: %s", rt.credentials.describe())
             warn_about_certificates(rt.credentials)
@@ -319,7 +347,7 @@ class Game:
         all_closed = asyncio.Event()
         rt.interactives.on_last_closed = all_closed.set
         for binding in list(rt.interactives.bindings):
-            binding.connection.close()
+            binding.connection.close(going_away=True)
         if rt.interactives.bindings:
             try:
                 await asyncio.wait_for(all_closed.wait(), SHUTDOWN_GRACE)

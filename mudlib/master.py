@@ -95,9 +95,18 @@ class Master(MudObject):
     def connect(self):
         """A new connection, bound to us for now.  Everyone starts at the
         login; on the TLS port the handshake comes first, and the driver
-        calls the login's logon(result, ob) when it is over."""
+        calls the login's logon(result, ob) when it is over.  Web clients
+        arrive secured already (the browser spoke wss:// from its first
+        byte), so they go straight to the login, which greets them as it
+        greets the TLS port's players: with their protocol and cipher."""
         ip = query_ip_number(self)
-        tls_port = query_listen_ports().tls
+        ports = query_listen_ports()
+        if query_mud_port(self) in (ports.web, ports.web_proxy):
+            info = tls_query_connection_info(self)
+            how = f"{info.prot}, {info.cipher}" if info else "through a reverse proxy"
+            debug_message(f"web client from {ip} ({how})")
+            return clone_object(LOGIN)
+        tls_port = ports.tls
         if tls_port is not None and query_mud_port(self) == tls_port:
             if not tls_available():
                 # The client will speak TLS at us; plain text would only be

@@ -53,6 +53,8 @@ def shipped_settings(certs, data_dir: Path) -> dict:
     settings["tls"]["certificate"] = str(certs.fullchain)
     settings["tls"]["key"] = str(certs.key)
     settings["tls"]["trust_file"] = str(certs.ca_file)
+    # The shipped web port is a fixed one (4080); tests let the kernel choose.
+    settings["server"]["web_port"] = 0
     return settings
 
 
@@ -275,7 +277,7 @@ def test_command_line_overrides_take_effect(settings, tmp_path):
     config = write_settings(tmp_path, settings)
     # ... the command line another.
     host = "127.0.0.2"
-    port, tls_port = free_port(host), free_port(host)
+    port, tls_port, web_port = free_port(host), free_port(host), free_port(host)
     mudlib = tmp_path / "other-world"
     shutil.copytree(SHIPPED_MUDLIB, mudlib, ignore=shutil.ignore_patterns("__pycache__"))
     master = mudlib / "master.py"
@@ -284,7 +286,8 @@ def test_command_line_overrides_take_effect(settings, tmp_path):
 
     process = subprocess.Popen(
         [sys.executable, str(DRIVER), "--config", str(config), "--host", host,
-         "--port", str(port), "--tls-port", str(tls_port), "--mudlib", str(mudlib),
+         "--port", str(port), "--tls-port", str(tls_port), "--web-port", str(web_port),
+         "--mudlib", str(mudlib),
          "--data-dir", str(data_dir)],
         cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -292,7 +295,8 @@ def test_command_line_overrides_take_effect(settings, tmp_path):
     driver._reader = threading.Thread(target=driver._read_log, daemon=True)
     driver._reader.start()
     try:
-        driver.wait_for_log(rf"listening: telnet on {host}:{port}, TLS on {host}:{tls_port}$")
+        driver.wait_for_log(rf"listening: telnet on {host}:{port}, TLS on {host}:{tls_port}, "
+                            rf"web on {host}:{web_port}$")
         with pytest.raises(OSError):  # nothing on the file's address
             socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT).close()
         player = Client(socket.create_connection((host, port), timeout=TIMEOUT))
