@@ -114,8 +114,8 @@ def master_configure_hook(table: ObjectTable, master_path: str) -> ConfigureHook
         master = table.find(master_path)
         apply = getattr(master, "tls_configure", None)
         if callable(apply):
-            objects.call_in_frame(master, apply, context, side,
-                                  this_player=None, this_interactive=None)
+            args = objects.accepted_arguments(apply, (context, side))
+            objects.call_in_frame(master, apply, *args, this_player=None, this_interactive=None)
 
     return configure
 
