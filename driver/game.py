@@ -261,7 +261,7 @@ class Game:
         all_closed = asyncio.Event()
         rt.interactives.on_last_closed = all_closed.set
         for binding in list(rt.interactives.bindings):
-            binding.connection.close()
+            rt.interactives.close(binding)  # as remove_interactive: pending TLS callbacks dropped
         if rt.interactives.bindings:
             try:
                 await asyncio.wait_for(all_closed.wait(), SHUTDOWN_GRACE)
