@@ -16,6 +16,10 @@ clients.
 * ``tls_check_certificate(ob, 1)``: element 2 in the layout of LDMud's
   OpenSSL build.
 
+And what the efun pages promise a mudlib author who knows LDMud: what
+``binary_message``'s flags mean here, and the log line ``debug_message``
+writes.
+
 The test mudlib and its clients are those of test_tls_efuns.py.
 """
 
@@ -35,6 +39,7 @@ from test_tls_efuns import (  # noqa: F401 - clients, driver, driver_in_mode are
     driver,
     driver_in_mode,
     fields,
+    find_line,
     wait_line,
 )
 
@@ -226,3 +231,22 @@ def test_certificate_extensions_in_ldmuds_layout(driver, clients, certs):
         else:
             assert (oid, name, value) == (0, 0, 0), extension
 
+
+# --- what the pages of binary_message and debug_message promise ---------------------------
+
+@pytest.mark.parametrize("flags, wire", [(0, b"<\xff\xff\xf9>"), (1, b"<\xff\xf9>")])
+def test_binary_message_flags(driver, clients, flags, wire):
+    """Bit 0 clear: IAC doubled (data); set: sent as given (here IAC GA)."""
+    player = clients.plain(driver)
+    player.run(f"binary {flags} 3cfff93e0d0a", "BINARY ")
+    assert find_line(player.client.text, "BINARY returned=") == "BINARY returned=6"
+    assert wire in bytes(player.client.raw), bytes(player.client.raw)
+
+
+def test_debug_message_log_line_format(driver, clients):
+    player = clients.plain(driver)
+    mark = driver.log_mark()
+    player.run("log format-check", "LOGGED ")
+    line = driver.wait_for_log(r"LOG format-check", start=mark).string
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO    mudlib: LOG format-check",
+                        line), line

@@ -43,6 +43,8 @@ Commands (one per line):
     init-again               tls_init_connection(me): the result or ERROR
     noninteractive           every TLS efun on a non-interactive clone
     badargs                  tls_init_connection with bad arguments 2 and 3
+    binary <flags> <hex>     binary_message(bytes.fromhex(hex), flags), then
+                             BINARY returned=<n>
     quit                     remove_interactive
 """
 
@@ -56,6 +58,7 @@ from driver.efuns import (
     TLS_KX,
     TLS_MAC,
     TLS_PROT,
+    binary_message,
     call_out,
     clone_object,
     debug_message,
@@ -336,3 +339,9 @@ class TestPlayer(inherit("/tls_callbacks")):
             except EfunError as exc:
                 write(f"BADARGS {what} ERROR {exc}\n")
         write(f"BADARGS state={tls_query_connection_state(me)}\n")
+
+    # -- raw bytes -------------------------------------------------------------
+
+    def cmd_binary(self, arg):
+        flags, _, data = arg.partition(" ")
+        write(f"BINARY returned={binary_message(bytes.fromhex(data), int(flags))}\n")
