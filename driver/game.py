@@ -157,8 +157,8 @@ def master_configure_hook(table: ObjectTable, master_path: str) -> ConfigureHook
         master = table.find(master_path)
         apply = getattr(master, "tls_configure", None)
         if callable(apply):
-            objects.call_in_frame(master, apply, context, side,
-                                  this_player=None, this_interactive=None)
+            args = objects.accepted_arguments(apply, (context, side))
+            objects.call_in_frame(master, apply, *args, this_player=None, this_interactive=None)
 
     return configure
 
@@ -347,7 +347,9 @@ class Game:
         all_closed = asyncio.Event()
         rt.interactives.on_last_closed = all_closed.set
         for binding in list(rt.interactives.bindings):
-            binding.connection.close(going_away=True)
+            # As remove_interactive (pending TLS callbacks dropped); a web client
+            # hears 1001, going away, and reconnects by itself.
+            rt.interactives.close(binding, going_away=True)
         if rt.interactives.bindings:
             try:
                 await asyncio.wait_for(all_closed.wait(), SHUTDOWN_GRACE)

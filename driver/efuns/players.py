@@ -36,6 +36,7 @@ __all__ = [
     "users",
     "interactive",
     "exec",
+    "exec_interactive",
     "remove_interactive",
     "input_to",
     "set_prompt",
@@ -112,6 +113,11 @@ def exec(new: MudObject, old: MudObject) -> bool:  # noqa: A001 - LDMud's name
     check_alive(old, "old")
     _permissions.check_exec(new, old)
     return _runtime().interactives.exec(new, old)
+
+
+#: ``exec`` under a name that does not shadow Python's built-in ``exec`` when
+#: imported (``from driver.efuns import exec_interactive``); the same efun.
+exec_interactive = exec
 
 
 def remove_interactive(ob: MudObject | None = None) -> None:

@@ -464,18 +464,70 @@ def _attribute_name(oid: x509.ObjectIdentifier) -> str:
     return name if name and name != "Unknown OID" else oid.dotted_string
 
 
-def _general_name(entry: x509.GeneralName) -> tuple[str, str]:
-    if isinstance(entry, x509.DNSName):
-        return "DNS", entry.value
-    if isinstance(entry, x509.IPAddress):
-        return "IP Address", str(entry.value)
-    if isinstance(entry, x509.RFC822Name):
-        return "email", entry.value
-    if isinstance(entry, x509.UniformResourceIdentifier):
-        return "URI", entry.value
-    if isinstance(entry, x509.DirectoryName):
-        return "DirName", entry.value.rfc4514_string()
-    return type(entry).__name__, str(getattr(entry, "value", entry))
+#: What OpenSSL calls the subjectAltName extension in full (``OBJ_obj2txt``
+#: without numbers), which LDMud puts beside its oid.
+SUBJECT_ALT_NAME_LONG_NAME = "X509v3 Subject Alternative Name"
+
+#: The kinds of subjectAltName entry reported, by class: LDMud's names for
+#: them (the ASN.1 field names of GeneralName), twice, as LDMud gives them.
+#: iPAddress is ours; LDMud leaves it, like the kinds not listed, as 0, 0, 0.
+_GENERAL_NAME_KINDS: dict[type, str] = {
+    x509.DNSName: "dNSName",
+    x509.RFC822Name: "rfc822Name",
+    x509.UniformResourceIdentifier: "uniformResourceIdentifier",
+    x509.IPAddress: "iPAddress",
+}
+
+#: DER tags of the ASN.1 string types an otherName's value can be read as text.
+_DER_STRING_TAGS = {0x0C: "utf-8", 0x13: "ascii", 0x14: "latin-1", 0x16: "ascii",
+                    0x1A: "ascii", 0x1E: "utf-16-be", 0x1C: "utf-32-be"}
+
+
+def _extensions_report(certificate: x509.Certificate) -> list:
+    """Element 2 of ``tls_check_certificate(ob, 1)``, laid out as LDMud's OpenSSL build does.
+
+    Three slots per extension of the certificate, in certificate order.
+    Only subjectAltName is filled in: its oid, its long name, and a flat
+    list of its entries, three slots each (kind, kind, value), with 0, 0, 0
+    for an entry of a kind not reported; every other extension is 0, 0, 0.
+    A mudlib that walks the list in steps of three, as ported LPC does,
+    finds the names where LDMud puts them.
+    """
+    report: list = []
+    for extension in certificate.extensions:
+        if not isinstance(extension.value, x509.SubjectAlternativeName):
+            report += [0, 0, 0]
+            continue
+        names: list = []
+        for entry in extension.value:
+            names += _general_name(entry)
+        report += [extension.oid.dotted_string, SUBJECT_ALT_NAME_LONG_NAME, names]
+    return report
+
+
+def _general_name(entry: x509.GeneralName) -> list:
+    kind = _GENERAL_NAME_KINDS.get(type(entry))
+    if kind is not None:
+        return [kind, kind, str(entry.value)]
+    if isinstance(entry, x509.OtherName):
+        text = _der_string(entry.value)
+        if text is not None:  # LDMud: the type's oid and name, then the value as text
+            return [entry.type_id.dotted_string, _attribute_name(entry.type_id), text]
+    return [0, 0, 0]
+
+
+def _der_string(der: bytes) -> str | None:
+    """The text of a DER-encoded ASN.1 string (short or long length form), or None."""
+    if len(der) < 2 or der[0] not in _DER_STRING_TAGS:
+        return None
+    length, offset = der[1], 2
+    if length & 0x80:
+        size = length & 0x7F
+        length, offset = int.from_bytes(der[2:2 + size], "big"), 2 + size
+    content = der[offset:offset + length]
+    if len(content) != length:
+        return None
+    return content.decode(_DER_STRING_TAGS[der[0]], errors="replace")
 
 
 def _verify_result(ssl_object: ssl.SSLObject) -> int:
@@ -495,6 +547,7 @@ def peer_certificate_report(ssl_object: ssl.SSLObject, extra: int) -> list | Non
     ``subject`` is flat: oid, long name, value, oid, long name, value, ... in
     certificate order.  ``verify_result`` is OpenSSL's X.509 verification
     code: a client certificate that did not verify is let in, as in LDMud.
+    ``extensions`` (with ``extra``) is described at ``_extensions_report``.
     """
     der = ssl_object.getpeercert(binary_form=True)
     if not der:
@@ -505,14 +558,5 @@ def peer_certificate_report(ssl_object: ssl.SSLObject, extra: int) -> list | Non
         subject += [attribute.oid.dotted_string, _attribute_name(attribute.oid), attribute.value]
     report: list = [_verify_result(ssl_object), subject]
     if extra:
-        extensions: list = []
-        try:
-            san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        except x509.ExtensionNotFound:
-            san = None
-        if san is not None:
-            for entry in san.value:
-                kind, value = _general_name(entry)
-                extensions += [san.oid.dotted_string, kind, value]
-        report.append(extensions)
+        report.append(_extensions_report(certificate))
     return report

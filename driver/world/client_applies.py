@@ -59,9 +59,9 @@ class ClientApplies:
         hook = getattr(master, "telnet_neg", None)
         if owner is None or owner._mud_destructed or not callable(hook):
             return False
-        result = objects.run(master, hook, owner, command, option, bytes(data),
-                             this_player=owner, this_interactive=owner,
-                             what=f"{master._mud_name}->telnet_neg()")
+        result = objects.run_apply(master, hook, owner, command, option, bytes(data),
+                                   this_player=owner, this_interactive=owner,
+                                   what=f"{master._mud_name}->telnet_neg()")
         return bool(result)
 
     def gmcp_received(self, connection, package: str, data: Any) -> None:
@@ -71,8 +71,8 @@ class ClientApplies:
             return
         receive = getattr(owner, "receive_gmcp", None)
         if callable(receive):
-            objects.run(owner, receive, package, data, this_player=owner, this_interactive=owner,
-                        what=f"{owner._mud_name}->receive_gmcp()")
+            objects.run_apply(owner, receive, package, data, this_player=owner,
+                              this_interactive=owner, what=f"{owner._mud_name}->receive_gmcp()")
 
     def mssp_variables(self, connection) -> dict[str, Any]:
         rt = _runtime()

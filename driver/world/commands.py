@@ -363,7 +363,8 @@ def _fallback(giver: MudObject, line: str) -> bool:
     hook = getattr(master, "fallback_command", None)
     if not callable(hook):
         return False
-    return bool(objects.call_in_frame(master, hook, line, giver, this_player=giver))
+    args = objects.accepted_arguments(hook, (line, giver))
+    return bool(objects.call_in_frame(master, hook, *args, this_player=giver))
 
 
 def command(text: str, ob: MudObject | None = None) -> int:

@@ -32,9 +32,9 @@ def report_to_mudlib(player: MudObject | None, exc: BaseException, where: str,
         return False
     _reporting = True
     try:
-        objects.run(master, apply, f"{type(exc).__name__}: {exc}", where, trace, player,
-                    this_player=player, this_interactive=None,
-                    what=f"{master._mud_name}->runtime_error()")
+        objects.run_apply(master, apply, f"{type(exc).__name__}: {exc}", where, trace, player,
+                          this_player=player, this_interactive=None,
+                          what=f"{master._mud_name}->runtime_error()")
     finally:
         _reporting = False
     return True

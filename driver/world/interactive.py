@@ -5,13 +5,19 @@ object that owns it:
 
 * the LDMud login sequence: a new connection is bound to the master, its
   ``connect()`` chooses the owner, then ``logon()`` runs at once, or, if
-  ``connect()`` started TLS, when the handshake's outcome is known;
+  ``connect()`` started TLS, when the handshake's outcome is known (and not
+  at all if ``connect()`` gave the connection away with ``exec``);
 * input: each line goes to the pending ``input_to`` handler if there is one,
   else to the owner's ``process_input`` apply;
 * prompts: printed after each turn the player caused (logon, a command, a TLS
-  callback), never while a handshake runs;
+  callback, or a handshake whose callback was skipped), never while a
+  handshake runs;
 * TLS callbacks: run exactly once as ``fun(result, ob, *extra)`` with the
-  connection's object as this_player, and skipped if their object is gone;
+  connection's object as this_player; skipped if their object is gone, and
+  dropped unrun when the driver itself closes the connection
+  (``remove_interactive``, ``destruct``, shutdown), as in LDMud;
+* applies and callbacks get only as many arguments as they declare
+  (``objects.accepted_arguments``): ``def logon(self):`` works on every port;
 * ``exec``: moving a connection (with its TLS state, pending callback and
   input handlers) from one object to another.
 """
@@ -19,8 +25,6 @@ object that owns it:
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import logging
 import time
 from typing import Any, Callable
@@ -76,22 +80,6 @@ def _no_logon(*_args) -> None:
     pass
 
 
-def _accepts_arguments(fun: Callable, count: int) -> bool:
-    """Whether ``fun`` can be called with ``count`` positional arguments."""
-    return _function_accepts(getattr(fun, "__func__", fun), count + hasattr(fun, "__func__"))
-
-
-@functools.lru_cache(maxsize=256)
-def _function_accepts(fun: Callable, count: int) -> bool:
-    try:
-        inspect.signature(fun).bind(*range(count))
-    except TypeError:
-        return False
-    except ValueError:  # no signature to inspect: assume it can
-        return True
-    return True
-
-
 class Interactives(ClientApplies):
     """Implements ``ConnectionEvents``: the driver's side of every connection."""
 
@@ -126,25 +114,40 @@ class Interactives(ClientApplies):
         binding.in_turn = False
         if connection.closing:
             return
+        if binding.owner is not master:
+            # connect() handed the connection away with exec(): the object
+            # that did it is responsible for it now.  LDMud's new_player()
+            # returns here too, whatever connect() returned: no logon(), no
+            # deferred logon after a handshake, no prompt.
+            return
         if not isinstance(owner, MudObject) or owner._mud_destructed:
             if owner is not None:
                 log.error("master connect() returned %r, not an object; closing %r", owner, connection)
-            self._detach(binding)
-            connection.close()
+            self._refuse(binding)
             return
-        if binding.owner is master:
-            self._move(binding, owner)
+        if owner._mud_interactive is not None:
+            # Binding it would leave its own connection without an object
+            # to read for; LDMud closes the new one.
+            log.error("master connect() returned %s, which already has a connection; closing %r",
+                      owner._mud_name, connection)
+            self._refuse(binding)
+            return
+        self._move(binding, owner)
         if connection.is_handshaking:
             if binding.tls_callback is None:
                 if not callable(getattr(owner, "logon", None)):
                     log.error("%s has no logon() to receive the TLS result; closing %r",
                               owner._mud_name, connection)
-                    self._detach(binding)
-                    connection.close()
+                    self._refuse(binding)
                     return
                 binding.tls_callback = TLSCallback(None, owner, (), deferred_logon=True)
             return
         self._turn(binding, owner, getattr(owner, "logon", None), (), "logon")
+
+    def _refuse(self, binding: Interactive) -> None:
+        """Close a connection that no object took, without telling the master."""
+        self._detach(binding)
+        self.close(binding)
 
     # -- connections the mudlib opens (net_connect) ---------------------------
 
@@ -161,9 +164,9 @@ class Interactives(ClientApplies):
                 log.info("net_connect to %s port %s for %s failed: %s",
                          host, port, ob._mud_name, exc)
                 if not ob._mud_destructed:
-                    objects.run(ob, getattr(ob, "logon", _no_logon), -1,
-                                this_player=ob, this_interactive=None,
-                                what=f"{ob._mud_name}->logon(-1)")
+                    objects.run_apply(ob, getattr(ob, "logon", _no_logon), -1,
+                                      this_player=ob, this_interactive=None,
+                                      what=f"{ob._mud_name}->logon(-1)")
 
         loop.create_task(connect())
 
@@ -206,7 +209,7 @@ class Interactives(ClientApplies):
             return
         callback, binding.tls_callback = binding.tls_callback, None
         if callback is None:
-            return
+            return  # none was asked for, or the driver dropped it when it closed the connection
         ob = binding.owner
         if callback.deferred_logon:
             target = ob if ob is not None and not ob._mud_destructed else None
@@ -214,15 +217,20 @@ class Interactives(ClientApplies):
                 return
             self._turn(binding, target, getattr(target, "logon", None), (result, target), "logon")
             return
-        if callback.owner is not None and callback.owner._mud_destructed:
-            return  # the callback's object is gone: skipped silently (LDMud)
         fun = objects.current_callable(callback.fun)
-        if isinstance(fun, str):
-            fun = getattr(callback.owner, fun, None)
+        if callback.owner is not None and callback.owner._mud_destructed:
+            fun = None  # the callback's object is gone: skipped silently (LDMud)
+        elif isinstance(fun, str):
+            name, fun = fun, getattr(callback.owner, fun, None)
             if not callable(fun):
                 log.warning("TLS callback %s->%s() does not exist; nothing called",
-                            callback.owner._mud_name, callback.fun)
-                return
+                            callback.owner._mud_name, name)
+                fun = None
+        if fun is None:
+            # LDMud prints the prompt after a handshake that had a callback,
+            # whether or not the callback could run.
+            self.print_prompt(binding)
+            return
         self._turn(binding, callback.owner, fun, (result, ob, *callback.extra), "TLS callback")
 
     def connection_closed(self, connection: Connection, how: str) -> None:
@@ -241,8 +249,8 @@ class Interactives(ClientApplies):
             master = self.table.find(self.master_path)
             disconnect = getattr(master, "disconnect", None)
             if callable(disconnect) and owner is not master:
-                args = (owner, how) if _accepts_arguments(disconnect, 2) else (owner,)
-                objects.run(master, disconnect, *args, this_player=owner, this_interactive=None)
+                objects.run_apply(master, disconnect, owner, how,
+                                  this_player=owner, this_interactive=None)
 
     # -- turns and prompts -----------------------------------------------------
 
@@ -253,12 +261,12 @@ class Interactives(ClientApplies):
             if what == "logon":
                 log.error("%s has no logon(); closing %r", owner._mud_name if owner else "?",
                           binding.connection)
-                binding.connection.close()
+                self.close(binding)
             return
         binding.in_turn = True
         try:
-            objects.run(this_object, fun, *args, this_player=owner, this_interactive=owner,
-                        what=f"{getattr(this_object, '_mud_name', '?')}: {what}")
+            objects.run_apply(this_object, fun, *args, this_player=owner, this_interactive=owner,
+                              what=f"{getattr(this_object, '_mud_name', '?')}: {what}")
         finally:
             binding.in_turn = False
         self.print_prompt(binding)
@@ -323,16 +331,23 @@ class Interactives(ClientApplies):
         if not binding.in_turn:
             self.print_prompt(binding)
 
-    def close(self, binding: Interactive) -> None:
-        """``remove_interactive``: flush, close_notify if secure, close."""
-        binding.connection.close()
+    def close(self, binding: Interactive, going_away: bool = False) -> None:
+        """``remove_interactive``: flush, close_notify if secure, close.
+
+        A pending TLS callback is dropped unrun, as LDMud's remove_interactive
+        drops it: the handshake did not fail, the driver ended it, and the
+        callback would only be told that the peer closed the connection.
+        ``going_away``: the driver is stopping (a web client is told so).
+        """
+        binding.tls_callback = None
+        binding.connection.close(going_away=going_away)
 
     def object_destructed(self, ob: MudObject) -> None:
         binding = ob._mud_interactive
         if binding is not None:
             self._detach(binding)
             binding.owner = None
-            binding.connection.close()
+            self.close(binding)
 
     def users(self) -> list[MudObject]:
         return [b.owner for b in self.bindings

@@ -17,6 +17,9 @@ This module owns the LP object model as the driver sees it:
 * The one error path: every call the driver makes into the mudlib goes
   through ``run``, which logs the traceback, tells the player responsible that
   something went wrong, and returns, so no mudlib error reaches the driver.
+* LPC's argument rule for applies: a function the driver calls is given only
+  as many of the driver's arguments as it declares (``accepted_arguments``),
+  so ``def logon(self):`` works wherever LDMud would call ``logon()``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import os
 import sys
 import traceback
 import types
+import weakref
 from pathlib import Path
 from typing import Any, Callable
 
@@ -172,6 +176,59 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
         coroutine_starter(result, this_object, player, interactive, what or describe_callable(fn))
         return None
     return result
+
+
+def accepted_arguments(fn: Callable, args: tuple) -> tuple:
+    """The leading ``args`` that ``fn`` has parameters for; the rest are dropped.
+
+    An LPC function called with more arguments than it declares ignores the
+    surplus, and mudlibs rely on it: LDMud calls ``logon`` with the TLS
+    result and the object after a handshake, and a ``logon()`` written with
+    no parameters still runs.  A Python function would raise ``TypeError``
+    instead, so every apply and callback the driver calls is given as many
+    of its arguments, from the front, as the function's signature has room
+    for (all of them if it takes ``*args``).  Missing arguments are not made
+    up: a function that needs more than the driver passes fails as usual.
+    """
+    func = getattr(fn, "__func__", fn)
+    capacity = _positional_capacity(func)
+    if capacity is None:
+        return args
+    if func is not fn:  # a bound method: its first parameter is already taken
+        capacity -= 1
+    return args if len(args) <= capacity else args[:max(capacity, 0)]
+
+
+#: function -> how many positional arguments it takes (None: any number).
+#: Weak keys: a program compiled again brings new functions, and the old
+#: ones (with their modules) must be free to go.
+_capacities: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _positional_capacity(func: Callable) -> int | None:
+    try:
+        return _capacities[func]
+    except (KeyError, TypeError):  # not seen yet, or not weakly referenceable
+        pass
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin): pass everything
+        capacity = None
+    else:
+        kinds = [p.kind for p in parameters]
+        capacity = None if inspect.Parameter.VAR_POSITIONAL in kinds else sum(
+            kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            for kind in kinds)
+    try:
+        _capacities[func] = capacity
+    except TypeError:
+        pass
+    return capacity
+
+
+def run_apply(this_object, fn: Callable, *args, **options):
+    """``run`` for an apply or callback: ``fn`` gets the arguments it declares."""
+    return run(this_object, fn, *accepted_arguments(fn, args), **options)
 
 
 def report_error(exc: BaseException, where: str, player) -> None:

@@ -48,7 +48,7 @@ def ask_master(apply: str, *args: Any) -> tuple[bool, Any]:
     fun = getattr(ob, apply, None) if ob is not None else None
     if not callable(fun):
         return False, None
-    return True, objects.call_in_frame(ob, fun, *args)
+    return True, objects.call_in_frame(ob, fun, *objects.accepted_arguments(fun, args))
 
 
 def _caller() -> MudObject | None:

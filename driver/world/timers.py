@@ -129,9 +129,9 @@ class HeartBeats:
         del self._beating[id(ob)]
         master = self.find_master()
         apply = getattr(master, "heart_beat_error", None)
-        if callable(apply) and objects.run(master, apply, ob, objects.describe_error(exc),
-                                           this_player=None, this_interactive=None,
-                                           what=f"{master._mud_name}->heart_beat_error()") \
+        if callable(apply) and objects.run_apply(master, apply, ob, objects.describe_error(exc),
+                                                 this_player=None, this_interactive=None,
+                                                 what=f"{master._mud_name}->heart_beat_error()") \
                 and not ob._mud_destructed:
             self._beating[id(ob)] = ob
             log.info("%s: heart beat kept after an error (heart_beat_error)", ob._mud_name)

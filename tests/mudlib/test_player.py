@@ -26,18 +26,25 @@ Commands (one per line):
                              (with handshake_timeout=secs if given):
                              bare, name, path, callable, lambda, self,
                              missing (a method fob does not define),
-                             raise (the callback raises); then (held while
+                             raise (the callback raises), short (a
+                             callback declaring only the result); then (held while
                              the handshake runs) INIT returned=<n> ...
     starttls-twice           GO AHEAD, init, init again: ERROR ... (held)
     starttls-destructed <f>  GO AHEAD, init with a callback on a clone
                              (f = name or callable), destruct the clone
     starttls-exec            GO AHEAD, init, exec() to a fresh clone
+    starttls-then <how>      GO AHEAD, init with a callback on /test_helper,
+                             then, still handshaking, "THEN <how> <me>" in the
+                             log and: destruct (this player) or remove
+                             (remove_interactive)
     starttls-abandon         GO AHEAD, init, text that must never be sent,
                              tls_deinit_connection on the next turn
     write-during-handshake   GO AHEAD, init, HELD TEXT 1/2 (arrive encrypted)
     init-again               tls_init_connection(me): the result or ERROR
     noninteractive           every TLS efun on a non-interactive clone
     badargs                  tls_init_connection with bad arguments 2 and 3
+    binary <flags> <hex>     binary_message(bytes.fromhex(hex), flags), then
+                             BINARY returned=<n>
     quit                     remove_interactive
 """
 
@@ -51,6 +58,7 @@ from driver.efuns import (
     TLS_KX,
     TLS_MAC,
     TLS_PROT,
+    binary_message,
     call_out,
     clone_object,
     debug_message,
@@ -226,6 +234,8 @@ class TestPlayer(inherit("/tls_callbacks")):
             result = tls_init_connection(me, "no_such_method", helper, "f", **options)
         elif form == "raise":
             result = tls_init_connection(me, "tls_raise", helper, "g", **options)
+        elif form == "short":
+            result = tls_init_connection(me, "tls_short", helper, "h", **options)
         else:
             write(f"ERROR unknown form {form!r}\n")
             return
@@ -264,6 +274,16 @@ class TestPlayer(inherit("/tls_callbacks")):
         tell_object(new, f"EXEC old={object_name(old)} new={object_name(new)} "
                     f"old_state={tls_query_connection_state(old)} "
                     f"new_state={tls_query_connection_state(new)} returned={result}\n")
+
+    def cmd_starttls_then(self, how):
+        me = this_player()
+        self._go_ahead()
+        tls_init_connection(me, "tls_done", load_object(HELPER), how)
+        debug_message(f"THEN {how} {object_name(me)} state={tls_query_connection_state(me)}")
+        if how == "destruct":
+            destruct(me)
+        elif how == "remove":
+            remove_interactive(me)
 
     def cmd_starttls_abandon(self, arg):
         me = this_player()
@@ -319,3 +339,9 @@ class TestPlayer(inherit("/tls_callbacks")):
             except EfunError as exc:
                 write(f"BADARGS {what} ERROR {exc}\n")
         write(f"BADARGS state={tls_query_connection_state(me)}\n")
+
+    # -- raw bytes -------------------------------------------------------------
+
+    def cmd_binary(self, arg):
+        flags, _, data = arg.partition(" ")
+        write(f"BINARY returned={binary_message(bytes.fromhex(data), int(flags))}\n")

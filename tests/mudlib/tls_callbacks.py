@@ -48,3 +48,9 @@ class TLSCallbacks(MudObject):
     def tls_raise(self, result, ob, *extra):
         write(self.callback_line(result, ob, extra) + "\n")
         raise RuntimeError("deliberate failure in a TLS callback")
+
+    def tls_short(self, result):
+        """Declares only the result, as an LPC callback may: the rest is dropped."""
+        line = f"SHORT CALLBACK result={result!r} this_player={show(this_player())}"
+        debug_message(line)
+        write(line + "\n")

@@ -28,9 +28,22 @@ class Link(MudObject):
         if result == 0:
             cert = tls_check_certificate(self, 1)
             info = tls_query_connection_info(self)
-            names = cert[2][2::3] if cert else []
-            line += f" verify={cert[0]} san={','.join(names)} prot={info.prot} sni={info.sni}"
+            line += (f" verify={cert[0]} san={','.join(alt_names(cert[2]))} "
+                     f"prot={info.prot} sni={info.sni}")
         tell_object(self.player, line + "\n")
 
     def process_input(self, line):
         tell_object(self.player, f"LINK> {line}\n")
+
+
+def alt_names(extensions):
+    """``kind:value`` for each subjectAltName entry, read as ported LPC reads
+    LDMud's layout: (oid, long name, value) per extension, the value of
+    subjectAltName itself (kind, kind, value) per entry."""
+    found = []
+    for i in range(0, len(extensions), 3):
+        if extensions[i] == "2.5.29.17":
+            entries = extensions[i + 2]
+            found += [f"{entries[j]}:{entries[j + 2]}" for j in range(0, len(entries), 3)
+                      if entries[j]]
+    return found
