@@ -17,6 +17,7 @@ from .objects import EfunError
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..net.admission import Admission
     from ..net.tls_context import ServerCredentials
     from .interactive import Interactives
     from .objects import ObjectTable
@@ -38,6 +39,8 @@ class Runtime:
         #: the ports actually bound (a configured 0 becomes a real number)
         self.telnet_port: int | None = config.telnet_port
         self.tls_port: int | None = config.tls_port
+        #: set by game.py: the gate at accept (limits, site bans)
+        self.admission: Admission | None = None
         #: set by game.py: asks the driver to shut down
         self.request_shutdown: Callable[[str], None] = lambda reason: None
 
