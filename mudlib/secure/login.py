@@ -42,6 +42,7 @@ from driver.efuns import (
     users,
     write,
 )
+from driver.efuns import metric_inc
 
 MASTER = "/master"
 PLAYER = "/std/player"
@@ -214,6 +215,7 @@ class Login(MudObject):
             self._enter()
             return
         self.tries += 1
+        metric_inc("logins_failed")
         debug_message(f"wrong password for {self.name} from "
                       f"{query_ip_number(self)} ({self.tries})", "warning")
         if self.tries >= MAX_PASSWORD_TRIES:
