@@ -161,7 +161,7 @@ def write_config(directory: Path, certs: TestCerts | None, mudlib: Path = TEST_M
         f"  tls_port: {'null' if tls_port is None else tls_port}\n"
         f"mudlib:\n  directory: {mudlib}\n  data_dir: {directory / 'data'}\n{mudlib_extra}"
         f"tls:\n{tls_section}  handshake_timeout: {handshake_timeout}\n{tls_extra}"
-        "logging:\n  level: debug\n" + limits + extra
+        + limits + "logging:\n  level: debug\n" + extra
     )
     return config
 
