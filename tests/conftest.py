@@ -178,7 +178,7 @@ def start_driver(directory: Path, certs: TestCerts | None, *, env: dict | None =
     driver._reader = threading.Thread(target=driver._read_log, daemon=True)
     driver._reader.start()
     try:
-        match = driver.wait_for_log(r"listening: telnet on [^:]+:(\d+)(?:, TLS on [^:]+:(\d+))?")
+        match = driver.wait_for_log(r"listening: telnet on \S*:(\d+)(?:, TLS on \S*:(\d+))?")
     except AssertionError:
         driver.stop()
         raise

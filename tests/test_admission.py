@@ -389,3 +389,40 @@ def test_the_metrics_endpoint_answers_only_metrics(make_driver):
     mark = driver.log_mark()
     plain(driver).close()
     driver.wait_for_log(r"CONNECT /test_player#\d+ port=telnet", start=mark)
+
+
+def test_over_ipv6_a_ban_and_the_per_address_limit_refuse_at_accept(tmp_path, certs):
+    """The driver on ::1; an IPv6 ban, and a /64 counted as one address."""
+    def connect6(port: int) -> socket.socket:
+        return socket.create_connection(("::1", port), timeout=TIMEOUT)
+
+    directory = tmp_path / "limited"
+    directory.mkdir()
+    driver = start_driver(directory, certs, args=("--host", "::1"),
+                          limits="limits:\n  per_address: 1\n  new_per_second: 0\n")
+    try:
+        first = Client(connect6(driver.telnet_port))
+        driver.wait_for_log(r"CONNECT /test_player#\d+ port=telnet")
+        with connect6(driver.telnet_port) as sock:
+            assert everything_until_eof(sock) == (TOO_MANY + "\r\n").encode()
+        driver.wait_for_log(r"refused a connection from ::1 on port \d+: the address has "
+                            r"limits\.per_address connections open")
+        first.close()
+    finally:
+        driver.stop()
+
+    directory = tmp_path / "banned"
+    directory.mkdir()
+    seed_bans(directory / "data", [{"network": "::/64", "reason": "the whole /64", "by": "Alice",
+                                    "at": time.time(), "expires": None}])
+    driver = start_driver(directory, certs, args=("--host", "::1"))
+    try:
+        with connect6(driver.telnet_port) as sock:
+            assert everything_until_eof(sock) == (BANNED + "\r\n").encode()
+        with connect6(driver.tls_port) as sock:
+            assert everything_until_eof(sock) == b""
+        driver.wait_for_log(r"refused a connection from ::1 on port \d+: the site is banned "
+                            r"\(::/64: the whole /64\)")
+        assert "CONNECT" not in driver.log
+    finally:
+        driver.stop()
