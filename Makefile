@@ -38,7 +38,7 @@ help:
 	@echo "  check-config  validate config.yaml and exit"
 	@echo "  interop       drive TinTin++ and tf5 in tmux over TLS and telnet (as root, installs them and tmux)"
 	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
-	@echo "  bench-quick   the same with small counts (under a minute; bench/out/quick/)"
+	@echo "  bench-quick   the same with small counts (about a minute; bench/out/quick/)"
 	@echo "  clean         remove $(VENV) and caches; keeps $(CERTS_DIR)/ and data/"
 	@echo "  distclean     clean, and also delete $(CERTS_DIR)/ and data/ (saved characters!)"
 	@echo "  help          this list"

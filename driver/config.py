@@ -32,14 +32,19 @@ class ConfigError(Exception):
 # Each entry: dotted key -> (kind, default).  Kinds are checked by
 # ``_check_value``: "str", "port", "optional_port", "positive_int", "number", "path",
 # "optional_path", "object_path", "level", "name_list", "seconds" (0 or
-# more), "optional_str", "str_mapping", "limit" (a whole number, 0 for no
-# limit), "rate" (a number, 0 for no limit), "network_list", "prefix_length".
+# more), "optional_str", "str_mapping", "log_format", "limit" (a whole number,
+# 0 for no limit), "rate" (a number, 0 for no limit), "network_list",
+# "prefix_length".
+
+#: server.tls_port's default: 4443 when a certificate is configured, else off,
+#: so a configuration without TLS needs no ``tls_port: null``.
+_TLS_PORT_WHEN_CERTIFIED = 4443
 
 _SCHEMA: dict[str, tuple[str, Any]] = {
     "server.host": ("str", "127.0.0.1"),
     "server.hostname": ("str", "localhost"),
     "server.telnet_port": ("port", 4000),
-    "server.tls_port": ("optional_port", 4443),
+    "server.tls_port": ("optional_port", _TLS_PORT_WHEN_CERTIFIED),
     "server.backlog": ("positive_int", 1024),
     "mudlib.directory": ("path", "mudlib"),
     "mudlib.master": ("object_path", "/master"),
@@ -57,6 +62,7 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "tls.sni": ("sni_list", None),
     "tls.client_trust_file": ("optional_path", None),
     "tls.reload_check_interval": ("seconds", 60.0),
+    "tls.allow_expired_certificate": ("bool", False),
     "mudlib.linkdead_timeout": ("seconds", 600.0),
     "telnet.compression": ("bool", True),
     "telnet.starttls": ("bool", False),
@@ -64,6 +70,7 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "mssp.fields": ("str_mapping", None),
     "logging.level": ("level", "info"),
     "logging.file": ("optional_path", None),
+    "logging.format": ("log_format", "text"),
     # Admission at accept, before any TLS or telnet work (net/admission.py).
     "limits.per_address": ("limit", 20),
     "limits.new_per_second": ("rate", 5.0),
@@ -100,6 +107,8 @@ class TLSConfig:
     client_trust_file: Path | None = None
     #: seconds between checks of the certificate files for a renewal; 0: never
     reload_check_interval: float = 60.0
+    #: serve a certificate past its expiry instead of refusing to start (or reload)
+    allow_expired_certificate: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,6 +152,8 @@ class Config:
     tls: TLSConfig
     log_level: str
     log_file: Path | None
+    #: "text" (one readable line) or "json" (one JSON object per line)
+    log_format: str = "text"
     source: Path | None = None
     #: connections the kernel may queue before the driver accepts them
     backlog: int = 1024
@@ -266,6 +277,10 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
         if not isinstance(value, str) or value.lower() not in _LEVELS:
             raise fail("one of " + ", ".join(_LEVELS))
         return value.lower()
+    if kind == "log_format":
+        if value not in ("text", "json"):
+            raise fail("text or json")
+        return value
     raise AssertionError(kind)
 
 
@@ -348,6 +363,8 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         base = path.parent
 
     values: dict[str, Any] = {}
+    tls_port_given = (bool(overrides) and overrides.get("server.tls_port") is not None) \
+        or "server.tls_port" in raw
     for key, (kind, default) in _SCHEMA.items():
         if overrides and overrides.get(key) is not None:
             values[key] = _check_value(key, kind, overrides[key], Path.cwd())
@@ -355,6 +372,9 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
             values[key] = _check_value(key, kind, raw[key], base)
         else:
             values[key] = _check_value(key, kind, default, base) if default is not None else None
+
+    if not tls_port_given and values["tls.certificate"] is None:
+        values["server.tls_port"] = None
 
     config = Config(
         host=values["server.host"],
@@ -376,9 +396,11 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
             sni=values["tls.sni"] or (),
             client_trust_file=values["tls.client_trust_file"],
             reload_check_interval=values["tls.reload_check_interval"],
+            allow_expired_certificate=values["tls.allow_expired_certificate"],
         ),
         log_level=values["logging.level"],
         log_file=values["logging.file"],
+        log_format=values["logging.format"],
         source=path,
         heart_beat_interval=values["mudlib.heart_beat_interval"],
         eval_time_limit=values["mudlib.eval_time_limit"],
@@ -434,7 +456,9 @@ def _check_files(config: Config) -> None:
         missing = "tls.key" if tls.key is None else "tls.certificate"
         raise ConfigError(f"{missing}: a certificate needs its key and a key its certificate")
     if config.tls_port is not None and tls.certificate is None:
-        raise ConfigError("tls.certificate: server.tls_port is set, so a certificate and key are needed")
+        raise ConfigError(f"server.tls_port: the TLS port ({config.tls_port}) needs tls.certificate "
+                          f"and tls.key (`make certs` writes development ones), or set tls_port: null")
+    _check_ports(config)
     if tls.maximum_version is not None and tls.maximum_version < tls.minimum_version:
         raise ConfigError(f"tls.maximum_version: {tls.maximum_version} is below "
                           f"tls.minimum_version {tls.minimum_version}")
@@ -449,6 +473,23 @@ def _check_files(config: Config) -> None:
         if file is not None and not file.is_file():
             hint = " (run `make certs` for development certificates)" if "dev-" in file.name else ""
             raise ConfigError(f"{key}: {file} does not exist{hint}")
+
+
+def listening_ports(config: Config) -> list[tuple[str, int]]:
+    """Every port the driver listens on, by its configuration key (0: the kernel picks)."""
+    ports = [("server.telnet_port", config.telnet_port)]
+    if config.tls_port is not None:
+        ports.append(("server.tls_port", config.tls_port))
+    return ports
+
+
+def _check_ports(config: Config) -> None:
+    """Two services on one port cannot both listen: say so before trying."""
+    seen: dict[int, str] = {}
+    for key, port in listening_ports(config):
+        if port and port in seen:
+            raise ConfigError(f"{key}: port {port} is also {seen[port]}; each service needs its own port")
+        seen[port] = key
 
 
 # --- the command line -----------------------------------------------------------
@@ -469,6 +510,9 @@ def argument_parser() -> argparse.ArgumentParser:
                         help="make this character an administrator (mudlib.admins); repeatable")
     parser.add_argument("--check-config", action="store_true",
                         help="check the configuration and certificates, then exit")
+    parser.add_argument("--allow-expired-certificate", action="store_true", default=None,
+                        help="serve an expired certificate instead of refusing to start "
+                             "(tls.allow_expired_certificate)")
     return parser
 
 
@@ -480,4 +524,5 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         "mudlib.directory": str(args.mudlib) if args.mudlib else None,
         "mudlib.data_dir": str(args.data_dir) if args.data_dir else None,
         "mudlib.admins": list(args.admin) if getattr(args, "admin", None) else None,
+        "tls.allow_expired_certificate": getattr(args, "allow_expired_certificate", None),
     }

@@ -14,7 +14,10 @@ when ``query_mud_port()`` is the TLS port); the driver only listens.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import errno
 import gc
+import json
 import logging
 import logging.handlers
 import signal
@@ -54,6 +57,29 @@ class _ClientProtocolErrors(logging.Filter):
         return True
 
 
+class JsonLogFormatter(logging.Formatter):
+    """``logging.format: json``: one JSON object per line, for log collectors.
+
+    Keys: ``time`` (ISO 8601, UTC), ``level``, ``logger``, ``message``, then
+    ``audit`` (the audit line's fields) and ``traceback`` where there is one.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+                    .isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        audit = getattr(record, "audit", None)
+        if audit is not None:
+            entry["audit"] = audit
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 def setup_logging(config: Config) -> None:
     handlers: list[logging.Handler] = []
     if config.log_file is not None:
@@ -62,11 +88,13 @@ def setup_logging(config: Config) -> None:
         # so a line is in the file before anyone watching stderr can see it.
         handlers.append(logging.handlers.WatchedFileHandler(config.log_file, encoding="utf-8"))
     handlers.append(logging.StreamHandler())
+    formatter = (JsonLogFormatter() if config.log_format == "json"
+                 else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     for handler in handlers:
         handler.addFilter(_ClientProtocolErrors())
+        handler.setFormatter(formatter)
     logging.basicConfig(
         level=getattr(logging, config.log_level.upper()),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         handlers=handlers,
         force=True,
     )
@@ -88,6 +116,8 @@ def load_credentials(config: Config, hook: ConfigureHook | None = None) -> Serve
                              if tls.maximum_version else None),
             session_tickets=tls.session_tickets,
         ),
+        allow_expired=tls.allow_expired_certificate,
+        public_name=config.hostname,
     )
     credentials.configure_hook = hook
     if default is not None:
@@ -107,6 +137,14 @@ def reload_certificates(credentials: ServerCredentials, why: str) -> None:
                   why, exc)
     else:
         log.info("%s: TLS certificates reloaded: %s", why, credentials.describe())
+        warn_about_certificates(credentials)
+
+
+def warn_about_certificates(credentials: ServerCredentials) -> None:
+    """Log what an operator must act on: expiry soon (or past), a hostname the certificate
+    does not name.  Runs at start, after every reload and once a day."""
+    for level, text in credentials.warnings():
+        log.log(level, "TLS: %s", text)
 
 
 def master_configure_hook(table: ObjectTable, master_path: str) -> ConfigureHook:
@@ -142,6 +180,7 @@ class Game:
         self._certificate_watch: asyncio.TimerHandle | None = None
         self.admission: Admission | None = None
         self.metrics_server: metrics.MetricsServer | None = None
+        self._daily_warning: asyncio.TimerHandle | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -189,9 +228,11 @@ class Game:
         self.admission.plain_ports = {rt.telnet_port}
         await self._serve_metrics(rt)
         rt.heart_beats.start()
-        self._announce(rt)
+        # Signals first: once "listening" is logged, SIGHUP reloads, it does not kill.
         self._install_signals(loop, credentials)
+        self._announce(rt)
         self._watch_certificates(loop, credentials)
+        self._warn_daily(loop, credentials)
 
         await self._stop.wait()
         await self._shut_down(rt)
@@ -206,8 +247,12 @@ class Game:
                                               self.config.host, port, reuse_address=True,
                                               backlog=self.config.backlog)
         except OSError as exc:
+            hint = ""
+            if exc.errno == errno.EADDRINUSE:
+                hint = ("; is the game already running?  Choose other ports: "
+                        "make run ARGS=\"--port 5000 --tls-port 5443\"")
             raise StartupError(f"{key}: cannot listen on {self.config.host} port {port}: "
-                               f"{exc.strerror or exc}") from None
+                               f"{exc.strerror or exc}{hint}") from None
         self.servers.append(server)
         return server.sockets[0].getsockname()[1]
 
@@ -253,6 +298,7 @@ class Game:
         log.info("listening: telnet on %s:%s%s", host, rt.telnet_port, tls)
         if rt.credentials.available:
             log.info("TLS: %s", rt.credentials.describe())
+            warn_about_certificates(rt.credentials)
             trust = self.config.tls.trust_file
             if trust is not None and trust.name.startswith("dev-"):
                 log.info("development CA: %s (trust this file in your MUD client, or "
@@ -289,6 +335,17 @@ class Game:
 
         self._certificate_watch = loop.call_later(interval, check)
 
+    def _warn_daily(self, loop: asyncio.AbstractEventLoop, credentials: ServerCredentials) -> None:
+        """Once a day, the certificate warnings again: a renewal that keeps failing
+        is heard about every day until the certificate expires."""
+
+        def warn() -> None:
+            warn_about_certificates(credentials)
+            self._daily_warning = loop.call_later(86400, warn)
+
+        if credentials.available:
+            self._daily_warning = loop.call_later(86400, warn)
+
     def request_shutdown(self, reason: str) -> None:
         if not self._stop.is_set():
             self._stop_reason = reason
@@ -296,8 +353,9 @@ class Game:
             self._stop.set()
 
     async def _shut_down(self, rt: runtime.Runtime) -> None:
-        if self._certificate_watch is not None:
-            self._certificate_watch.cancel()
+        for timer in (self._certificate_watch, self._daily_warning):
+            if timer is not None:
+                timer.cancel()
         for server in self.servers:
             server.close()
         master = rt.table.find(self.config.master)

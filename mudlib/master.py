@@ -71,6 +71,13 @@ class Master(MudObject):
                 return ob
         return None
 
+    def query_bodies(self):
+        """Every player's body in the world, connected or link-dead, by name."""
+        bodies = [ob for ob in objects() if call_other(ob, "query_is_player")
+                  and call_other(ob, "query_name")
+                  and (interactive(ob) or call_other(ob, "query_link_dead"))]
+        return sorted(bodies, key=lambda ob: call_other(ob, "query_name"))
+
     def find_body(self, name):
         """The body called `name`, connected or link-dead, or None."""
         body = self.find_player(name)
@@ -117,10 +124,13 @@ class Master(MudObject):
 
     def query_mssp(self):
         """What MUD listings learn about us (MSSP), on top of what the
-        driver fills in: players in the game, not connections."""
+        driver fills in: players in the game, not connections, and the
+        colour the world sends (/std/colour renders its markup in 16
+        colours, 256 and true colour, each to the clients that show it)."""
         players = sum(1 for ob in users() if call_other(ob, "query_is_player"))
         return {"PLAYERS": players, "GENRE": "Fantasy", "LANGUAGE": "English",
-                "GAMEPLAY": "Social", "STATUS": "Alpha"}
+                "GAMEPLAY": "Social", "STATUS": "Alpha",
+                "ANSI": 1, "XTERM 256 COLORS": 1, "XTERM TRUE COLORS": 1}
 
     def telnet_neg(self, ob, command, option, data):
         """Telnet negotiation the driver leaves to us.  A client on the
@@ -219,8 +229,9 @@ class Master(MudObject):
                     debug_message(f"saving {call_other(ob, 'query_name')} at "
                                   f"shutdown failed: {exc}", "error")
         for ob in users():
-            saved = ("  Your character has been saved."
-                     if call_other(ob, "query_is_player") else "")
-            tell_object(ob, f"\n{self.mud_name} is shutting down now.{saved}  "
-                        "See you soon!\n")
+            if call_other(ob, "query_is_player"):
+                call_other(ob, "tell", f"\n{self.mud_name} is shutting down now.  "
+                           "Your character has been saved.  See you soon!\n")
+            else:
+                tell_object(ob, f"\n{self.mud_name} is shutting down now.  See you soon!\n")
         debug_message("shutdown: every player has been saved")

@@ -30,11 +30,13 @@ from driver.efuns import (
     query_host_name,
     query_ip_number,
     query_listen_ports,
+    query_window_size,
     remove_call_out,
     remove_interactive,
     restore_object,
     save_object,
     tell_object,
+    terminal_colour,
     time,
     tls_error,
     tls_query_connection_info,
@@ -43,6 +45,9 @@ from driver.efuns import (
     write,
 )
 from driver.efuns import metric_inc
+
+# Columns of a window whose client never said (NAWS).
+DEFAULT_WIDTH = 80
 
 MASTER = "/master"
 PLAYER = "/std/player"
@@ -106,6 +111,15 @@ class Login(MudObject):
     def query_creating(self):
         return self.creating
 
+    def show(self, text):
+        """Text to the connection, wrapped to its window (the login speaks
+        before the client has said much: 80 columns until it does) and
+        without colour markup, which the login does not use."""
+        size = query_window_size(self)
+        width = size[0] if size and size[0] >= 20 else DEFAULT_WIDTH
+        write("\n".join(terminal_colour(line, {0: ""}, width, len(line) - len(line.lstrip(" ")))
+                         for line in text.split("\n")))
+
     # -- the connection arrives ----------------------------------------------
 
     def logon(self, result=None, ob=None):
@@ -117,30 +131,32 @@ class Login(MudObject):
             self._hang_up()
             return
         call_out("time_out", LOGIN_TIMEOUT)
-        write(self._banner())
+        self.show(self._banner())
         if tls_query_connection_state(self) == 1:
             info = tls_query_connection_info(self)
-            write(f"Your connection is encrypted ({info.prot}, {info.cipher}).\n\n")
+            self.show(f"Your connection is encrypted ({info.prot}, {info.cipher}).\n\n")
         else:
             tls_port = query_listen_ports().tls
             if tls_port is not None:
-                write("This connection is not encrypted.  For TLS, connect to "
+                self.show("This connection is not encrypted.  For TLS, connect to "
                       f"{query_host_name()} port {tls_port}.\n\n")
         self.ask_name()
 
     def secured(self, info):
         """The master secured this connection with STARTTLS."""
-        write(f"\nYour connection is now encrypted ({info.prot}, {info.cipher}).\n")
+        self.show(f"\nYour connection is now encrypted ({info.prot}, {info.cipher}).\n")
         if self.name is None and self.creating is None:
-            write("What is your name? ")
+            self.show("What is your name? ")
 
     def _banner(self):
         mud = load_object(MASTER).query_mud_name()
-        rule = "~" * 56
+        # 48 columns: the banner goes out before the client has told its
+        # window's width, so it fits a narrow one.
+        rule = "~" * 48
         title = "  ".join(mud.upper())
         return (f"\n  {rule}\n"
-                f"  {title:^56}\n"
-                f"  {'lamplight, cobbles, and the wind off the moor':^56}\n"
+                f"  {title:^48}\n"
+                f"  {'lamplight, cobbles, and the wind off the moor':^48}\n"
                 f"  {rule}\n\n")
 
     def time_out(self):
@@ -166,13 +182,13 @@ class Login(MudObject):
             return
         if not (MIN_NAME_LENGTH <= len(name) <= MAX_NAME_LENGTH
                 and name.isascii() and name.isalpha()):
-            write(f"A name here is {MIN_NAME_LENGTH} to {MAX_NAME_LENGTH} "
+            self.show(f"A name here is {MIN_NAME_LENGTH} to {MAX_NAME_LENGTH} "
                   "letters, a to z, and nothing else.\n")
             self.ask_name()
             return
         name = name.capitalize()
         if name in RESERVED_NAMES:
-            write("That name is not available.  Please choose another.\n")
+            self.show("That name is not available.  Please choose another.\n")
             self.ask_name()
             return
         if restore_object(self, f"players/{name.lower()}"):
@@ -180,7 +196,7 @@ class Login(MudObject):
             self.ask_password()
             return
         if self._creating_elsewhere(name):
-            write(f"Someone is creating a character called {name} right now.  "
+            self.show(f"Someone is creating a character called {name} right now.  "
                   "Please choose another name.\n")
             self.ask_name()
             return
@@ -219,10 +235,10 @@ class Login(MudObject):
         debug_message(f"wrong password for {self.name} from "
                       f"{query_ip_number(self)} ({self.tries})", "warning")
         if self.tries >= MAX_PASSWORD_TRIES:
-            write("Too many wrong passwords.  Goodbye.\n")
+            self.show("Too many wrong passwords.  Goodbye.\n")
             self._hang_up()
             return
-        write("Wrong password.\n")
+        self.show("Wrong password.\n")
         self.ask_password()
 
     # -- a new character -----------------------------------------------------
@@ -234,7 +250,7 @@ class Login(MudObject):
 
     def get_new_password(self, line):
         if len(line) < MIN_PASSWORD_LENGTH:
-            write("That password is too short.\n")
+            self.show("That password is too short.\n")
             self.ask_new_password()
             return
         # Only the hash is kept, even for the moment it takes to confirm.
@@ -245,7 +261,7 @@ class Login(MudObject):
     def confirm_new_password(self, line):
         if not check_password(line, self.password_hash):
             self.password_hash = None
-            write("The passwords do not match.  Let's try again.\n")
+            self.show("The passwords do not match.  Let's try again.\n")
             self.ask_new_password()
             return
         self.name = self.creating
