@@ -87,8 +87,9 @@ def test_an_admin_bans_a_site_it_is_refused_at_accept_on_both_ports_while_others
                          limits=no_limits())
     alice = plain(driver, "127.0.0.2", cls=Player)
     create_character(alice, "alice")
-    # the admin's commands are listed
-    assert "ban <site> [<time>] <why>" in do(alice, "help")
+    # the admin's commands are listed, and explained
+    assert "promote  ban  unban  bans" in do(alice, "help")
+    assert "ban <site> [<time>] <why>" in do(alice, "help ban")
 
     answer = do(alice, "ban 127.0.0.1 testing the ban")
     assert "127.0.0.1/32 is banned, until unbanned." in answer
