@@ -144,7 +144,7 @@ class BanList:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._bans: dict[str, Ban] = {}
-        self._networks: list[tuple[Network, Ban]] = []
+        self._index: list[tuple[int, int, int, dict[int, Ban]]] = []
 
     def __len__(self) -> int:
         return len(self._bans)
@@ -176,10 +176,21 @@ class BanList:
         self._set(bans)
 
     def _set(self, bans: dict[str, Ban]) -> None:
+        """Index the bans for ``match``: one table per IP version and prefix
+        length, keyed by the network's leading bits.  An address is then
+        looked up once per prefix length in use (a handful), not compared
+        with every ban: thousands of bans cost an accept no more than a few."""
         self._bans = bans
+        index: dict[tuple[int, int], dict[int, Ban]] = {}
+        for ban in bans.values():
+            network = parse_network(ban.network)
+            shift = network.max_prefixlen - network.prefixlen
+            index.setdefault((network.version, network.prefixlen), {})[
+                int(network.network_address) >> shift] = ban
         # Longest prefixes first: the most specific ban is the one reported.
-        self._networks = sorted(((parse_network(b.network), b) for b in bans.values()),
-                                key=lambda pair: -pair[0].prefixlen)
+        self._index = sorted(((version, prefixlen, 32 if version == 4 else 128, table)
+                              for (version, prefixlen), table in index.items()),
+                             key=lambda entry: -entry[1])
 
     def _save(self, bans: dict[str, Ban]) -> None:
         data = {"format": self.FORMAT, "bans": [b.as_dict() for b in bans.values()]}
@@ -246,9 +257,12 @@ class BanList:
 
     def match(self, address: Address, now: float) -> Ban | None:
         """The ban in force that covers ``address``, or None."""
-        for network, ban in self._networks:
-            if address in network and not ban.expired(now):
-                return ban
+        version, bits = address.version, int(address)
+        for ban_version, prefixlen, width, table in self._index:
+            if ban_version == version:
+                ban = table.get(bits >> (width - prefixlen))
+                if ban is not None and not ban.expired(now):
+                    return ban
         return None
 
 
