@@ -26,6 +26,8 @@ The packages are the layers; each depends only on those below it, and
                                  the web port's HTTP and WebSocket, sans I/O
                                  (its page: web_client/)
       mud_protocols, starttls,   MTTS, NAWS, CHARSET, GMCP, MSSP; telnet
-      openssl_native             START_TLS; what only OpenSSL itself can do
+      openssl_native,            START_TLS; what only OpenSSL itself can do;
+      admission                  site bans and connection limits, at accept
+    metrics.py         the Prometheus series and their HTTP endpoint
     config.py          config.yaml and the command line (imports nothing here)
 """

@@ -32,7 +32,9 @@ class ConfigError(Exception):
 # Each entry: dotted key -> (kind, default).  Kinds are checked by
 # ``_check_value``: "str", "port", "optional_port", "positive_int", "number", "path",
 # "optional_path", "object_path", "level", "name_list", "seconds" (0 or
-# more), "optional_str", "str_mapping", "log_format", "address_list".
+# more), "optional_str", "str_mapping", "log_format", "limit" (a whole number,
+# 0 for no limit), "rate" (a number, 0 for no limit), "network_list" (addresses
+# and networks), "prefix_length".
 
 #: server.tls_port's default: 4443 when a certificate is configured, else off,
 #: so a configuration without TLS needs no ``tls_port: null``.
@@ -74,12 +76,23 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "server.web_port": ("optional_port", None),
     "web.proxy_port": ("optional_port", None),
     "web.proxy_host": ("str", "127.0.0.1"),
-    "web.trusted_proxies": ("address_list", ["127.0.0.1", "::1"]),
+    "web.trusted_proxies": ("network_list", ["127.0.0.1", "::1"]),
     "web.max_request_bytes": ("positive_int", 8192),
     "web.max_headers": ("positive_int", 50),
     "web.max_message_bytes": ("positive_int", 65536),
     "web.upgrade_timeout": ("number", 10.0),
     "web.ping_interval": ("number", 30.0),
+    # Admission at accept, before any TLS or telnet work (net/admission.py).
+    "limits.per_address": ("limit", 20),
+    "limits.new_per_second": ("rate", 5.0),
+    "limits.burst": ("limit", 10),
+    "limits.total": ("limit", 1000),
+    "limits.exempt": ("network_list", None),
+    "limits.ipv6_prefix": ("prefix_length", 64),
+    # Prometheus metrics over HTTP (driver/metrics.py); off without a port.
+    "metrics.port": ("optional_port", None),
+    "metrics.host": ("str", "127.0.0.1"),
+    "metrics.allow_remote": ("bool", False),
 }
 
 _LEVELS = ("debug", "info", "warning", "error")
@@ -126,6 +139,33 @@ class WebConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class LimitsConfig:
+    """Who may connect, decided at accept (``limits:``); 0 turns a limit off."""
+
+    #: simultaneous connections from one address (an IPv6 address's /ipv6_prefix)
+    per_address: int = 20
+    #: new connections per second from one address, and the burst allowed above it
+    new_per_second: float = 5.0
+    burst: int = 10
+    #: connections in all
+    total: int = 1000
+    #: networks the per-address and rate limits do not apply to ("127.0.0.0/8")
+    exempt: tuple[str, ...] = ()
+    #: IPv6 addresses that share this prefix count as one address
+    ipv6_prefix: int = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricsConfig:
+    """The Prometheus endpoint (``metrics:``); no port, no endpoint."""
+
+    port: int | None = None
+    host: str = "127.0.0.1"
+    #: a host other than loopback must be allowed explicitly
+    allow_remote: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """The checked configuration.  Paths are absolute."""
 
@@ -160,6 +200,8 @@ class Config:
     #: HTTPS and secure WebSocket for the web client (None: off)
     web_port: int | None = None
     web: WebConfig = WebConfig()
+    limits: LimitsConfig = LimitsConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
 
 def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
@@ -234,19 +276,33 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.isalpha() for v in value):
             raise fail("a list of character names such as [alice]")
         return tuple(v.capitalize() for v in value)
-    if kind == "address_list":
+    if kind == "limit":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise fail("a whole number, 0 or more (0: no limit)")
+        return value
+    if kind == "rate":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise fail("a number, 0 or more (0: no limit)")
+        return float(value)
+    if kind == "prefix_length":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 128:
+            raise fail("a prefix length from 1 to 128")
+        return value
+    if kind == "network_list":
         if value is None:
             return ()
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            raise fail("a list of IP addresses or networks such as [127.0.0.1, '::1']")
+            raise fail("a list of addresses or networks such as ['127.0.0.0/8', '::1']")
+        networks = []
         for entry in value:
             try:
-                ipaddress.ip_network(str(entry), strict=False)
+                networks.append(str(ipaddress.ip_network(str(entry), strict=False)))
             except ValueError:
-                raise ConfigError(f"{key}: {entry!r} is not an IP address or network") from None
-        return tuple(str(entry) for entry in value)
+                raise ConfigError(f"{key}: {entry!r} is not an address or network "
+                                  "such as 192.0.2.7, 198.51.100.0/24 or 2001:db8::/32") from None
+        return tuple(networks)
     if kind == "level":
         if not isinstance(value, str) or value.lower() not in _LEVELS:
             raise fail("one of " + ", ".join(_LEVELS))
@@ -395,9 +451,38 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
             upgrade_timeout=values["web.upgrade_timeout"],
             ping_interval=values["web.ping_interval"],
         ),
+        limits=LimitsConfig(
+            per_address=values["limits.per_address"],
+            new_per_second=values["limits.new_per_second"],
+            burst=values["limits.burst"],
+            total=values["limits.total"],
+            exempt=values["limits.exempt"] or (),
+            ipv6_prefix=values["limits.ipv6_prefix"],
+        ),
+        metrics=MetricsConfig(
+            port=values["metrics.port"],
+            host=values["metrics.host"],
+            allow_remote=values["metrics.allow_remote"],
+        ),
     )
+    _check_metrics(config.metrics)
     _check_files(config)
     return config
+
+
+def _check_metrics(metrics: MetricsConfig) -> None:
+    """The metrics say how many players there are and from how many sites:
+    for the operator's eyes, so loopback only unless asked for."""
+    if metrics.port is None or metrics.allow_remote:
+        return
+    try:
+        loopback = ipaddress.ip_address(metrics.host).is_loopback
+    except ValueError:
+        loopback = metrics.host == "localhost"
+    if not loopback:
+        raise ConfigError(f"metrics.host: {metrics.host} is not a loopback address; the metrics "
+                          "are for the operator (set metrics.allow_remote: true to serve them "
+                          "beyond this machine)")
 
 
 def _check_files(config: Config) -> None:
@@ -448,6 +533,8 @@ def listening_ports(config: Config) -> list[tuple[str, int]]:
         ports.append(("server.web_port", config.web_port))
     if config.web.proxy_port is not None and config.web.proxy_host == config.host:
         ports.append(("web.proxy_port", config.web.proxy_port))
+    if config.metrics.port is not None and config.metrics.host == config.host:
+        ports.append(("metrics.port", config.metrics.port))
     return ports
 
 

@@ -27,8 +27,10 @@ import logging.handlers
 import signal
 import ssl
 
+from . import metrics
 from .world import commands, coroutines, evaluation, inputs, objects, runtime
 from .config import Config
+from .net.admission import Admission, BanFileError, BanList
 from .net.connection import Connection
 from .net.websocket import WebLimits, WebSite
 from .world.interactive import Interactives
@@ -181,6 +183,8 @@ class Game:
         self._stop = asyncio.Event()
         self._stop_reason = ""
         self._certificate_watch: asyncio.TimerHandle | None = None
+        self.admission: Admission | None = None
+        self.metrics_server: metrics.MetricsServer | None = None
         self._daily_warning: asyncio.TimerHandle | None = None
 
     async def run(self) -> int:
@@ -203,6 +207,12 @@ class Game:
                                  rt.heart_beats.object_destructed,
                                  rt.call_outs.object_destructed]
         config.data_dir.mkdir(parents=True, exist_ok=True)
+        bans = BanList(config.data_dir / "bans.json")
+        try:
+            bans.load()
+        except BanFileError as exc:
+            raise StartupError(str(exc)) from None
+        rt.admission = self.admission = Admission(config.limits, bans)
         try:
             table.load(config.master)
         except Exception as exc:  # noqa: BLE001 - the master's own error, reported in one line
@@ -229,6 +239,8 @@ class Game:
             rt.web_proxy_port = await self._listen(
                 interactives, config.web.proxy_port, "web.proxy_port",
                 web_site=self._web_site(tls_context=None), host=config.web.proxy_host)
+        self.admission.plain_ports = {rt.telnet_port}
+        await self._serve_metrics(rt)
         rt.heart_beats.start()
         # Signals first: once "listening" is logged, SIGHUP reloads, it does not kill.
         self._install_signals(loop, credentials)
@@ -253,8 +265,9 @@ class Game:
         loop = asyncio.get_running_loop()
         host = host or self.config.host
         try:
+            admission = self.admission
             server = await loop.create_server(
-                lambda: Connection(interactives, web_site=web_site),
+                lambda: Connection(interactives, web_site=web_site, admission=admission),
                 host, port, reuse_address=True, backlog=self.config.backlog)
         except OSError as exc:
             hint = ""
@@ -265,6 +278,42 @@ class Game:
                                f"{exc.strerror or exc}{hint}") from None
         self.servers.append(server)
         return server.sockets[0].getsockname()[1]
+
+    async def _serve_metrics(self, rt: runtime.Runtime) -> None:
+        """The Prometheus endpoint (``metrics.port``), and what it reads from
+        the running driver when it is asked."""
+        settings = self.config.metrics
+        state = metrics.driver_state
+        port_names = {rt.telnet_port: "telnet", rt.tls_port: "tls"}
+        tls_states = {0: "plain", 1: "secure", -1: "handshaking"}
+
+        def connections():
+            for binding in rt.interactives.bindings:
+                connection = binding.connection
+                if connection.incoming and not connection.closing:
+                    yield (port_names.get(connection.local_port, "other"),
+                           tls_states[connection.tls_session.state.efun_value])
+
+        def certificates():
+            credentials = rt.credentials
+            for pair, context in zip((credentials.default, *credentials.sni),
+                                     credentials.contexts):
+                name = pair.names[0] if pair.names else "default"
+                yield name, context.driver_leaf.not_valid_after_utc.timestamp()
+
+        admission = self.admission
+        state.connections = connections
+        state.certificates = certificates
+        state.admission = lambda: (admission.open, admission.bans.in_force())
+        if settings.port is None:
+            return
+        self.metrics_server = metrics.MetricsServer(settings.host, settings.port)
+        try:
+            port = await self.metrics_server.start()
+        except OSError as exc:
+            raise StartupError(f"metrics.port: cannot listen on {settings.host} port "
+                               f"{settings.port}: {exc.strerror or exc}") from None
+        log.info("metrics: http://%s:%s/metrics", settings.host, port)
 
     def _announce(self, rt: runtime.Runtime) -> None:
         host = self.config.host
@@ -360,4 +409,6 @@ class Game:
             binding.connection.close(flush=False)
         for server in self.servers:
             await server.wait_closed()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
         log.info("driver stopped (%s)", self._stop_reason)

@@ -142,10 +142,15 @@ class DriverProcess:
         return self.process.returncode
 
 
+#: Tests open many connections from loopback in a moment; the limits at
+#: accept are tested on their own (test_admission.py passes its own ``limits``).
+LOOPBACK_EXEMPT = "limits:\n  exempt: [127.0.0.0/8, '::1']\n"
+
+
 def write_config(directory: Path, certs: TestCerts | None, mudlib: Path = TEST_MUDLIB,
                  tls_port: int | None = 0, trust_file: bool = True,
                  handshake_timeout: float = 5, extra: str = "", tls_extra: str = "",
-                 mudlib_extra: str = "") -> Path:
+                 mudlib_extra: str = "", limits: str = LOOPBACK_EXEMPT) -> Path:
     tls_section = ""
     if certs is not None:
         tls_section = (f"  certificate: {certs.fullchain}\n  key: {certs.key}\n"
@@ -156,7 +161,7 @@ def write_config(directory: Path, certs: TestCerts | None, mudlib: Path = TEST_M
         f"  tls_port: {'null' if tls_port is None else tls_port}\n"
         f"mudlib:\n  directory: {mudlib}\n  data_dir: {directory / 'data'}\n{mudlib_extra}"
         f"tls:\n{tls_section}  handshake_timeout: {handshake_timeout}\n{tls_extra}"
-        "logging:\n  level: debug\n" + extra
+        + limits + "logging:\n  level: debug\n" + extra
     )
     return config
 
@@ -173,7 +178,7 @@ def start_driver(directory: Path, certs: TestCerts | None, *, env: dict | None =
     driver._reader = threading.Thread(target=driver._read_log, daemon=True)
     driver._reader.start()
     try:
-        match = driver.wait_for_log(r"listening: telnet on [^:]+:(\d+)(?:, TLS on [^:]+:(\d+))?")
+        match = driver.wait_for_log(r"listening: telnet on \S*:(\d+)(?:, TLS on \S*:(\d+))?")
     except AssertionError:
         driver.stop()
         raise

@@ -1,6 +1,7 @@
 """Efuns on the running driver: time, call_outs, heart beats, the load, the
-driver's own facts, the log the mudlib writes to (``debug_message``) and
-``shutdown``.
+driver's own facts, the log the mudlib writes to (``debug_message``),
+``shutdown``, site bans and connection limits, and the mudlib's counters
+among the driver's metrics.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ import logging
 import time as _time
 from typing import Any, Callable, NamedTuple
 
+from .. import metrics as _metrics
+from ..net.admission import BanFileError as _BanFileError
+from ..net.admission import parse_network as _parse_network
 from ..world import audit as _audit
 from ..world import commands as _commands
 from ..world import permissions as _permissions
 from ..world.evaluation import EvaluationTimeout
 from ..world.objects import EfunError, MudObject, check_alive
 from ..world.runtime import current as _runtime
-from .objects import callable_argument, this_object, this_player
+from .objects import callable_argument, this_interactive, this_object, this_player
 
 __all__ = [
     "debug_message",
@@ -31,6 +35,11 @@ __all__ = [
     "call_out_info",
     "query_load_average",
     "driver_info",
+    "ban_site",
+    "unban_site",
+    "query_bans",
+    "query_connection_limits",
+    "metric_inc",
     "EvaluationTimeout",
 ]
 
@@ -152,3 +161,94 @@ def driver_info(what: str) -> Any:
     if fact is None:
         raise EfunError(f"driver_info: unknown {what!r} (known: {', '.join(facts)})")
     return fact()
+
+
+# --- site bans and connection limits ---------------------------------------------------------
+
+def _admission(efun: str):
+    admission = _runtime().admission
+    if admission is None:
+        raise EfunError(f"{efun}: the driver is not accepting connections")
+    return admission
+
+
+def ban_site(network: str, reason: str, expiry_seconds: float | None = None,
+             by: str | None = None) -> dict:
+    """Refuse connections from ``network`` at accept, from now on; saved at once."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise EfunError("bad argument 2 to ban_site: expected a reason, a non-empty string")
+    if expiry_seconds is not None and (isinstance(expiry_seconds, bool)
+                                       or not isinstance(expiry_seconds, (int, float))
+                                       or expiry_seconds <= 0):
+        raise EfunError(f"bad argument 3 to ban_site: expected seconds (more than 0) or None, "
+                        f"got {expiry_seconds!r}")
+    if by is not None and not isinstance(by, str):
+        raise EfunError(f"bad argument 4 to ban_site: expected a name, got {by!r}")
+    try:
+        _parse_network(network)
+    except ValueError as exc:
+        raise EfunError(f"bad argument 1 to ban_site: {exc}") from None
+    _permissions.check_privilege("ban_site", network, reason, expiry_seconds)
+    if by is None:
+        who = this_interactive() or this_object()
+        by = getattr(who, "_mud_name", "?")
+    try:
+        ban = _admission("ban_site").bans.add(network, reason.strip(), by,
+                                              None if expiry_seconds is None
+                                              else float(expiry_seconds))
+    except _BanFileError as exc:
+        raise EfunError(f"ban_site: {exc}; the ban is not in force") from None
+    _mudlib_log.info("site ban: %s by %s (%s)%s", ban.network, ban.by, ban.reason,
+                     "" if ban.expires is None else f", for {expiry_seconds:g} s")
+    return ban.as_dict()
+
+
+def unban_site(network: str) -> int:
+    """Lift the ban of exactly ``network``: 1 if there was one, 0 if not."""
+    try:
+        _parse_network(network)
+    except ValueError as exc:
+        raise EfunError(f"bad argument 1 to unban_site: {exc}") from None
+    _permissions.check_privilege("unban_site", network)
+    try:
+        ban = _admission("unban_site").bans.remove(network)
+    except _BanFileError as exc:
+        raise EfunError(f"unban_site: {exc}; the ban stays in force") from None
+    if ban is None:
+        return 0
+    _mudlib_log.info("site ban lifted: %s", ban.network)
+    return 1
+
+
+def query_bans() -> list[dict]:
+    """The bans in force, oldest first: network, reason, by, at, expires."""
+    _permissions.check_privilege("query_bans")
+    return [ban.as_dict() for ban in _admission("query_bans").bans.active()]
+
+
+def query_connection_limits() -> dict:
+    """The limits checked at accept (``limits:`` in config.yaml), and the counts now."""
+    admission = _admission("query_connection_limits")
+    limits = admission.limits
+    return {
+        "per_address": limits.per_address,
+        "new_per_second": limits.new_per_second,
+        "burst": limits.burst,
+        "total": limits.total,
+        "exempt": list(limits.exempt),
+        "ipv6_prefix": limits.ipv6_prefix,
+        "open": admission.open,
+        "addresses": admission.addresses(),
+    }
+
+
+def metric_inc(name: str, amount: int = 1) -> None:
+    """Add to one of the mudlib's counters among the driver's metrics."""
+    counter = _metrics.MUDLIB_COUNTERS.get(name) if isinstance(name, str) else None
+    if counter is None:
+        raise EfunError(f"bad argument 1 to metric_inc: unknown {name!r} "
+                        f"(known: {', '.join(_metrics.MUDLIB_COUNTERS)})")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+        raise EfunError(f"bad argument 2 to metric_inc: expected a whole number of at least 1, "
+                        f"got {amount!r}")
+    counter.inc(amount)

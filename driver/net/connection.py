@@ -38,9 +38,12 @@ import asyncio
 import logging
 import socket
 import ssl
+import time
 from typing import Protocol
 
+from .. import metrics
 from . import starttls, tls
+from .admission import Admission
 from .telnet import MudTelnetProtocol, TelnetPolicy
 from .websocket import CLOSE_GOING_AWAY, CLOSE_NORMAL, WebSession, WebSite
 
@@ -51,6 +54,12 @@ log = logging.getLogger("driver.connection")
 CLOSED_BY_DRIVER = "closed by the driver"
 CLOSED_BY_PEER = "closed by the peer"
 CONNECTION_LOST = "lost"
+
+#: a handshake's result code -> its name in the metrics ("ok", "not_tls", ...)
+_RESULT_NAMES = {code: name[len("TLS_ERR_"):].lower() for name, code in vars(tls).items()
+                 if name.startswith("TLS_ERR_") and isinstance(code, int)}
+_RESULT_NAMES[tls.TLS_OK] = "ok"
+metrics.declare_handshake_results((name, code) for code, name in _RESULT_NAMES.items())
 
 
 class ConnectionEvents(Protocol):
@@ -120,12 +129,18 @@ class Connection(asyncio.Protocol):
     __slots__ = ("events", "incoming", "remote_host", "requested_owner", "tls_session", "telnet",
                  "closing", "_closed_by_driver", "peer", "local_port", "binding", "_transport",
                  "_deadline", "_loop", "awaiting_follows", "_follows", "_line", "_line_settled",
-                 "_outbox", "_wire_prefix", "_web_site", "web")
+                 "_outbox", "_wire_prefix", "_web_site", "web", "_admission",
+                 "_admission_ticket", "_handshake_started")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
                  remote_host: str | None = None, owner=None,
-                 web_site: WebSite | None = None) -> None:
+                 web_site: WebSite | None = None, admission: Admission | None = None) -> None:
         self.events = events
+        #: the gate an incoming connection passes before anything else happens
+        self._admission = admission
+        self._admission_ticket: object | None = None
+        #: loop time the current handshake started (for its duration)
+        self._handshake_started: float | None = None
         #: incoming connections do server handshakes, outgoing ones client handshakes
         self.incoming = incoming
         #: for outgoing connections: the host name asked for (SNI, verification),
@@ -165,16 +180,23 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         self._transport = transport
+        peer = transport.get_extra_info("peername") or ("-", 0)
+        self.peer = (str(peer[0]), int(peer[1]))
+        sockname = transport.get_extra_info("sockname") or ("-", 0)
+        self.local_port = int(sockname[1])
+        # Admission first: a banned or flooding client costs no TLS session,
+        # no telnet offers and no call into the mudlib.
+        if self._admission is not None:
+            self._admission_ticket, refusal = self._admission.admit(self.peer[0], self.local_port)
+            if refusal is not None:
+                self._refuse(refusal)
+                return
         sock = transport.get_extra_info("socket")
         if sock is not None:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
             except OSError:
                 pass
-        peer = transport.get_extra_info("peername") or ("-", 0)
-        self.peer = (str(peer[0]), int(peer[1]))
-        sockname = transport.get_extra_info("sockname") or ("-", 0)
-        self.local_port = int(sockname[1])
         if self._web_site is not None:
             self._begin_web()
         else:
@@ -193,7 +215,18 @@ class Connection(asyncio.Protocol):
         if not self.closing and self.telnet is not None:
             self.telnet.begin_negotiation()
 
+    def _refuse(self, reason: str) -> None:
+        """Turned away at accept: one line on a plain port, then close; on
+        the TLS port nothing at all (the peer expects a ServerHello)."""
+        self.closing = True
+        self._closed_by_driver = True
+        line = self._admission.refusal_line(reason, self.local_port)
+        if line:
+            self._transport.write(line)
+        self._transport.close()
+
     def data_received(self, data: bytes) -> None:
+        metrics.traffic.received += len(data)
         if self._outbox is not None:
             self.flush()  # the peer's bytes may change the TLS state
         if self.web is not None:
@@ -214,7 +247,7 @@ class Connection(asyncio.Protocol):
                     self._outbox = []
                     self._loop.call_soon(self._end_turn)
             else:
-                self._transport.write(received.to_send)
+                self._write_wire(received.to_send)
         if received.outcome is not None:
             self._handshake_over(received.outcome)
         if received.plaintext and not self.closing:
@@ -227,6 +260,11 @@ class Connection(asyncio.Protocol):
         return False  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._admission is not None:
+            if self._admission_ticket is None:
+                return  # refused at accept: nothing above ever heard of it
+            self._admission.release(self._admission_ticket)
+            self._admission_ticket = None
         # How it ended, for the master's disconnect(): the driver closed it;
         # the peer closed it cleanly (FIN, after close_notify if it was
         # secure); or the peer vanished (reset, error, or a secure stream cut
@@ -247,6 +285,7 @@ class Connection(asyncio.Protocol):
             return
         result = self.tls_session.peer_gone()
         if result is not None:
+            self._count_handshake(result)
             self.events.handshake_finished(self, result)
         if self.telnet is not None:
             self.telnet.connection_lost(exc)
@@ -324,7 +363,11 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return False
         self._line = "start"  # the player pressed enter: their screen is on a new line
-        self.events.line_received(self, line)
+        started = time.perf_counter()
+        try:
+            self.events.line_received(self, line)  # the command, or the input_to answer
+        finally:
+            metrics.command_seconds.observe(time.perf_counter() - started)
         return not self.closing
 
     # -- output ----------------------------------------------------------------
@@ -368,7 +411,11 @@ class Connection(asyncio.Protocol):
         if prefix:
             wire = prefix + wire
         if wire:
-            self._transport.write(wire)
+            self._write_wire(wire)
+
+    def _write_wire(self, wire: bytes) -> None:
+        metrics.traffic.sent += len(wire)
+        self._transport.write(wire)
 
     def write_text(self, text: str) -> None:
         """Text for the player: newlines become CRLF, IAC is escaped.
@@ -454,7 +501,8 @@ class Connection(asyncio.Protocol):
             context, server_side=self.incoming,
             server_hostname=server_hostname or self.remote_host)
         if first_flight:
-            self._transport.write(first_flight)
+            self._write_wire(first_flight)
+        self._handshake_started = self._loop.time()
         self._deadline = self._loop.call_later(timeout, self._handshake_timed_out)
 
     def stop_tls(self) -> None:
@@ -464,14 +512,15 @@ class Connection(asyncio.Protocol):
         self.flush()  # written while secure: sent encrypted, before close_notify
         if session.state.efun_value == -1:  # handshaking, or restarting
             self._cancel_deadline()
+            self._handshake_started = None  # abandoned: no outcome, not counted
             session.abandon()
         elif session.state is tls.TLSState.ACTIVE:
-            self._transport.write(session.shut_down())
+            self._write_wire(session.shut_down())
 
     def update_keys(self) -> None:
         """``tls_rekey``: send a TLS 1.3 KeyUpdate now."""
         self.flush()
-        self._transport.write(self.tls_session.update_keys())
+        self._write_wire(self.tls_session.update_keys())
 
     def _handshake_timed_out(self) -> None:
         self._deadline = None
@@ -480,11 +529,18 @@ class Connection(asyncio.Protocol):
             self.flush()  # into the session's held text, which the failure discards
             self.tls_session.fail_handshake()
             log.info("%r: TLS handshake timed out", self)
+            self._count_handshake(tls.TLS_ERR_TIMEOUT)
             self.events.handshake_finished(self, tls.TLS_ERR_TIMEOUT)
 
     def _handshake_over(self, result: int) -> None:
         self._cancel_deadline()
+        self._count_handshake(result)
         self.events.handshake_finished(self, result)
+
+    def _count_handshake(self, result: int) -> None:
+        started, self._handshake_started = self._handshake_started, None
+        metrics.handshake_finished(_RESULT_NAMES.get(result, "other"), result,
+                                   None if started is None else self._loop.time() - started)
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:
@@ -517,7 +573,7 @@ class Connection(asyncio.Protocol):
                 self._send_through_tls(frame)
         if flush and self.tls_session.state is tls.TLSState.ACTIVE:
             try:
-                transport.write(self.tls_session.shut_down())
+                self._write_wire(self.tls_session.shut_down())
             except (ssl.SSLError, tls.TLSStateError):
                 pass
         if flush:

@@ -4,7 +4,8 @@ This module owns every question the driver asks the master before a
 privileged operation, and the mapping of mudlib file names to disk:
 
 * ``privilege_violation(op, caller, *args)`` for ``shutdown``,
-  ``tls_refresh_certs`` and ``command`` on another object: a positive result
+  ``tls_refresh_certs``, ``command`` on another object, and the site bans
+  (``ban_site``, ``unban_site``, ``query_bans``): a positive result
   allows the operation, anything else refuses it with an ``EfunError``;
 * ``valid_exec(program, new, old)`` for ``exec``;
 * ``valid_snoop(snooper, snoopee)`` for ``snoop``;

@@ -17,6 +17,7 @@ from .objects import EfunError
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..net.admission import Admission
     from ..net.tls_context import ServerCredentials
     from .interactive import Interactives
     from .objects import ObjectTable
@@ -41,6 +42,8 @@ class Runtime:
         #: the web client's HTTPS port, and its plain HTTP port for a reverse proxy
         self.web_port: int | None = config.web_port
         self.web_proxy_port: int | None = config.web.proxy_port
+        #: set by game.py: the gate at accept (limits, site bans)
+        self.admission: Admission | None = None
         #: set by game.py: asks the driver to shut down
         self.request_shutdown: Callable[[str], None] = lambda reason: None
 

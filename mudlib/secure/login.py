@@ -44,6 +44,7 @@ from driver.efuns import (
     users,
     write,
 )
+from driver.efuns import metric_inc
 
 # Columns of a window whose client never said (NAWS).
 DEFAULT_WIDTH = 80
@@ -230,6 +231,7 @@ class Login(MudObject):
             self._enter()
             return
         self.tries += 1
+        metric_inc("logins_failed")
         debug_message(f"wrong password for {self.name} from "
                       f"{query_ip_number(self)} ({self.tries})", "warning")
         if self.tries >= MAX_PASSWORD_TRIES:

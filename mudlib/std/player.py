@@ -66,6 +66,7 @@ from driver.efuns import (
     tls_refresh_certs,
     users,
 )
+from driver.efuns import ban_site, query_bans, query_connection_limits, unban_site
 
 START_ROOM = "/rooms/square"
 MASTER = "/master"
@@ -123,6 +124,9 @@ WIZARD_COMMANDS = (
 # Commands only the game's administrators may use.
 ADMIN_COMMANDS = (
     (("promote",), "cmd_promote", "promote <player>", "Admins"),
+    (("ban",), "cmd_ban", "ban <site> [<time>] <why>", "Admins"),
+    (("unban",), "cmd_unban", "unban <site>", "Admins"),
+    (("bans",), "cmd_bans", "bans", "Admins"),
 )
 
 # Every direction a player may type; without an exit that way the room's
@@ -1183,3 +1187,72 @@ class Player(MudObject):
         body.save_character()
         body.tell(f"{self.name} has made you a wizard.  Type 'help'.\n")
         self.tell(f"{body.query_name()} is a wizard now.\n")
+
+    # -- site bans (the driver refuses banned sites at connect) -----------------
+
+    DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+    def cmd_ban(self, arg):
+        """Refuse connections from a site: an address (198.51.100.7,
+        2001:db8::7) or a network (198.51.100.0/24, 2001:db8::/48), for a
+        time (30m, 12h, 7d, 2w) or until 'unban', with why:
+        'ban 198.51.100.0/24 12h spam bots'.  The driver refuses the site
+        when it connects, before any TLS; whoever is already in stays."""
+        words = arg.split(None, 2)
+        if len(words) < 2:
+            self.tell("Ban what, and why?  ban 198.51.100.7 12h spamming\n")
+            return
+        site, expiry, reason = words[0], None, " ".join(words[1:])
+        count, unit = words[1][:-1], words[1][-1:].lower()
+        if count.isdigit() and unit in self.DURATION_UNITS:
+            if len(words) < 3:
+                self.tell("Why?  ban 198.51.100.7 12h spamming\n")
+                return
+            expiry, reason = int(count) * self.DURATION_UNITS[unit], words[2]
+        try:
+            ban = ban_site(site, clean(reason), expiry, by=self.name)
+        except EfunError as exc:
+            self.tell(f"Not banned: {exc}\n")
+            return
+        until = f"until {format_time(ban['expires'])}" if ban["expires"] else "until unbanned"
+        self.tell(f"{ban['network']} is banned, {until}.  Players already connected "
+                  "from there stay until they leave.\n")
+
+    def cmd_unban(self, arg):
+        """Lift a ban, written as 'bans' shows it: 'unban 198.51.100.0/24'."""
+        if not arg.strip():
+            self.tell("Unban what?  unban 198.51.100.7\n")
+            return
+        try:
+            lifted = unban_site(arg.strip())
+        except EfunError as exc:
+            self.tell(f"Not unbanned: {exc}\n")
+            return
+        self.tell("Ban lifted.\n" if lifted else
+                  f"{arg.strip()} is not banned (unban takes a ban exactly as 'bans' shows it).\n")
+
+    def cmd_bans(self, arg):
+        """The site bans in force, who made them and why; and the limits on
+        connections (per address, per second, in all) with the counts now."""
+        lines = ["Site bans:"]
+        for ban in query_bans():
+            until = format_time(ban["expires"]) if ban["expires"] else "unbanned"
+            lines.append(f"  {ban['network']:<20} until {until}; by {ban['by']} on "
+                         f"{format_time(ban['at'])}: {ban['reason']}")
+        if len(lines) == 1:
+            lines.append("  none")
+        limits = query_connection_limits()
+
+        def limit(value, text):
+            return text.format(value) if value else "no limit"
+
+        lines += [
+            "Limits at connect:",
+            f"  per address:  {limit(limits['per_address'], '{} connections at once')}; "
+            f"{limit(limits['new_per_second'], '{:g} new a second')} "
+            f"(bursts of {limits['burst']})",
+            f"  in all:       {limit(limits['total'], '{} connections')}; "
+            f"{limits['open']} open now, from {limits['addresses']} addresses",
+            f"  exempt:       {', '.join(limits['exempt']) or 'none'}",
+        ]
+        self.tell("\n".join(lines) + "\n")
