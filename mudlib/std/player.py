@@ -375,6 +375,14 @@ class Player(MudObject):
         debug_message(f"{self.name} lost the link; link-dead for up to {timeout:g} s")
         call_out("linkdead_expired", timeout)
 
+    def left_at_shutdown(self):
+        """The master calls this instead of link_dead() for a connection the
+        shutdown closed: the link did not fail, the game stopped.  The body
+        is saved (again: the master saved everyone first) and waits for
+        nobody."""
+        self.save_character()
+        debug_message(f"{self.name} was saved and disconnected by the shutdown")
+
     def query_link_dead(self):
         return not interactive(self)
 
