@@ -17,20 +17,24 @@ from datetime import datetime, timezone
 
 from driver.efuns import (
     AA_NOSPACE,
+    INPUT_PROMPT,
     MTTS_SSL,
     EfunError,
     MudObject,
     add_action,
     all_inventory,
+    audit,
     call_other,
     call_out,
     clone_object,
     command,
     debug_message,
     destruct,
+    driver_info,
     enable_commands,
     environment,
     find_object,
+    input_to,
     interactive,
     living,
     load_object,
@@ -72,6 +76,12 @@ MASTER = "/master"
 COLOUR = "/std/colour"
 GRAMMAR = "/std/grammar"
 HELP = "/std/help"
+NOTICES = "/secure/notices"
+SHUTDOWN_DAEMON = "/secure/shutdown_daemon"
+
+# 'people' warns about a TLS certificate this close to expiry, as the
+# driver's log does.
+CERTIFICATE_WARNING_DAYS = 21
 
 # Columns of a window whose client never said (NAWS), as MUDs always assumed.
 DEFAULT_WIDTH = 80
@@ -338,6 +348,7 @@ class Player(MudObject):
                           "You were the first character ever made here, so you may "
                           "build and run the game: 'help' now lists the wizards' "
                           "commands, and 'promote <player>' makes others wizards.\n\n")
+        self.show_notices()
         self.gmcp_status()
         room = self._load_room(self.room)
         move_object(self, room)     # the room's init() sends Room.Info
@@ -354,10 +365,26 @@ class Player(MudObject):
         self.tell_others(f"{self.name} blinks and looks around, as if "
                          "waking from a dream.\n")
         self.tell("You take over your body, which was already in the game.\n\n")
+        self.show_notices()
         self.gmcp_status()
         self.gmcp_room(environment(self))
         self.cmd_look("")
         debug_message(f"{self.name} reconnected from {query_ip_number(self)}")
+
+    def show_notices(self):
+        """What a player is told on logging in: the operator's message of the
+        day (data/motd.txt, read afresh each time by /secure/notices), and a
+        shutdown that is counting down."""
+        motd = call_other(NOTICES, "query_motd")
+        if motd:
+            self.tell(motd + "\n")
+        daemon = find_object(SHUTDOWN_DAEMON)
+        countdown = call_other(daemon, "query_countdown") if daemon else None
+        if countdown:
+            left, reason, by = countdown
+            because = f": {reason}" if reason else ""
+            self.tell(f"%^WARNING%^[shutdown] {by} will shut the game down in "
+                      f"{format_duration(left)}{because}.%^RESET%^\n\n")
 
     def link_dead(self):
         """The master calls this when our connection has gone.  The body is
@@ -407,6 +434,7 @@ class Player(MudObject):
         self.tell_others(f"{self.name} stirs and looks around again.\n")
         self.tell("You were link-dead; your body waited for you where you left it.  "
                   "Welcome back.\n\n")
+        self.show_notices()
         self._deliver_pending_tells()
         self.gmcp_status()
         self.gmcp_room(environment(self))
