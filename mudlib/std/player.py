@@ -126,7 +126,8 @@ WIZARD_COMMANDS = (
     (("goto",), "cmd_goto", "goto <player>|<room path>", "Wizards"),
     (("people",), "cmd_people", "people", "Wizards"),
     (("snoop",), "cmd_snoop", "snoop [player]", "Wizards"),
-    (("shutdown",), "cmd_shutdown", "shutdown [reason]", "Wizards"),
+    (("shutdown",), "cmd_shutdown", "shutdown <minutes>|<n>s|now|cancel [reason]",
+     "Wizards"),
     (("tlsreload",), "cmd_tlsreload", "tlsreload", "Wizards"),
 )
 
@@ -1189,10 +1190,53 @@ class Player(MudObject):
                   else "Someone else is snooping them already.\n")
 
     def cmd_shutdown(self, arg):
-        """Save everyone and stop the game: 'shutdown [reason]'."""
-        reason = clean(arg) or f"shut down by {self.name}"
+        """Stop the game, everyone saved, after a countdown that tells all
+        the players: 'shutdown 10 <reason>' in ten minutes ('2m', '30s' and
+        '1h' work too), 'shutdown cancel' calls it off, and 'shutdown now
+        <reason>' stops the game at once, once you have said yes.  Alone,
+        it shows the countdown that is running."""
+        word, _, rest = arg.strip().partition(" ")
+        reason = clean(rest)
+        daemon = load_object(SHUTDOWN_DAEMON)
+        if not word:
+            countdown = call_other(daemon, "query_countdown")
+            if countdown:
+                left, why, by = countdown
+                self.tell(f"The game shuts down in {format_duration(left)} "
+                          f"(started by {by}{': ' + why if why else ''}).  "
+                          "'shutdown cancel' stops it.\n")
+            else:
+                self.tell("No shutdown is counting down.  Usage: shutdown "
+                          "<minutes>|<n>s|now|cancel [reason]\n")
+            return
+        if word.lower() == "cancel":
+            refused = call_other(daemon, "cancel")
+            if refused:
+                self.tell(refused + "\n")
+            return
+        seconds = 0 if word.lower() == "now" else call_other(daemon, "parse_delay", word)
+        if seconds is None:
+            audit("shutdown", None, "failed", why="usage")
+            self.tell(f"'{clean(word)}' is not a time.  Usage: shutdown <minutes>|<n>s|"
+                      "now|cancel [reason]; 'shutdown 5' is in five minutes.\n")
+            return
+        if seconds == 0:
+            input_to("confirm_shutdown", INPUT_PROMPT,
+                     "Really shut the game down now? (y/n) ", reason)
+            return
+        refused = call_other(daemon, "start", seconds, reason)
+        if refused:
+            self.tell(refused + "\n")
+
+    def confirm_shutdown(self, answer, reason):
+        """The answer to 'shutdown now': only yes shuts the game down."""
+        if answer.strip().lower() not in ("y", "yes"):
+            audit("shutdown", None, "failed", why="not confirmed")
+            self.tell("The game goes on.\n")
+            return
+        reason = reason or f"shut down by {self.name}"
         debug_message(f"{self.name} shuts the game down: {reason}")
-        shutdown(reason)
+        shutdown(reason)    # the driver audits it
 
     def cmd_tlsreload(self, arg):
         """Reload the TLS certificate and key from disk.  New connections use
