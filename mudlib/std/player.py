@@ -1066,6 +1066,13 @@ class Player(MudObject):
         """An object a wizard names: here, carried, or by object name."""
         return self._find_here(word) or find_object(word)
 
+    # Every wizard's command that changes the world or acts on a player
+    # leaves one line in the audit log (the audit efun): what was done, to
+    # what, and whether it worked ("failed", with why, when it did not).
+    # What the driver already records itself is not recorded again: it
+    # audits each snoop() (valid_snoop) and each shutdown() and
+    # tls_refresh_certs() (privilege_violation).
+
     def cmd_update(self, arg):
         """Load a file's new code while everyone stays connected: 'update
         /rooms/garden', or 'update here' for the room you stand in, which is
@@ -1075,28 +1082,37 @@ class Player(MudObject):
         path = arg.strip()
         if path in ("", "here"):
             if room is None:
+                audit("update", None, "failed", why="no room here")
                 self.tell("Update what?\n")
                 return
             path = object_name(room)
         try:
             ob = reload_object(path)
         except EfunError as exc:
+            audit("update", path, "failed", why=str(exc))
             self.tell(f"Update failed: {exc}\n")
             return
+        audit("update", object_name(ob))
         debug_message(f"{self.name} updated {object_name(ob)}")
         self.tell(f"Updated {object_name(ob)}.\n")
 
     def cmd_clone(self, arg):
         """Make a new object from a file: 'clone /obj/apple'.  Things you
         could carry appear in your hands, others in the room."""
-        if not arg:
+        path = arg.strip()
+        if not path:
+            audit("clone", None, "failed", why="no path")
             self.tell("Clone what?  (clone /obj/apple)\n")
             return
         try:
-            ob = clone_object(arg)
-        except EfunError as exc:
+            ob = clone_object(path)
+        except Exception as exc:
+            audit("clone", path, "failed", why=str(exc) or type(exc).__name__)
+            if not isinstance(exc, EfunError):
+                raise   # an error in the world's code: the wizard sees its traceback
             self.tell(f"Clone failed: {exc}\n")
             return
+        audit("clone", object_name(ob))
         carry = call_other(ob, "get") and not call_other(ob, "query_is_player")
         move_object(ob, self if carry else environment(self))
         thing = call_other(ob, "short_description") or object_name(ob)
@@ -1106,15 +1122,19 @@ class Player(MudObject):
     def cmd_destruct(self, arg):
         """Destroy an object: one here or carried, by name, or any object by
         its object name ('/obj/coin#3')."""
-        ob = self._find_thing(arg.strip()) if arg.strip() else None
+        word = arg.strip()
+        ob = self._find_thing(word) if word else None
         if ob is None:
-            self.tell("Destruct what?\n" if not arg else f"There is no {arg} here.\n")
+            audit("destruct", word or None, "failed", why="not found")
+            self.tell("Destruct what?\n" if not word else f"There is no {word} here.\n")
             return
         if ob is self:
+            audit("destruct", self, "failed", why="oneself")
             self.tell("You would rather not.\n")
             return
         name = object_name(ob)
         destruct(ob)
+        audit("destruct", name)
         self.tell(f"You destruct {name}.\n")
 
     def cmd_goto(self, arg):
@@ -1122,12 +1142,14 @@ class Player(MudObject):
         room by its path: 'goto alice', 'goto /rooms/tower'."""
         where = arg.strip()
         if not where:
+            audit("goto", None, "failed", why="nowhere given")
             self.tell("Go to whom, or where?\n")
             return
         body = load_object(MASTER).find_body(where)
         if body is not None:
             dest = environment(body)
         elif not where.startswith("/"):
+            audit("goto", where, "failed", why="no such player")
             self.tell(f"There is no one called {where.capitalize()} in the game "
                       "(a room is named by its path: /rooms/square).\n")
             return
@@ -1135,12 +1157,15 @@ class Player(MudObject):
             try:
                 dest = load_object(where)
             except Exception as exc:    # the reason goes to the log, not a path on disk
+                audit("goto", where, "failed", why="room does not load")
                 debug_message(f"{self.name}: goto {where}: {exc}", "warning")
                 self.tell(f"There is no room {where} that will load.\n")
                 return
         if dest is None:
+            audit("goto", body, "failed", why="they are nowhere")
             self.tell("They are nowhere.\n")
             return
+        audit("goto", object_name(dest), **({"player": body} if body is not None else {}))
         self.tell_others(f"{self.name} vanishes in a puff of smoke.\n")
         move_object(self, dest)
         self.tell_others(f"{self.name} appears in a puff of smoke.\n")
@@ -1179,6 +1204,8 @@ class Player(MudObject):
             return
         body = load_object(MASTER).find_player(arg)
         if body is None:
+            # The driver audits every snoop(); this one never got that far.
+            audit("snoop", arg.strip(), "failed", why="not in the game")
             self.tell(f"There is no one called {arg.capitalize()} in the game.\n")
             return
         try:
@@ -1254,12 +1281,15 @@ class Player(MudObject):
         """Make a player a wizard: 'promote alice'.  They must be in the game."""
         body = load_object(MASTER).find_player(arg) if arg else None
         if body is None:
+            audit("promote", arg.strip() or None, "failed", why="not in the game")
             self.tell("Promote whom?  They must be in the game.\n")
             return
         if body.query_wizard():
+            audit("promote", body, "failed", why="a wizard already")
             self.tell(f"{body.query_name()} is a wizard already.\n")
             return
         body.set_level("wizard")
         body.save_character()
+        audit("promote", body)
         body.tell(f"{self.name} has made you a wizard.  Type 'help'.\n")
         self.tell(f"{body.query_name()} is a wizard now.\n")
