@@ -1173,7 +1173,8 @@ class Player(MudObject):
 
     def cmd_people(self, arg):
         """Every connection, with its address, port, TLS version, cipher and
-        idle time; and the link-dead, with how long they have been gone."""
+        idle time; the link-dead, with how long they have been gone; and the
+        TLS certificates, with the days each has left."""
         lines = [f"{'who':<16} {'address':<16} {'port':>5}  {'link':<9} "
                  f"{'cipher':<24} idle"]
         for ob in sorted(users(), key=lambda u: call_other(u, "query_name") or ""):
@@ -1193,7 +1194,30 @@ class Player(MudObject):
             since = call_other(ob, "query_linkdead_since") or time()
             lines.append(f"{ob.query_name():<16} link-dead for "
                          f"{format_duration(time() - since)}")
+        lines += self._certificate_lines()
         self.tell("\n".join(lines) + "\n")
+
+    def _certificate_lines(self):
+        """The served TLS certificates as the driver's log describes them:
+        names, issuer, expiry and days left; a warning from
+        CERTIFICATE_WARNING_DAYS before expiry, as the log gives."""
+        certificates = driver_info("certificates")
+        if not certificates:
+            return ["TLS: no certificate is served."]
+        lines = ["%^HEADING%^TLS certificates%^RESET%^"]
+        for cert in certificates:
+            names = ", ".join(cert.names) or "no names"
+            expires = datetime.fromtimestamp(cert.not_after, timezone.utc).strftime(
+                "%d %b %Y")
+            lines.append(self.hanging(f"  {cert.file}: {names}; issued by {cert.issuer}; "
+                                      f"expires {expires}, {cert.days_left} days left", 4))
+            if cert.days_left < 0:
+                lines.append(f"  %^WARNING%^EXPIRED {-cert.days_left} days ago: renew it "
+                             "now.%^RESET%^")
+            elif cert.days_left <= CERTIFICATE_WARNING_DAYS:
+                lines.append(f"  %^WARNING%^Expires in {cert.days_left} days: renew it "
+                             "soon.%^RESET%^")
+        return lines
 
     def cmd_snoop(self, arg):
         """See what a player sees and types: 'snoop alice'.  'snoop' alone
