@@ -52,6 +52,10 @@ class Master(MudObject):
     # ever made.  Names as the game shows them: "Alice".
     admins = frozenset()
 
+    # Set by notify_shutdown: from then on a connection that closes was
+    # closed by the shutdown, not lost.
+    shutting_down = False
+
     def query_mud_name(self):
         return self.mud_name
 
@@ -125,9 +129,13 @@ class Master(MudObject):
         """`ob` has lost its connection.  A player's body is saved and
         waits, link-dead, for its player to log in again (for
         mudlib.linkdead_timeout seconds); a half-finished login just goes
-        away."""
+        away.  At shutdown nobody is link-dead: the driver closes every
+        connection after notify_shutdown, and the body only says so."""
         if call_other(ob, "query_is_player"):
-            call_other(ob, "link_dead")     # as the body: its call_out is its own
+            if self.shutting_down:
+                call_other(ob, "left_at_shutdown")
+            else:
+                call_other(ob, "link_dead")     # as the body: its call_out is its own
         else:
             destruct(ob)
 
@@ -228,6 +236,7 @@ class Master(MudObject):
                 tell_object(ob, f"[error] {where}: {message}\n")
 
     def notify_shutdown(self):
+        self.shutting_down = True
         # Save every body first, interactive or not, so nothing is lost and
         # the goodbye below tells the truth.
         for ob in objects():

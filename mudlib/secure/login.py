@@ -51,6 +51,7 @@ DEFAULT_WIDTH = 80
 
 MASTER = "/master"
 PLAYER = "/std/player"
+NOTICES = "/secure/notices"
 
 # Seconds a connection may sit at the login before we hang up, so idle or
 # abandoned connections do not pile up.
@@ -149,6 +150,10 @@ class Login(MudObject):
             self.show("What is your name? ")
 
     def _banner(self):
+        # The operator's own banner (data/banner.txt), read at each login.
+        custom = call_other(NOTICES, "query_banner")
+        if custom:
+            return f"\n{custom}\n"
         mud = load_object(MASTER).query_mud_name()
         # 48 columns: the banner goes out before the client has told its
         # window's width, so it fits a narrow one.

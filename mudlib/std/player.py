@@ -17,20 +17,24 @@ from datetime import datetime, timezone
 
 from driver.efuns import (
     AA_NOSPACE,
+    INPUT_PROMPT,
     MTTS_SSL,
     EfunError,
     MudObject,
     add_action,
     all_inventory,
+    audit,
     call_other,
     call_out,
     clone_object,
     command,
     debug_message,
     destruct,
+    driver_info,
     enable_commands,
     environment,
     find_object,
+    input_to,
     interactive,
     living,
     load_object,
@@ -73,6 +77,12 @@ MASTER = "/master"
 COLOUR = "/std/colour"
 GRAMMAR = "/std/grammar"
 HELP = "/std/help"
+NOTICES = "/secure/notices"
+SHUTDOWN_DAEMON = "/secure/shutdown_daemon"
+
+# 'people' warns about a TLS certificate this close to expiry, as the
+# driver's log does.
+CERTIFICATE_WARNING_DAYS = 21
 
 # Columns of a window whose client never said (NAWS), as MUDs always assumed.
 DEFAULT_WIDTH = 80
@@ -117,7 +127,8 @@ WIZARD_COMMANDS = (
     (("goto",), "cmd_goto", "goto <player>|<room path>", "Wizards"),
     (("people",), "cmd_people", "people", "Wizards"),
     (("snoop",), "cmd_snoop", "snoop [player]", "Wizards"),
-    (("shutdown",), "cmd_shutdown", "shutdown [reason]", "Wizards"),
+    (("shutdown",), "cmd_shutdown", "shutdown <minutes>|<n>s|now|cancel [reason]",
+     "Wizards"),
     (("tlsreload",), "cmd_tlsreload", "tlsreload", "Wizards"),
 )
 
@@ -342,6 +353,7 @@ class Player(MudObject):
                           "You were the first character ever made here, so you may "
                           "build and run the game: 'help' now lists the wizards' "
                           "commands, and 'promote <player>' makes others wizards.\n\n")
+        self.show_notices()
         self.gmcp_status()
         room = self._load_room(self.room)
         move_object(self, room)     # the room's init() sends Room.Info
@@ -358,10 +370,26 @@ class Player(MudObject):
         self.tell_others(f"{self.name} blinks and looks around, as if "
                          "waking from a dream.\n")
         self.tell("You take over your body, which was already in the game.\n\n")
+        self.show_notices()
         self.gmcp_status()
         self.gmcp_room(environment(self))
         self.cmd_look("")
         debug_message(f"{self.name} reconnected from {query_ip_number(self)}")
+
+    def show_notices(self):
+        """What a player is told on logging in: the operator's message of the
+        day (data/motd.txt, read afresh each time by /secure/notices), and a
+        shutdown that is counting down."""
+        motd = call_other(NOTICES, "query_motd")
+        if motd:
+            self.tell(motd + "\n")
+        daemon = find_object(SHUTDOWN_DAEMON)
+        countdown = call_other(daemon, "query_countdown") if daemon else None
+        if countdown:
+            left, reason, by = countdown
+            because = f": {reason}" if reason else ""
+            self.tell(f"%^WARNING%^[shutdown] {by} will shut the game down in "
+                      f"{format_duration(left)}{because}.%^RESET%^\n\n")
 
     def link_dead(self):
         """The master calls this when our connection has gone.  The body is
@@ -378,6 +406,14 @@ class Player(MudObject):
                          "the link to this world breaks.\n")
         debug_message(f"{self.name} lost the link; link-dead for up to {timeout:g} s")
         call_out("linkdead_expired", timeout)
+
+    def left_at_shutdown(self):
+        """The master calls this instead of link_dead() for a connection the
+        shutdown closed: the link did not fail, the game stopped.  The body
+        is saved (again: the master saved everyone first) and waits for
+        nobody."""
+        self.save_character()
+        debug_message(f"{self.name} was saved and disconnected by the shutdown")
 
     def query_link_dead(self):
         return not interactive(self)
@@ -403,6 +439,7 @@ class Player(MudObject):
         self.tell_others(f"{self.name} stirs and looks around again.\n")
         self.tell("You were link-dead; your body waited for you where you left it.  "
                   "Welcome back.\n\n")
+        self.show_notices()
         self._deliver_pending_tells()
         self.gmcp_status()
         self.gmcp_room(environment(self))
@@ -1033,6 +1070,13 @@ class Player(MudObject):
         """An object a wizard names: here, carried, or by object name."""
         return self._find_here(word) or find_object(word)
 
+    # Every wizard's command that changes the world or acts on a player
+    # leaves one line in the audit log (the audit efun): what was done, to
+    # what, and whether it worked ("failed", with why, when it did not).
+    # What the driver already records itself is not recorded again: it
+    # audits each snoop() (valid_snoop) and each shutdown() and
+    # tls_refresh_certs() (privilege_violation).
+
     def cmd_update(self, arg):
         """Load a file's new code while everyone stays connected: 'update
         /rooms/garden', or 'update here' for the room you stand in, which is
@@ -1042,28 +1086,37 @@ class Player(MudObject):
         path = arg.strip()
         if path in ("", "here"):
             if room is None:
+                audit("update", None, "failed", why="no room here")
                 self.tell("Update what?\n")
                 return
             path = object_name(room)
         try:
             ob = reload_object(path)
         except EfunError as exc:
+            audit("update", path, "failed", why=str(exc))
             self.tell(f"Update failed: {exc}\n")
             return
+        audit("update", object_name(ob))
         debug_message(f"{self.name} updated {object_name(ob)}")
         self.tell(f"Updated {object_name(ob)}.\n")
 
     def cmd_clone(self, arg):
         """Make a new object from a file: 'clone /obj/apple'.  Things you
         could carry appear in your hands, others in the room."""
-        if not arg:
+        path = arg.strip()
+        if not path:
+            audit("clone", None, "failed", why="no path")
             self.tell("Clone what?  (clone /obj/apple)\n")
             return
         try:
-            ob = clone_object(arg)
-        except EfunError as exc:
+            ob = clone_object(path)
+        except Exception as exc:
+            audit("clone", path, "failed", why=str(exc) or type(exc).__name__)
+            if not isinstance(exc, EfunError):
+                raise   # an error in the world's code: the wizard sees its traceback
             self.tell(f"Clone failed: {exc}\n")
             return
+        audit("clone", object_name(ob))
         carry = call_other(ob, "get") and not call_other(ob, "query_is_player")
         move_object(ob, self if carry else environment(self))
         thing = call_other(ob, "short_description") or object_name(ob)
@@ -1073,15 +1126,19 @@ class Player(MudObject):
     def cmd_destruct(self, arg):
         """Destroy an object: one here or carried, by name, or any object by
         its object name ('/obj/coin#3')."""
-        ob = self._find_thing(arg.strip()) if arg.strip() else None
+        word = arg.strip()
+        ob = self._find_thing(word) if word else None
         if ob is None:
-            self.tell("Destruct what?\n" if not arg else f"There is no {arg} here.\n")
+            audit("destruct", word or None, "failed", why="not found")
+            self.tell("Destruct what?\n" if not word else f"There is no {word} here.\n")
             return
         if ob is self:
+            audit("destruct", self, "failed", why="oneself")
             self.tell("You would rather not.\n")
             return
         name = object_name(ob)
         destruct(ob)
+        audit("destruct", name)
         self.tell(f"You destruct {name}.\n")
 
     def cmd_goto(self, arg):
@@ -1089,12 +1146,14 @@ class Player(MudObject):
         room by its path: 'goto alice', 'goto /rooms/tower'."""
         where = arg.strip()
         if not where:
+            audit("goto", None, "failed", why="nowhere given")
             self.tell("Go to whom, or where?\n")
             return
         body = load_object(MASTER).find_body(where)
         if body is not None:
             dest = environment(body)
         elif not where.startswith("/"):
+            audit("goto", where, "failed", why="no such player")
             self.tell(f"There is no one called {where.capitalize()} in the game "
                       "(a room is named by its path: /rooms/square).\n")
             return
@@ -1102,12 +1161,15 @@ class Player(MudObject):
             try:
                 dest = load_object(where)
             except Exception as exc:    # the reason goes to the log, not a path on disk
+                audit("goto", where, "failed", why="room does not load")
                 debug_message(f"{self.name}: goto {where}: {exc}", "warning")
                 self.tell(f"There is no room {where} that will load.\n")
                 return
         if dest is None:
+            audit("goto", body, "failed", why="they are nowhere")
             self.tell("They are nowhere.\n")
             return
+        audit("goto", object_name(dest), **({"player": body} if body is not None else {}))
         self.tell_others(f"{self.name} vanishes in a puff of smoke.\n")
         move_object(self, dest)
         self.tell_others(f"{self.name} appears in a puff of smoke.\n")
@@ -1115,7 +1177,8 @@ class Player(MudObject):
 
     def cmd_people(self, arg):
         """Every connection, with its address, port, TLS version, cipher and
-        idle time; and the link-dead, with how long they have been gone."""
+        idle time; the link-dead, with how long they have been gone; and the
+        TLS certificates, with the days each has left."""
         lines = [f"{'who':<16} {'address':<16} {'port':>5}  {'link':<9} "
                  f"{'cipher':<24} idle"]
         for ob in sorted(users(), key=lambda u: call_other(u, "query_name") or ""):
@@ -1135,7 +1198,30 @@ class Player(MudObject):
             since = call_other(ob, "query_linkdead_since") or time()
             lines.append(f"{ob.query_name():<16} link-dead for "
                          f"{format_duration(time() - since)}")
+        lines += self._certificate_lines()
         self.tell("\n".join(lines) + "\n")
+
+    def _certificate_lines(self):
+        """The served TLS certificates as the driver's log describes them:
+        names, issuer, expiry and days left; a warning from
+        CERTIFICATE_WARNING_DAYS before expiry, as the log gives."""
+        certificates = driver_info("certificates")
+        if not certificates:
+            return ["TLS: no certificate is served."]
+        lines = ["%^HEADING%^TLS certificates%^RESET%^"]
+        for cert in certificates:
+            names = ", ".join(cert.names) or "no names"
+            expires = datetime.fromtimestamp(cert.not_after, timezone.utc).strftime(
+                "%d %b %Y")
+            lines.append(self.hanging(f"  {cert.file}: {names}; issued by {cert.issuer}; "
+                                      f"expires {expires}, {cert.days_left} days left", 4))
+            if cert.days_left < 0:
+                lines.append(f"  %^WARNING%^EXPIRED {-cert.days_left} days ago: renew it "
+                             "now.%^RESET%^")
+            elif cert.days_left <= CERTIFICATE_WARNING_DAYS:
+                lines.append(f"  %^WARNING%^Expires in {cert.days_left} days: renew it "
+                             "soon.%^RESET%^")
+        return lines
 
     def cmd_snoop(self, arg):
         """See what a player sees and types: 'snoop alice'.  'snoop' alone
@@ -1146,6 +1232,8 @@ class Player(MudObject):
             return
         body = load_object(MASTER).find_player(arg)
         if body is None:
+            # The driver audits every snoop(); this one never got that far.
+            audit("snoop", arg.strip(), "failed", why="not in the game")
             self.tell(f"There is no one called {arg.capitalize()} in the game.\n")
             return
         try:
@@ -1157,10 +1245,53 @@ class Player(MudObject):
                   else "Someone else is snooping them already.\n")
 
     def cmd_shutdown(self, arg):
-        """Save everyone and stop the game: 'shutdown [reason]'."""
-        reason = clean(arg) or f"shut down by {self.name}"
+        """Stop the game, everyone saved, after a countdown that tells all
+        the players: 'shutdown 10 <reason>' in ten minutes ('2m', '30s' and
+        '1h' work too), 'shutdown cancel' calls it off, and 'shutdown now
+        <reason>' stops the game at once, once you have said yes.  Alone,
+        it shows the countdown that is running."""
+        word, _, rest = arg.strip().partition(" ")
+        reason = clean(rest)
+        daemon = load_object(SHUTDOWN_DAEMON)
+        if not word:
+            countdown = call_other(daemon, "query_countdown")
+            if countdown:
+                left, why, by = countdown
+                self.tell(f"The game shuts down in {format_duration(left)} "
+                          f"(started by {by}{': ' + why if why else ''}).  "
+                          "'shutdown cancel' stops it.\n")
+            else:
+                self.tell("No shutdown is counting down.  Usage: shutdown "
+                          "<minutes>|<n>s|now|cancel [reason]\n")
+            return
+        if word.lower() == "cancel":
+            refused = call_other(daemon, "cancel")
+            if refused:
+                self.tell(refused + "\n")
+            return
+        seconds = 0 if word.lower() == "now" else call_other(daemon, "parse_delay", word)
+        if seconds is None:
+            audit("shutdown", None, "failed", why="usage")
+            self.tell(f"'{clean(word)}' is not a time.  Usage: shutdown <minutes>|<n>s|"
+                      "now|cancel [reason]; 'shutdown 5' is in five minutes.\n")
+            return
+        if seconds == 0:
+            input_to("confirm_shutdown", INPUT_PROMPT,
+                     "Really shut the game down now? (y/n) ", reason)
+            return
+        refused = call_other(daemon, "start", seconds, reason)
+        if refused:
+            self.tell(refused + "\n")
+
+    def confirm_shutdown(self, answer, reason):
+        """The answer to 'shutdown now': only yes shuts the game down."""
+        if answer.strip().lower() not in ("y", "yes"):
+            audit("shutdown", None, "failed", why="not confirmed")
+            self.tell("The game goes on.\n")
+            return
+        reason = reason or f"shut down by {self.name}"
         debug_message(f"{self.name} shuts the game down: {reason}")
-        shutdown(reason)
+        shutdown(reason)    # the driver audits it
 
     def cmd_tlsreload(self, arg):
         """Reload the TLS certificate and key from disk.  New connections use
@@ -1178,13 +1309,16 @@ class Player(MudObject):
         """Make a player a wizard: 'promote alice'.  They must be in the game."""
         body = load_object(MASTER).find_player(arg) if arg else None
         if body is None:
+            audit("promote", arg.strip() or None, "failed", why="not in the game")
             self.tell("Promote whom?  They must be in the game.\n")
             return
         if body.query_wizard():
+            audit("promote", body, "failed", why="a wizard already")
             self.tell(f"{body.query_name()} is a wizard already.\n")
             return
         body.set_level("wizard")
         body.save_character()
+        audit("promote", body)
         body.tell(f"{self.name} has made you a wizard.  Type 'help'.\n")
         self.tell(f"{body.query_name()} is a wizard now.\n")
 
