@@ -23,6 +23,7 @@ The packages are the layers; each depends only on those below it, and
       telnet, tls, tls_context   telnetlib3 fitted to a MUD; the sans-I/O TLS
                                  session; contexts, certificates, SNI, reload
       mud_protocols, starttls,   MTTS, NAWS, CHARSET, GMCP, MSSP; telnet
-      openssl_native             START_TLS; what only OpenSSL itself can do
+      openssl_native,            START_TLS; what only OpenSSL itself can do;
+      telnet_input               the client's bytes split into text and commands
     config.py          config.yaml and the command line (imports nothing here)
 """
