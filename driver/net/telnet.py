@@ -46,6 +46,7 @@ import collections
 import datetime
 import json
 import logging
+import re
 from typing import Any, Callable, NamedTuple, Protocol
 
 from telnetlib3 import slc
@@ -183,6 +184,9 @@ _DRIVER_WILL = frozenset({BINARY, SGA, ECHO, NAWS, EOR, TTYPE, CHARSET, TSPEED,
 #: Subnegotiations telnetlib3's writer parses for the driver (NAWS, the one
 #: a client sends often, the driver parses itself: ``receive_naws``).
 _DRIVER_SB = frozenset({LINEMODE, LFLOW, CHARSET, TTYPE, TSPEED, XDISPLOC, STATUS})
+
+#: A line feed without a carriage return before it.
+_LONE_LF = re.compile(rb"(?<!\r)\n")
 
 #: One-byte ``bytes`` for each byte value, made once (telnetlib3 keys its
 #: option tables by them).
@@ -670,6 +674,14 @@ class MudTelnetProtocol(TelnetServer):
     def send_mssp(self) -> None:
         variables = self.events.mssp_variables() if self.events is not None else {}
         self.writer.send_iac(IAC + SB + MSSP + mud_protocols.mssp_payload(variables) + IAC + SE)
+
+    def send_data(self, data: bytes) -> None:
+        """Bytes as data (``binary_message``): IAC is doubled, and unless the
+        client asked for BINARY a lone LF becomes CR LF, the NVT's newline
+        (a bare LF moves a terminal's cursor down, not back to column 0)."""
+        if not self.writer.outbinary:
+            data = _LONE_LF.sub(b"\r\n", data)
+        self.writer.write(data)
 
     def send_raw(self, data: bytes) -> None:
         """Bytes exactly as given: IAC is not escaped (negotiation the mudlib does)."""
