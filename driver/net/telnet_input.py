@@ -198,7 +198,9 @@ class TelnetInput:
                 # Text, IAC IAC and two-byte commands, up to the next
                 # negotiation: one match, then C-level passes over it.
                 end = _IN_BAND.match(data, iac).end()
-                text.append(_in_band_text(data[iac:end]))
+                piece = _in_band_text(data[iac:end])
+                if piece:
+                    text.append(piece)
                 pos = end
             elif command >= WILL:
                 if iac + 2 == size:
