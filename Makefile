@@ -36,7 +36,7 @@ help:
 	@echo "  test          check the import layers (lint), then run the tests (make test ARGS='-k tls -x')"
 	@echo "  lint          check the import contracts of pyproject.toml (the driver's layers)"
 	@echo "  check-config  validate config.yaml and exit"
-	@echo "  interop       drive TinTin++ and tf5 in tmux over TLS and telnet (as root, installs them, tmux and chromium)"
+	@echo "  interop       drive TinTin++, tf5 and telnet in tmux over TLS and telnet (as root, installs them, tmux and chromium)"
 	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
 	@echo "  bench-quick   the same with small counts (about a minute; bench/out/quick/)"
 	@echo "  clean         remove $(VENV) and caches; keeps $(CERTS_DIR)/ and data/"
@@ -101,15 +101,17 @@ lint: $(STAMP)
 check-config: setup
 	$(VPY) driver.py --check-config
 
-# TinTin++ (Debian package tintin++, /usr/games/tt++) and tf5 played through tmux;
-# headless Chromium (Debian package chromium) plays the web client through Playwright.
-INTEROP_PACKAGES := tintin++ tf5 tmux chromium
+# TinTin++ (Debian package tintin++, /usr/games/tt++), tf5 and plain telnet
+# (Debian package telnet) played through tmux; headless Chromium (Debian
+# package chromium) plays the web client through Playwright.
+INTEROP_PACKAGES := tintin++ tf5 telnet tmux chromium
 
 interop-tools:
 	@missing=""; \
 	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
 	{ command -v tt++ >/dev/null 2>&1 || test -x /usr/games/tt++; } || missing="$$missing tintin++"; \
 	command -v tf5 >/dev/null 2>&1 || missing="$$missing tf5"; \
+	command -v telnet >/dev/null 2>&1 || missing="$$missing telnet"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -z "$$missing" ]; then \
 	    exit 0; \

@@ -5,6 +5,7 @@
                         [--repeat N] [--profile] [--out DIR]
     python -m bench report [RESULTS.json] [--out DIR]
     python -m bench profile OUT/profile/NNN-driver-ec.txt [--top N]
+    python -m bench telnet-parse [--size BYTES] [--rounds N] [--json]
 """
 
 from __future__ import annotations
@@ -102,6 +103,14 @@ def command_attack(args: argparse.Namespace) -> int:
     return attack_command(args)
 
 
+def command_telnet_parse(args: argparse.Namespace) -> int:
+    from . import telnet_parse
+
+    result = telnet_parse.measure(args.size, args.rounds)
+    print(json.dumps(result, indent=1) if args.json else telnet_parse.report(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="The driver's benchmark.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     att.add_argument("--victim", default="Victim", help="password: the character attacked")
     att.add_argument("--no-uvloop", action="store_true")
     att.set_defaults(handler=command_attack)
+
+    tp = sub.add_parser("telnet-parse",
+                        help="µs per byte the telnet layer spends on text and on IAC-heavy input")
+    tp.add_argument("--size", type=int, default=1 << 18,
+                    help="bytes of each input (default 256 KiB)")
+    tp.add_argument("--rounds", type=int, default=25, help="rounds; each input's best counts")
+    tp.add_argument("--json", action="store_true", help="print the figures as JSON")
+    tp.set_defaults(handler=command_telnet_parse)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -27,6 +27,7 @@ The packages are the layers; each depends only on those below it, and
                                  (its page: web_client/)
       mud_protocols, starttls,   MTTS, NAWS, CHARSET, GMCP, MSSP; telnet
       openssl_native,            START_TLS; what only OpenSSL itself can do;
+      telnet_input               the client's bytes split into text and commands
       admission                  site bans and connection limits, at accept
     metrics.py         the Prometheus series and their HTTP endpoint
     config.py          config.yaml and the command line (imports nothing here)

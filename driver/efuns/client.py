@@ -146,7 +146,8 @@ def send_telnet_neg(ob: MudObject, data: bytes | list[int]) -> bool:
 
 
 def binary_message(data: bytes | list[int], flags: int = 0) -> int:
-    """Bytes to this_player() (LDMud).  IAC is doubled unless ``flags & 1``.
+    """Bytes to this_player() (LDMud).  IAC is doubled unless ``flags & 1``, and
+    then a lone LF becomes CR LF too, unless the client asked for BINARY.
 
     Returns the number of bytes given, or -1 without a connection.
     """
@@ -157,7 +158,7 @@ def binary_message(data: bytes | list[int], flags: int = 0) -> int:
     if flags & 1:
         telnet.send_raw(payload)
     else:
-        telnet.writer.write(payload)
+        telnet.send_data(payload)
     return len(payload)
 
 

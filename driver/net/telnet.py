@@ -19,12 +19,25 @@ shell:
   client-side option policy is made only if a client ever touches it (see
   "a lean writer" below), so a connection costs a few KiB, not twenty.
 
+* The driver's own input parser (telnet_input.py) in place of telnetlib3's
+  byte-at-a-time one, so a read full of IAC bytes costs about what a read
+  of text does; telnetlib3's writer still answers each negotiation.
+
 On top of telnetlib3 the driver speaks what MUD clients expect (see
 docs/clients.md): EOR/GA after prompts, TTYPE with MTTS, NAWS, CHARSET
 (UTF-8), GMCP, MSSP, MCCP2 on plain connections only, and START_TLS.  Every
 offer goes out at connect time and nothing waits for an answer.  Options
 the driver does not handle are the mudlib's (``TelnetEvents``), never
 agreed to on its behalf.
+
+The offers are those and no more, so that the plainest client, ``telnet``
+itself, stays in the NVT's default mode: telnetlib3's own "advanced
+negotiation" would add ``WILL BINARY`` (on which BSD-derived telnet clients
+stop turning the Enter they echo into CR LF, and every reply starts where
+the typed line ended) and ``DO NEW-ENVIRON`` (asking for the player's USER
+and DISPLAY, which the driver has no use for).  BINARY is agreed to only
+when the client asks for it; NEW-ENVIRON, like any option the driver does
+not use, is the mudlib's.
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ import collections
 import datetime
 import json
 import logging
+import re
 from typing import Any, Callable, NamedTuple, Protocol
 
 from telnetlib3 import slc
@@ -45,6 +59,10 @@ from telnetlib3.telopt import (BINARY, CHARSET, DO, DONT, ECHO, EOR, GMCP, IAC, 
 
 from . import mud_protocols, starttls
 from .mud_protocols import ClientInfo
+from .telnet_input import NAWS as _NAWS_OPTION
+from .telnet_input import TelnetInput
+
+log = logging.getLogger("driver.telnet")
 
 #: Longest line a player may send; the rest of a longer line is dropped.
 MAX_LINE = 8192
@@ -158,12 +176,22 @@ START_TLS = bytes([starttls.START_TLS])
 _DRIVER_DO = frozenset({ECHO, SGA, BINARY, EOR, CHARSET, MSSP, GMCP, MCCP2_COMPRESS, TM, LOGOUT,
                         STATUS, LINEMODE, TTYPE, NAWS, NEW_ENVIRON, XDISPLOC, LFLOW, TSPEED,
                         SNDLOC})
-#: Options whose WILL the driver answers itself.
-_DRIVER_WILL = frozenset({BINARY, SGA, ECHO, NAWS, EOR, TTYPE, NEW_ENVIRON, CHARSET, TSPEED,
+#: Options whose WILL the driver answers itself.  NEW_ENVIRON is not among
+#: them: the driver has no use for a player's environment variables, so a
+#: client's WILL NEW-ENVIRON is the mudlib's to take up or refuse.
+_DRIVER_WILL = frozenset({BINARY, SGA, ECHO, NAWS, EOR, TTYPE, CHARSET, TSPEED,
                           XDISPLOC, LFLOW, STATUS, TM, LOGOUT, LINEMODE, GMCP})
-#: Subnegotiations the driver parses itself.
-_DRIVER_SB = frozenset({LINEMODE, LFLOW, NAWS, NEW_ENVIRON, CHARSET, TTYPE, TSPEED, XDISPLOC,
-                        STATUS})
+#: Subnegotiations telnetlib3's writer parses for the driver (NAWS, the one
+#: a client sends often, the driver parses itself: ``receive_naws``).
+_DRIVER_SB = frozenset({LINEMODE, LFLOW, CHARSET, TTYPE, TSPEED, XDISPLOC, STATUS})
+
+#: A line feed without a carriage return before it.
+_LONE_LF = re.compile(rb"(?<!\r)\n")
+
+#: One-byte ``bytes`` for each byte value, made once (telnetlib3 keys its
+#: option tables by them).
+_BYTE = tuple(bytes([value]) for value in range(256))
+_DO, _DONT, _WILL = DO[0], DONT[0], WILL[0]
 
 
 # -- a lean writer ---------------------------------------------------------------
@@ -374,15 +402,49 @@ class MudTelnetWriter(TelnetWriter):
         if opt not in _DRIVER_DO:
             self._delegate(DONT, opt)
 
-    def handle_subnegotiation(self, buf) -> None:
-        opt = buf[0] if buf else b""
-        if opt == NAWS and len(b"".join(list(buf)[1:])) != 4:
-            self.log.debug("NAWS with %d bytes instead of 4: ignored", len(buf) - 1)
+    # -- what the input parser found (MudTelnetProtocol passes it on) ----------------
+
+    def receive_negotiation(self, command: int, option: int) -> None:
+        """``IAC <command> <option>``, with the bookkeeping of pending offers
+        that telnetlib3's byte-at-a-time parser does around its handlers."""
+        opt = _BYTE[option]
+        if command == _DO:
+            try:
+                self.local_option[opt] = self.handle_do(opt)
+            finally:
+                if self.pending_option.enabled(WILL + opt):
+                    self.pending_option[WILL + opt] = False
+        elif command == _DONT:
+            try:
+                self.handle_dont(opt)
+            finally:
+                self.pending_option[WILL + opt] = False
+                self.local_option[opt] = False
+        elif command == _WILL:
+            try:
+                self.handle_will(opt)
+            finally:
+                if self.pending_option.enabled(DO + opt):
+                    self.pending_option[DO + opt] = False
+                if self.pending_option.enabled(DONT + opt):
+                    self.pending_option[DONT + opt] = False
+        else:
+            self.handle_wont(opt)
+            self.pending_option[DO + opt] = False
+
+    def receive_subnegotiation(self, option: int, payload: bytes) -> None:
+        """``IAC SB <option> <payload> IAC SE``, the payload unescaped."""
+        opt = _BYTE[option]
+        if option == _NAWS_OPTION:
+            self.receive_naws(payload)
             return
         if opt in _DRIVER_SB:
-            super().handle_subnegotiation(buf)
+            # telnetlib3's handlers take the subnegotiation as it collects
+            # it: a deque of one-byte values, the option first.
+            buf = collections.deque(_BYTE[value] for value in payload)
+            buf.appendleft(opt)
+            self.handle_subnegotiation(buf)
             return
-        payload = b"".join(list(buf)[1:])
         if self.pending_option.enabled(SB + opt):
             self.pending_option[SB + opt] = False
         if opt == START_TLS:
@@ -390,8 +452,21 @@ class MudTelnetWriter(TelnetWriter):
                 self._protocol.starttls_follows = True
         elif opt == GMCP:
             self._protocol.receive_gmcp(payload)
-        elif opt:
+        else:
             self._delegate(SB, opt, payload)
+
+    def receive_naws(self, payload: bytes) -> None:
+        """The window size (RFC 1073), as telnetlib3 would take it, minus its log lines."""
+        if len(payload) != 4:
+            self.log.debug("NAWS with %d bytes instead of 4: ignored", len(payload))
+            return
+        if self.pending_option.enabled(SB + NAWS):
+            self.pending_option[SB + NAWS] = False
+        if not self.remote_option.enabled(NAWS):
+            self.remote_option[NAWS] = True  # a report is as good as WILL NAWS
+        cols = payload[0] << 8 | payload[1]
+        rows = payload[2] << 8 | payload[3]
+        self._protocol.on_naws(rows, cols)
 
 
 class MudTelnetProtocol(TelnetServer):
@@ -437,20 +512,60 @@ class MudTelnetProtocol(TelnetServer):
         self.reader = self.line_reader
         self.writer = MudTelnetWriter(transport, self, reader=self.line_reader)
         self.writer.compression = self._compression
+        self.input = TelnetInput(self)
 
     def feed(self, data: bytes) -> None:
-        """Plaintext from the connection.
+        """Plaintext from the connection: text to the line reader, telnet
+        commands to the writer (``TelnetInput`` tells them apart)."""
+        if not self._tls_checked:
+            self._tls_checked = True
+            if data[:1] == b"\x16":
+                # A TLS client on the plain port (as telnetlib3 would say).
+                log.warning("%s:%s: a TLS ClientHello on a plain telnet connection: closing",
+                            *self.get_extra_info("peername", ("-", 0))[:2])
+                self._transport.close()
+                return
+        self.input.feed(data)
 
-        Most input is text with no telnet command in it; it goes straight to
-        the line reader.  Anything with an IAC byte, or arriving while a
-        command is half parsed, goes through telnetlib3's byte-by-byte
-        parser, as does the very first chunk (telnetlib3 checks it).
-        """
-        if 255 in data or not self._tls_checked or self.writer.is_oob \
-                or self._mccp3_decompressor is not None:
-            self.data_received(data)
-        else:
+    # -- what TelnetInput parsed (telnet_input.TelnetInputSink) -----------------------
+
+    @property
+    def _detached(self) -> bool:
+        """Closed: the rest of a read that closed the connection is ignored."""
+        return self._closing or self.writer._connection_closed
+
+    def text_received(self, data: bytes) -> None:
+        if not self._detached:
             self.line_reader.feed_data(data)
+
+    def negotiation_received(self, command: int, option: int) -> None:
+        if self._detached:
+            return
+        writer = self.writer
+        try:
+            writer.receive_negotiation(command, option)
+        except ValueError as exc:  # telnetlib3's word for "not allowed here"
+            log.debug("telnet: IAC %d %d: %s", command, option, exc)
+            return
+        except Exception:  # a fault in a handler: this command is lost, the connection is not
+            log.warning("telnet: IAC %d %d failed", command, option, exc_info=True)
+            return
+        if command == _DO and option == MCCP2_COMPRESS[0] and self._mccp2_enabled \
+                and not self._mccp2_pending and self._mccp2_compressor is None \
+                and writer.local_option.enabled(MCCP2_COMPRESS):
+            self._mccp2_start()  # the client agreed: compress from here on
+
+    def subnegotiation_received(self, option: int, payload: bytes) -> None:
+        if self._detached:
+            return
+        try:
+            self.writer.receive_subnegotiation(option, payload)
+        except ValueError as exc:
+            log.debug("telnet: subnegotiation of option %d (%d bytes): %s",
+                      option, len(payload), exc)
+        except Exception:
+            log.warning("telnet: subnegotiation of option %d (%d bytes) failed",
+                        option, len(payload), exc_info=True)
 
     # -- negotiation -----------------------------------------------------------
 
@@ -475,14 +590,23 @@ class MudTelnetProtocol(TelnetServer):
             dict.__setitem__(pending, offer, True)  # Option.__setitem__ only adds a debug log
         self.writer.send_iac(b"".join(IAC + offer for offer in offers))
 
+    # telnetlib3's negotiation after the first answers, which the driver
+    # never does: its offers are the ones above, all sent at once.
+    # begin_advanced_negotiation would offer WILL BINARY (then DO BINARY),
+    # MCCP2 again and MCCP3; _negotiate_environ, run after the first TTYPE
+    # answer, DO NEW-ENVIRON; _negotiate_echo is WILL ECHO, which belongs to
+    # password prompts and character mode.  (telnetlib3 calls the first from
+    # its own parser, which the driver does not use; the other two from
+    # on_ttype and check_negotiation.)
+
     def begin_advanced_negotiation(self) -> None:
-        # telnetlib3 would offer MCCP2 again, and MCCP3: the driver offers
-        # MCCP2 itself (begin_negotiation) and never MCCP3.
-        enabled, self._mccp2_enabled = self._mccp2_enabled, False
-        try:
-            super().begin_advanced_negotiation()
-        finally:
-            self._mccp2_enabled = enabled
+        pass
+
+    def _negotiate_environ(self) -> None:
+        self._environ_requested = True
+
+    def _negotiate_echo(self) -> None:
+        self._echo_negotiated = True
 
     def negotiation_hook(self, command: int, option: int, data: bytes) -> bool:
         if self.events is None:
@@ -550,6 +674,14 @@ class MudTelnetProtocol(TelnetServer):
     def send_mssp(self) -> None:
         variables = self.events.mssp_variables() if self.events is not None else {}
         self.writer.send_iac(IAC + SB + MSSP + mud_protocols.mssp_payload(variables) + IAC + SE)
+
+    def send_data(self, data: bytes) -> None:
+        """Bytes as data (``binary_message``): IAC is doubled, and unless the
+        client asked for BINARY a lone LF becomes CR LF, the NVT's newline
+        (a bare LF moves a terminal's cursor down, not back to column 0)."""
+        if not self.writer.outbinary:
+            data = _LONE_LF.sub(b"\r\n", data)
+        self.writer.write(data)
 
     def send_raw(self, data: bytes) -> None:
         """Bytes exactly as given: IAC is not escaped (negotiation the mudlib does)."""
