@@ -4,7 +4,8 @@ The master owns the game's dealings with the driver: it accepts every new
 connection (and secures the ones that arrive on the TLS port), it clears
 away the bodies of players whose link has dropped, and it sees everyone
 saved when the game shuts down.  It also knows the game's name, who its
-administrators are, and which players are in the game.
+administrators are, and which players are in the game; and it finds the
+commands that live in files of their own under /cmds/ (fallback_command).
 """
 
 from driver.efuns import (
@@ -17,6 +18,8 @@ from driver.efuns import (
     debug_message,
     destruct,
     driver_info,
+    file_size,
+    get_dir,
     interactive,
     living,
     load_object,
@@ -42,6 +45,8 @@ START_ROOM = "/rooms/square"
 VOID_ROOM = "/rooms/void"
 # Programs trusted with the connection and with files: the login, and us.
 TRUSTED = ("/secure/", "/master")
+# Commands in files of their own, one per verb: /cmds/time.py is 'time'.
+COMMAND_DIR = "/cmds/"
 
 
 class Master(MudObject):
@@ -138,6 +143,34 @@ class Master(MudObject):
                 call_other(ob, "link_dead")     # as the body: its call_out is its own
         else:
             destruct(ob)
+
+    def fallback_command(self, command, player):
+        """No action took `command`: a command file may.  A player's command
+        is its body's (/std/player's table), its room's or a thing's nearby;
+        a verb none of them knows is looked up in /cmds/, where each file is
+        one command, as in many LP mudlibs: a new command is a new file,
+        and every player has it at once."""
+        if not call_other(player, "query_is_player"):
+            return False
+        verb, _, arg = command.strip().partition(" ")
+        path = self.query_command_file(verb)
+        if path is None:
+            return False
+        call_other(path, "main", player, arg.strip())
+        return True
+
+    def query_command_file(self, verb):
+        """The program of the command file for `verb`, or None.  Only plain
+        lower-case words name one: a typed line never reaches a path."""
+        if not (verb.isascii() and verb.isalpha() and verb.islower()):
+            return None
+        path = COMMAND_DIR + verb
+        return path if file_size(path + ".py") > 0 else None
+
+    def query_command_files(self):
+        """The verbs of every command file, sorted."""
+        verbs = (name[:-3] for name in get_dir(COMMAND_DIR + "*.py"))
+        return [verb for verb in verbs if self.query_command_file(verb)]
 
     def query_mssp(self):
         """What MUD listings learn about us (MSSP), on top of what the

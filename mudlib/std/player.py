@@ -1030,21 +1030,44 @@ class Player(MudObject):
                 self.tell(f"{page}Usage: %^COMMAND%^{usage}%^RESET%^ "
                           f"('help' for every command)\n")
                 return
-            text = inspect.cleandoc(getattr(type(self), method).__doc__ or "")
-            also = f"  (also: {', '.join(verbs[1:])})" if len(verbs) > 1 else ""
-            self.tell(f"%^HEADING%^{verbs[0]}%^RESET%^{also}\n"
-                      f"Usage: %^COMMAND%^{usage}%^RESET%^\n\n"
-                      + " ".join(text.split()) + "\n")
+            self._help_page(verbs, usage, getattr(type(self), method).__doc__)
             return
         if page:
             self.tell(page)
             return
+        program = self._command_file(word)
+        if program is not None:     # a command in a file of its own: its docstring
+            self._help_page((word,), program.usage, type(program).__doc__)
+            return
         self.tell(f"There is no help on '{clean(word)}'.  Type 'help' for the list.\n")
+
+    def _help_page(self, verbs, usage, doc):
+        text = inspect.cleandoc(doc or "")
+        also = f"  (also: {', '.join(verbs[1:])})" if len(verbs) > 1 else ""
+        self.tell(f"%^HEADING%^{verbs[0]}%^RESET%^{also}\n"
+                  f"Usage: %^COMMAND%^{usage}%^RESET%^\n\n"
+                  + " ".join(text.split()) + "\n")
+
+    def _command_file(self, verb):
+        """The command file (/cmds/<verb>, see /master's fallback_command)
+        that does `verb`, loaded; None if there is none or it fails to load."""
+        path = call_other(MASTER, "query_command_file", verb)
+        if path is None:
+            return None
+        try:
+            return load_object(path)
+        except Exception as exc:    # a broken command must not break 'help'
+            debug_message(f"help: {path} fails to load: {exc}", "warning")
+            return None
 
     def _help_index(self):
         groups = {}
         for verbs, _, _, group in self.query_commands():
             groups.setdefault(group, []).append(verbs[0])
+        for verb in call_other(MASTER, "query_command_files") or ():
+            program = self._command_file(verb)
+            if program is not None and verb not in ALL_VERBS:
+                groups.setdefault(program.group, []).append(verb)
         label_width = max(len(group) for group in groups) + 2
         lines = ["%^HEADING%^Commands%^RESET%^ ('help <command>' tells more):"]
         for group, verbs in groups.items():
