@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ class ConfigError(Exception):
 # Each entry: dotted key -> (kind, default).  Kinds are checked by
 # ``_check_value``: "str", "port", "optional_port", "positive_int", "number", "path",
 # "optional_path", "object_path", "level", "name_list", "seconds" (0 or
-# more), "optional_str", "str_mapping".
+# more), "optional_str", "str_mapping", "whole_number" (0 or more).
 
 _SCHEMA: dict[str, tuple[str, Any]] = {
     "server.host": ("str", "127.0.0.1"),
@@ -62,6 +63,15 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "mssp.fields": ("str_mapping", None),
     "logging.level": ("level", "info"),
     "logging.file": ("optional_path", None),
+    # Slow work off the game loop (password hashing, run_in_worker).
+    "workers.threads": ("positive_int", 2),
+    "workers.queue": ("positive_int", 32),
+    # Failed-password throttling; the login (mudlib) applies it.
+    "login.throttle_after": ("whole_number", 3),
+    "login.throttle_delay": ("number", 1.0),
+    "login.throttle_max_delay": ("number", 60.0),
+    "login.lockout_after": ("whole_number", 10),
+    "login.lockout_duration": ("number", 900.0),
 }
 
 _LEVELS = ("debug", "info", "warning", "error")
@@ -87,6 +97,24 @@ class TLSConfig:
     client_trust_file: Path | None = None
     #: seconds between checks of the certificate files for a renewal; 0: never
     reload_check_interval: float = 60.0
+
+
+@dataclasses.dataclass(frozen=True)
+class LoginPolicy:
+    """How the login treats wrong passwords (the ``login`` section).
+
+    After ``throttle_after`` failures from one address, or for one
+    character, each further attempt waits ``throttle_delay`` seconds,
+    doubled with every failure up to ``throttle_max_delay``; after
+    ``lockout_after`` failures, attempts are refused for
+    ``lockout_duration`` seconds.  0 for either count turns that step off.
+    """
+
+    throttle_after: int = 3
+    throttle_delay: float = 1.0
+    throttle_max_delay: float = 60.0
+    lockout_after: int = 10
+    lockout_duration: float = 900.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +147,26 @@ class Config:
     #: MSSP: the game's NAME (None: the master's query_mud_name()), more fields
     mssp_name: str | None = None
     mssp_fields: tuple[tuple[str, str], ...] = ()
+    #: threads for slow work off the game loop, and jobs that may wait for one
+    worker_threads: int = 2
+    worker_queue: int = 32
+    login: LoginPolicy = LoginPolicy()
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether only this machine can connect: ``server.host`` is a
+        loopback address (or ``localhost``).  A wildcard (0.0.0.0, ::), a
+        public address or any other host name reaches beyond it."""
+        return is_loopback_host(self.host)
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve anywhere
 
 
 def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
@@ -138,6 +186,10 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
     if kind == "positive_int":
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise fail("a whole number of at least 1")
+        return value
+    if kind == "whole_number":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise fail("a whole number, 0 or more")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -319,6 +371,15 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         telnet_starttls=values["telnet.starttls"],
         mssp_name=values["mssp.name"],
         mssp_fields=values["mssp.fields"] or (),
+        worker_threads=values["workers.threads"],
+        worker_queue=values["workers.queue"],
+        login=LoginPolicy(
+            throttle_after=values["login.throttle_after"],
+            throttle_delay=values["login.throttle_delay"],
+            throttle_max_delay=values["login.throttle_max_delay"],
+            lockout_after=values["login.lockout_after"],
+            lockout_duration=values["login.lockout_duration"],
+        ),
     )
     _check_files(config)
     return config

@@ -1,6 +1,7 @@
 """Efuns on the running driver: time, call_outs, heart beats, the load, the
-driver's own facts, the log the mudlib writes to (``debug_message``) and
-``shutdown``.
+driver's own facts, the log the mudlib writes to (``debug_message``),
+``shutdown``, and slow work on the worker threads (``run_in_worker``, and
+``hash_password``/``check_password`` built on it).
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ import time as _time
 from typing import Any, Callable
 
 from ..world import commands as _commands
+from ..world import passwords as _passwords
 from ..world import permissions as _permissions
+from ..world.coroutines import DriverAwaitable
 from ..world.evaluation import EvaluationTimeout
 from ..world.objects import EfunError, MudObject, check_alive
 from ..world.runtime import current as _runtime
+from ..world.workers import WorkersBusy
 from .objects import callable_argument, this_object, this_player
 
 __all__ = [
@@ -30,6 +34,10 @@ __all__ = [
     "query_load_average",
     "driver_info",
     "EvaluationTimeout",
+    "run_in_worker",
+    "hash_password",
+    "check_password",
+    "WorkersBusy",
 ]
 
 
@@ -118,8 +126,51 @@ def driver_info(what: str) -> Any:
         "eval_timeouts": evaluation.timeouts,
         "commands": lambda: _commands.executed,
         "admins": lambda: tuple(rt.config.admins),
+        "loopback_only": lambda: rt.config.loopback_only,
+        "login": lambda: rt.config.login,
+        "workers": lambda: {"threads": rt.workers.threads, "queue": rt.workers.queue_limit,
+                            "queued": rt.workers.queued, "completed": rt.workers.completed,
+                            "refused": rt.workers.refused},
     }
     fact = facts.get(what) if isinstance(what, str) else None
     if fact is None:
         raise EfunError(f"driver_info: unknown {what!r} (known: {', '.join(facts)})")
     return fact()
+
+
+def run_in_worker(fun: Callable, *args: Any) -> DriverAwaitable:
+    """``result = await run_in_worker(fun, *args)``: ``fun(*args)`` on a worker thread.
+
+    For slow, self-contained work (no efuns, no objects: plain values in and
+    out), so the game goes on meanwhile.  Raises ``WorkersBusy`` at once
+    when every worker is busy and the queue is full.
+    """
+    if not callable(fun):
+        raise EfunError(f"bad argument 1 to run_in_worker: expected a function, got {fun!r}")
+    if isinstance(getattr(fun, "__self__", None), MudObject):
+        raise EfunError("run_in_worker: a method of a mudlib object would run beside the "
+                        "game on another thread; pass a plain function and plain values")
+    return _runtime().workers.submit(fun, *args)
+
+
+def hash_password(password: str) -> DriverAwaitable:
+    """``stored = await hash_password(password)``: a salted scrypt hash, made on a worker."""
+    if not isinstance(password, str):
+        raise EfunError(f"bad argument 1 to hash_password: expected a string, got "
+                        f"{type(password).__name__}")
+    return _runtime().workers.submit(_passwords.hash_password, password)
+
+
+def check_password(password: str, stored: str | None) -> DriverAwaitable:
+    """``ok = await check_password(password, stored)``: True if it matches, on a worker.
+
+    A missing or damaged ``stored`` hash matches nothing (False).
+    """
+    if not isinstance(password, str):
+        raise EfunError(f"bad argument 1 to check_password: expected a string, got "
+                        f"{type(password).__name__}")
+    if not isinstance(stored, str):
+        waiter = DriverAwaitable()
+        waiter.resolve(False)
+        return waiter
+    return _runtime().workers.submit(_passwords.check_password, password, stored)

@@ -9,7 +9,8 @@ object that owns it:
 * input: each line goes to the pending ``input_to`` handler if there is one,
   else to the owner's ``process_input`` apply;
 * prompts: printed after each turn the player caused (logon, a command, a TLS
-  callback), never while a handshake runs;
+  callback), never while a handshake runs; a turn that goes on in a
+  coroutine (awaiting a worker, say) ends when the coroutine does;
 * TLS callbacks: run exactly once as ``fun(result, ob, *extra)`` with the
   connection's object as this_player, and skipped if their object is gone;
 * ``exec``: moving a connection (with its TLS state, pending callback and
@@ -53,7 +54,7 @@ class Interactive:
     """The driver's state for one connection that belongs to an object."""
 
     __slots__ = ("connection", "owner", "input_handlers", "prompt", "tls_callback",
-                 "connected_at", "last_input", "in_turn", "__weakref__")
+                 "connected_at", "last_input", "in_turn", "waiting_coroutines", "__weakref__")
 
     def __init__(self, connection: Connection, owner: MudObject) -> None:
         self.connection = connection
@@ -66,6 +67,10 @@ class Interactive:
         #: True while the driver runs mudlib code on this player's behalf;
         #: prompts asked for meanwhile wait for the end of the turn.
         self.in_turn = False
+        #: coroutines of this player's turns still running (awaiting a
+        #: handshake, a worker); the prompt waits for the last one
+        #: (coroutines.turn_finished prints it then)
+        self.waiting_coroutines = 0
 
     @property
     def alive(self) -> bool:
@@ -269,6 +274,8 @@ class Interactives(ClientApplies):
             return  # suppressed, not queued (and a remote server gets none)
         if binding.owner is None or binding.owner._mud_interactive is not binding:
             return
+        if binding.waiting_coroutines:
+            return  # the turn goes on in a coroutine; its end prints the prompt
         if binding.input_handlers:
             handler = binding.input_handlers[-1]
             if handler.prompt is not None and not handler.prompt_shown:
