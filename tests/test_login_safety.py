@@ -20,6 +20,7 @@ import time
 import pytest
 
 from conftest import SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
+from test_config import assert_refused, run_driver, shipped_settings, write_settings
 from test_platform import PLATFORM_MUDLIB
 from test_platform import connect as platform_connect
 from test_world import PROMPT, create_character, do, plain_player, save_file
@@ -399,3 +400,20 @@ def test_beyond_loopback_nobody_becomes_administrator_unless_named(make_driver, 
     carol = plain_player(driver)
     create_character(carol, "carol")
     assert "promote <player>" in do(carol, "help")
+
+
+# --- the configuration ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("section, key, value, expected", [
+    ("login", "throttle_after", -1, "login.throttle_after: expected a whole number, 0 or more"),
+    ("login", "throttle_delay", "soon", "login.throttle_delay: expected a positive number"),
+    ("login", "lockout_duration", 0, "login.lockout_duration: expected a positive number"),
+    ("workers", "threads", 0, "workers.threads: expected a whole number of at least 1"),
+    ("workers", "queue", 2.5, "workers.queue: expected a whole number of at least 1"),
+])
+def test_bad_login_and_worker_settings_are_refused_in_one_line(certs, tmp_path, section, key,
+                                                               value, expected):
+    settings = shipped_settings(certs, tmp_path / "data")
+    settings[section][key] = value
+    config = write_settings(tmp_path, settings)
+    assert_refused(run_driver("--config", str(config), "--check-config", cwd=tmp_path), expected)
