@@ -448,8 +448,10 @@ class Login(MudObject):
             if record["blocked"]:
                 left = max(1, record["until"] - time())
                 state = "locked out" if record["locked"] else "throttled"
+                # At debug level: a guesser can make these as fast as it
+                # can type, and must not fill the log with them.
                 debug_message(f"login refused: {ip} trying {name}: {key[0]} {key[1]} "
-                              f"{state}, {_seconds(left)} left")
+                              f"{state}, {_seconds(left)} left", "debug")
                 if record["locked"]:
                     return (f"Too many wrong passwords have been tried {self._what(key)}.  "
                             f"Logins are refused for {_seconds(left)}.\n", True)
@@ -460,7 +462,7 @@ class Login(MudObject):
                 # Once throttled, one check at a time: each waits for the
                 # outcome (and the delay) of the one before.
                 debug_message(f"login refused: {ip} trying {name}: {key[0]} {key[1]} "
-                              "throttled, a check is under way")
+                              "throttled, a check is under way", "debug")
                 return (f"Too many wrong passwords have been tried {self._what(key)}.  "
                         "Please wait a moment and try again.\n", False)
         return None
