@@ -157,7 +157,7 @@ class Game:
                              call_outs=CallOuts(loop), heart_beats=heart_beats,
                              workers=workers)
         rt.request_shutdown = self.request_shutdown
-        coroutines.turn_finished = interactives.print_prompt
+        coroutines.turn_finished = interactives.turn_finished
         runtime.install(rt)
         table.destruct_hooks += [commands.object_destructed, inputs.object_destructed,
                                  rt.heart_beats.object_destructed,

@@ -115,6 +115,26 @@ def test_an_honest_player_keeps_getting_replies_while_four_connections_guess(mak
           f"{log_count(driver, WRONG, mark)} wrong passwords checked meanwhile")
 
 
+def test_a_line_typed_while_the_password_is_checked_waits_its_turn(make_driver):
+    """The password and the first command arrive together: the command is
+    the next turn, after the check, not something the login swallows."""
+    driver = make_driver(mudlib=SHIPPED_MUDLIB)
+    make_bob(driver)
+    bob = plain_player(driver)
+    ask_for_bob(bob)
+    bob.raw.clear()
+    bob.sock.sendall(f"{PASSWORD}\r\nsay typed ahead\r\nsay and this\r\n".encode())
+    text = bob.read_until("You say: and this")
+    assert text.index("Welcome back to Ravenmoor, Bob.") < text.index("You say: typed ahead") \
+        < text.index("You say: and this")
+    assert "What?" not in text
+    # One prompt per turn, each after its turn's words.
+    bob.read_until(b"You say: and this\r\n" + PROMPT)
+    raw = bytes(bob.raw)
+    assert raw.count(PROMPT) == 3, raw
+    assert raw.index(PROMPT) > raw.index(b"Welcome back")
+
+
 # --- throttling ---------------------------------------------------------------------------
 
 THROTTLE = ("login:\n  throttle_after: 2\n  throttle_delay: 1\n  throttle_max_delay: 1\n"

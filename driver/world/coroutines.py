@@ -16,9 +16,10 @@ coroutine, where the mudlib can see it.  An awaitable may also fail (work
 on a worker thread that raised): the error is raised at the ``await``.
 
 A coroutine started during a player's turn (a command, an ``input_to``
-handler, ``logon``) carries that turn on: the player's prompt waits until
-the coroutine has finished, so it comes after the coroutine's last words
-instead of in the middle of them (a password being checked on a worker
+handler, ``logon``) carries that turn on: the player's prompt, and any line
+they type meanwhile, wait until the coroutine has finished, so the prompt
+comes after the coroutine's last words instead of in the middle of them,
+and the next line is the next turn (a password being checked on a worker
 thread must not look like the game is waiting for a command).
 """
 
@@ -74,9 +75,9 @@ class DriverAwaitable:
             self._waiters.append(waiter)
 
 
-#: Set by the driver: prints a player's prompt once the last coroutine of
-#: its turn has finished (``Interactives.print_prompt``, called with the
-#: connection binding).
+#: Set by the driver: called with the connection binding once the last
+#: coroutine of a player's turn has finished (``Interactives.turn_finished``:
+#: the lines typed meanwhile, then the prompt).
 turn_finished: Callable[[Any], None] | None = None
 
 

@@ -269,11 +269,6 @@ class Login(MudObject):
         write("Wrong password.\n")
         self.ask_password()
 
-    def process_input(self, line):
-        """A line while no question is pending: a password is being
-        checked.  It is not a command; the answer is on its way."""
-        return 1
-
     # -- a new character -----------------------------------------------------
 
     def ask_new_password(self):
