@@ -304,13 +304,6 @@ class Login(MudObject):
             write("The passwords do not match.  Let's try again.\n")
             self.ask_new_password()
             return
-        if self._creating_elsewhere(self.creating):
-            # Unlikely, but two connections may have confirmed at once.
-            write(f"Someone has just created {self.creating}.  Please choose "
-                  "another name.\n")
-            self.creating = None
-            self.ask_name()
-            return
         self.name = self.creating
         self.creating = None
         self.created = time()
