@@ -36,9 +36,9 @@ help:
 	@echo "  test          check the import layers (lint), then run the tests (make test ARGS='-k tls -x')"
 	@echo "  lint          check the import contracts of pyproject.toml (the driver's layers)"
 	@echo "  check-config  validate config.yaml and exit"
-	@echo "  interop       drive TinTin++ and tf5 in tmux over TLS and telnet (as root, installs them and tmux)"
+	@echo "  interop       drive TinTin++ and tf5 in tmux over TLS and telnet (as root, installs them, tmux and chromium)"
 	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
-	@echo "  bench-quick   the same with small counts (under a minute; bench/out/quick/)"
+	@echo "  bench-quick   the same with small counts (about a minute; bench/out/quick/)"
 	@echo "  clean         remove $(VENV) and caches; keeps $(CERTS_DIR)/ and data/"
 	@echo "  distclean     clean, and also delete $(CERTS_DIR)/ and data/ (saved characters!)"
 	@echo "  help          this list"
@@ -101,14 +101,16 @@ lint: $(STAMP)
 check-config: setup
 	$(VPY) driver.py --check-config
 
-# TinTin++ (Debian package tintin++, /usr/games/tt++) and tf5 played through tmux.
-INTEROP_PACKAGES := tintin++ tf5 tmux
+# TinTin++ (Debian package tintin++, /usr/games/tt++) and tf5 played through tmux;
+# headless Chromium (Debian package chromium) plays the web client through Playwright.
+INTEROP_PACKAGES := tintin++ tf5 tmux chromium
 
 interop-tools:
 	@missing=""; \
 	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
 	{ command -v tt++ >/dev/null 2>&1 || test -x /usr/games/tt++; } || missing="$$missing tintin++"; \
 	command -v tf5 >/dev/null 2>&1 || missing="$$missing tf5"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -z "$$missing" ]; then \
 	    exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

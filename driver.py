@@ -9,10 +9,18 @@ on stderr says which and why).
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
-from driver import config as config_module
-from driver.game import Game, StartupError, load_credentials, setup_logging
+try:
+    from driver import config as config_module
+    from driver.game import Game, StartupError, load_credentials, setup_logging
+except ModuleNotFoundError as missing:
+    # Started by a Python without the driver's packages (outside the virtualenv).
+    print(f"driver.py: this Python ({sys.executable}) lacks the package {missing.name!r}; "
+          f"start the game with `make run` (it sets everything up), or "
+          f"`.venv/bin/python driver.py` after `make setup`", file=sys.stderr)
+    sys.exit(2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         tls = credentials.describe() if credentials.available else "no TLS certificate configured"
         print(f"configuration OK: {config.source or 'defaults'}; {tls}")
+        for level, text in credentials.warnings() if credentials.available else ():
+            print(f"{logging.getLevelName(level).lower()}: {text}")
         return 0
     setup_logging(config)
     try:

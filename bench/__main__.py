@@ -1,6 +1,6 @@
 """``python -m bench``: the driver's benchmark.  See bench/README.md.
 
-    python -m bench run [--quick] [--scenario handshake|storm|playing|memory ...]
+    python -m bench run [--quick] [--scenario handshake|storm|playing|memory|hostile ...]
                         [--driver-root PATH] [--servers driver,s_server,...]
                         [--repeat N] [--profile] [--out DIR]
     python -m bench report [RESULTS.json] [--out DIR]
@@ -95,15 +95,22 @@ def command_arrivals(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_attack(args: argparse.Namespace) -> int:
+    from .hostile import attack_command
+
+    _event_loop_policy(not args.no_uvloop)
+    return attack_command(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="The driver's benchmark.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run scenarios against the driver and its baselines")
     run.add_argument("--scenario", action="append", choices=list(SCENARIOS),
-                     help="run only this scenario (repeatable); default: all four")
+                     help="run only this scenario (repeatable); default: all five")
     run.add_argument("--quick", action="store_true",
-                     help="smaller counts and shorter windows (under a minute in all)")
+                     help="smaller counts and shorter windows (about a minute in all)")
     run.add_argument("--driver-root", default=str(BENCH_DIR.parent),
                      help="the driver tree to measure (a directory with driver.py); "
                           "default: this one")
@@ -144,6 +151,20 @@ def main(argv: list[str] | None = None) -> int:
     arr.add_argument("--probe")
     arr.add_argument("--no-uvloop", action="store_true")
     arr.set_defaults(handler=command_arrivals)
+
+    att = sub.add_parser("attack", help="(internal) an attacker of the hostile scenario")
+    att.add_argument("--kind", required=True,
+                     choices=["burst", "never_reader", "iac_flood", "idle", "password"])
+    att.add_argument("--port", type=int, required=True)
+    att.add_argument("--duration", type=float, required=True, help="stops by itself after this")
+    att.add_argument("--greeting", required=True)
+    att.add_argument("--lines", type=int, default=40000, help="burst: lines per write")
+    att.add_argument("--interval", type=float, default=1.0, help="burst: seconds between writes")
+    att.add_argument("--rate", type=float, default=4 * 2**20, help="bytes per second, at most")
+    att.add_argument("--connections", type=int, default=1000, help="idle, password: connections")
+    att.add_argument("--victim", default="Victim", help="password: the character attacked")
+    att.add_argument("--no-uvloop", action="store_true")
+    att.set_defaults(handler=command_attack)
 
     args = parser.parse_args(argv)
     return args.handler(args)

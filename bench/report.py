@@ -305,6 +305,159 @@ def _memory_section(results: dict, targets: list) -> list[str]:
     return lines
 
 
+HOSTILE_PHASES = {
+    "quiet": "quiet",
+    "burst": "command burst",
+    "never_reader": "never-reading client",
+    "iac_flood": "IAC flood",
+    "idle": "idle connections",
+    "password": "password guessing",
+}
+
+
+def _times(a, b) -> str:
+    """a ÷ b as "1.4×" or, from 10 up, "589×"."""
+    if a is None or not b:
+        return "–"
+    ratio = a / b
+    return f"{ratio:.1f}×" if ratio < 10 else f"{ratio:,.0f}×"
+
+
+def _hostile_attack(run: dict) -> str:
+    """What the attacker did, in a few words."""
+    a = run.get("attack") or {}
+    phase = run["phase"]
+    if not a:
+        return "–"
+    if a.get("error"):
+        return a["error"]
+    if phase == "burst":
+        return (f"{a.get('bursts', 0)} writes of {a.get('lines_per_burst', 0):,} lines"
+                + (f" ({a['skipped']} held back: the last had not left)" if a.get("skipped") else ""))
+    if phase == "never_reader":
+        return (f"{_num(a.get('bytes_sent', 0) / 2**20, 1)} MiB of lines sent, "
+                "their echo never read")
+    if phase == "iac_flood":
+        return (f"{_num(a.get('bytes_sent', 0) / 2**20, 1)} MiB of telnet commands sent "
+                f"(at most {_num(a.get('rate', 0) / 2**20, 0)} MiB/s, as fast as the driver read)")
+    if phase == "idle":
+        return f"{a.get('opened', 0):,} connections opened, {a.get('still_open', 0):,} still open at the end"
+    if phase == "password":
+        return (f"{a.get('guesses', 0):,} guesses over {a.get('sessions', 0):,} connections; "
+                f"{run.get('password_replies', 0):,} answered in the window")
+    return "–"
+
+
+def _hostile_section(results: dict, targets: list) -> list[str]:
+    runs = _runs(results, "hostile")
+    if not runs:
+        return []
+    first = next((r for r in runs if r.get("window_s")), runs[0])
+    lines = ["## 5. One honest player under attack", "",
+             f"One logged-in TLS player sends a command {first.get('rate', 20):g} times a second "
+             "(whether or not the last was answered) and times each reply; meanwhile an attacker "
+             f"(a process of its own) hurts the driver, for {first.get('window_s', 0):.0f} s per "
+             "phase, each phase on a fresh driver.  The *password guessing* phase runs on the "
+             "shipped mudlib (whose login checks passwords), with its own quiet phase on the same "
+             "driver just before; the others on the benchmark mudlib.  *Replies* are answered of "
+             "sent; a command unanswered "
+             f"{first.get('grace_s', 0):g} s after the phase counts as lost, with the time it "
+             "waited as its latency (≥: a lower bound).  RSS is the driver's VmRSS, sampled "
+             "every 50 ms: at the start of the phase, its peak, and the growth between them.  "
+             "What each attack is: `bench/README.md`.", ""]
+    quiet = {r["server"]: r for r in runs if r["phase"] == "quiet"}
+    header = ["phase", "server", "replies", "p50 ms", "p99 ms", "max ms", "p99 ÷ quiet p99",
+              "RSS start MiB", "RSS peak MiB", "RSS growth MiB", "server CPU", "attack"]
+    rows = []
+
+    def mark(run: dict, key: str, digits: int = 1) -> str:
+        text = _lat(run, key, digits)
+        return ("≥ " + text) if run.get("lost") and text != "–" else text
+
+    for run in runs:
+        base = quiet.get(run["server"])
+        p99 = run.get("latency", {}).get("p99_ms")
+        quiet_p99 = base.get("latency", {}).get("p99_ms") if base else None
+        mib = lambda key: _num(run[key] / 2**20, 1) if run.get(key) is not None else "–"  # noqa: E731
+        replies = f"{run.get('received', 0):,}/{run.get('sent', 0):,}"
+        if run.get("stalled"):
+            replies += " (stalled)"
+        if run.get("attack_error"):
+            replies += " (no attack)"
+        rows.append([HOSTILE_PHASES.get(run["phase"], run["phase"]), run["server"], replies,
+                     mark(run, "p50_ms"), mark(run, "p99_ms"), mark(run, "max_ms"),
+                     ("≥ " if run.get("lost") else "") + _times(p99, quiet_p99)
+                     if run["phase"] != "quiet" else "1×",
+                     mib("rss_start_bytes"), mib("rss_peak_bytes"), mib("rss_growth_bytes"),
+                     f"{run['server_utilization']:.0%}" if run.get("server_utilization") is not None else "–",
+                     "–" if run["phase"] == "quiet" else _hostile_attack(run)])
+    lines += _table(header, rows) + [""]
+    for run in runs:
+        if run.get("error") or run.get("attack_error") or run.get("player_errors"):
+            lines.append(f"- {HOSTILE_PHASES.get(run['phase'], run['phase'])} ({run['server']}): "
+                         + "; ".join(str(x) for x in (run.get("error"), run.get("attack_error"),
+                                                      run.get("player_errors")) if x))
+    for run in runs:
+        if run["phase"] == "password" and run.get("password_per_second_last") is not None:
+            lines.append(f"- Password guessing: the guessers' passwords were answered "
+                         f"{run['password_per_s_last']:.1f} times a second over the last "
+                         f"{run['password_last_s']:.1f} s of the phase (per second: "
+                         + ", ".join(str(n) for n in run["password_per_second_last"])
+                         + "), all from 127.0.0.1.")
+    for run in runs:
+        if run["phase"] == "never_reader":
+            lines.append(f"- Write-buffer cap (`limits.write_buffer` in the driver's "
+                         f"configuration): {run.get('write_buffer_cap_note', '?')}.")
+    lines.append("")
+    for run in runs:
+        phase = run["phase"]
+        name = HOSTILE_PHASES.get(phase, phase)
+        if phase == "quiet":
+            continue
+        base = quiet.get(run["server"])
+        p99 = run.get("latency", {}).get("p99_ms")
+        quiet_p99 = base.get("latency", {}).get("p99_ms") if base else None
+        if run.get("attack_error"):
+            measured, verdict = "not measured", run["attack_error"]
+        elif p99 is None:
+            measured, verdict = "not measured", "missed: " + (run.get("error") or "no replies")
+        else:
+            ratio = p99 / quiet_p99 if quiet_p99 else math.nan
+            measured = (f"{'≥ ' if run.get('lost') else ''}{p99:.1f} ms, {_times(p99, quiet_p99)} quiet "
+                        f"({quiet_p99:.1f} ms)" if quiet_p99 else f"{p99:.1f} ms")
+            problems = []
+            if run.get("lost"):
+                problems.append(f"{run['lost']} of {run['sent']} replies lost")
+            if not ratio <= 3.0:
+                problems.append(f"{_times(p99, quiet_p99)} quiet")
+            if not p99 < 50.0:
+                problems.append(f"{p99 / 50.0:.1f}× 50 ms")
+            verdict = "met" if not problems else "missed: " + ", ".join(problems)
+        targets.append((f"{name}: honest p99 ≤ 3× quiet and < 50 ms", measured, verdict))
+        if run.get("attack_error"):
+            continue
+        if phase == "never_reader" and run.get("rss_growth_bytes") is not None:
+            growth = run["rss_growth_bytes"]
+            cap = run.get("write_buffer_cap")
+            if cap is None:
+                verdict = run.get("write_buffer_cap_note") or "no cap configured"
+            else:
+                limit = cap + 2**20
+                verdict = ("met" if growth <= limit else
+                           f"missed by {(growth - limit) / 2**20:.1f} MiB")
+            targets.append((f"{name}: RSS growth ≤ write-buffer cap + 1 MiB"
+                            + (f" ({(cap + 2**20) / 2**20:.2f} MiB)" if cap is not None else ""),
+                            f"+{growth / 2**20:.1f} MiB in {run.get('window_s', 0):.0f} s",
+                            verdict))
+        if phase == "password" and run.get("password_per_s_last") is not None:
+            rate = run["password_per_s_last"]
+            targets.append(("password guessing: ≤ 1 password check per second per address once "
+                            "throttled", f"{rate:.1f}/s from one address over the last "
+                            f"{run['password_last_s']:.0f} s",
+                            "met" if rate <= 1.0 else f"missed ({rate:.0f}× the target)"))
+    return lines
+
+
 # --- the plot -----------------------------------------------------------------------------------
 
 def _cdf(ax, run: dict, label: str, scale: float = 1.0, **style) -> None:
@@ -374,7 +527,7 @@ def plot(results: dict, path: Path) -> Path | None:
     for ax in (axes[0][0], axes[0][1], axes[1][0]):
         ax.grid(True, which="both", alpha=0.3)
         ax.set_ylim(0, 100)
-        if ax.lines:
+        if any(not line.get_label().startswith("_") for line in ax.lines):
             ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -389,7 +542,8 @@ def write(results: dict, directory: Path) -> tuple[Path, Path | None]:
     meta = results.get("meta", {})
     targets: list[tuple[str, str, str]] = []
     body = (_handshake_section(results, targets) + _storm_section(results, targets)
-            + _playing_section(results, targets) + _memory_section(results, targets))
+            + _playing_section(results, targets) + _memory_section(results, targets)
+            + _hostile_section(results, targets))
     png = plot(results, directory / PLOT_NAME)
     lines = ["# Benchmark results" + (" (quick run: small counts, short windows)"
                                        if meta.get("quick") else ""), "",

@@ -1,4 +1,4 @@
-"""The four scenarios, each run against the driver and its baselines in turn.
+"""The five scenarios, each run against the driver and its baselines in turn.
 
 Every scenario starts a fresh server process per measurement, drives it from
 this process (or, for the arrivals that make a storm, from a second one) and
@@ -25,6 +25,7 @@ import trustme
 
 from . import servers
 from .client import Client, client_context, open_client
+from .hostile import scenario_hostile
 from .stats import median, summarize
 
 REPO_ROOT = servers.BENCH_DIR.parent
@@ -80,6 +81,17 @@ class Settings:
     # scenario 4
     memory_steps: tuple[int, ...] = (1000, 5000, 10000)
     memory_settle: float = 1.5  # seconds idle before RSS is read
+    # scenario 5
+    hostile_rate: float = 20.0  # the honest player's commands per second
+    hostile_warmup: float = 0.5
+    hostile_window: float = 8.0  # each phase
+    hostile_grace: float = 2.0  # after a phase, for replies still on their way
+    hostile_burst_lines: int = 40000
+    hostile_burst_interval: float = 1.0
+    hostile_flood_rate: float = 8 * 2**20  # bytes/s the never-reader sends (echoed back)
+    hostile_iac_rate: float = 4 * 2**20  # bytes/s of telnet commands, at most
+    hostile_idle_connections: int = 1000
+    hostile_guessers: int = 4
 
     @classmethod
     def make(cls, quick: bool, out_dir: Path, driver_root: Path, repeat: int = 1,
@@ -100,6 +112,9 @@ class Settings:
             settings.play_servers = ("driver", "asyncio")
             settings.memory_steps = (250, 750)
             settings.memory_settle = 0.7
+            settings.hostile_warmup = 0.3
+            settings.hostile_window = 2.0
+            settings.hostile_grace = 1.0
         return settings
 
     def wants(self, server: str) -> bool:
@@ -690,6 +705,7 @@ SCENARIOS = {
     "storm": scenario_storm,
     "playing": scenario_playing,
     "memory": scenario_memory,
+    "hostile": scenario_hostile,
 }
 
 

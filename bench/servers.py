@@ -145,12 +145,25 @@ def _wait_for_log(process: subprocess.Popen, log_file: Path, pattern: str,
 
 # --- the driver ---------------------------------------------------------------------
 
+def shipped_limits(driver_root: Path) -> dict | None:
+    """The ``limits`` section of the driver tree's own ``config.yaml``, if it has one."""
+    try:
+        import yaml
+        data = yaml.safe_load((driver_root / "config.yaml").read_text()) or {}
+    except (OSError, ImportError, ValueError):
+        return None
+    limits = data.get("limits") if isinstance(data, dict) else None
+    return limits if isinstance(limits, dict) and limits else None
+
+
 def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: Path,
-                        log_level: str = "info", session_tickets: bool = True) -> Path:
+                        log_level: str = "info", session_tickets: bool = True,
+                        limits: dict | None = None) -> Path:
     """A configuration like the shipped one, on ports chosen by the kernel.
 
     No trust file: like the baselines, the driver does not ask for client
-    certificates.
+    certificates.  ``limits``: a ``limits`` section, as the driver tree's
+    ``config.yaml`` has it (the hostile scenario reads its write-buffer cap).
     """
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "config.yaml"
@@ -162,6 +175,10 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
         f"  session_tickets: {'true' if session_tickets else 'false'}\n"
         f"logging:\n  level: {log_level}\n  file: null\n"
     )
+    if limits:
+        import yaml
+        with open(config, "a") as f:
+            f.write(yaml.safe_dump({"limits": limits}, default_flow_style=False))
     return config
 
 
@@ -169,7 +186,10 @@ def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path,
                  shipped_mudlib: bool = False, uvloop: bool = False,
                  log_level: str = "info", name: str | None = None) -> Server:
     mudlib = driver_root / "mudlib" if shipped_mudlib else BENCH_MUDLIB
-    config = write_driver_config(workdir, certificate, key, mudlib, log_level)
+    # A fresh world: no characters saved by an earlier run in this directory.
+    shutil.rmtree(workdir / "data", ignore_errors=True)
+    config = write_driver_config(workdir, certificate, key, mudlib, log_level,
+                                 limits=shipped_limits(driver_root))
     log_file = workdir / "driver.log"
     if uvloop:
         command = [sys.executable, str(BENCH_DIR / "uvloop_driver.py"), str(driver_root),
@@ -185,7 +205,8 @@ def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path,
                           f"the driver in {driver_root}")
     return Server(name or "driver", process, log_file, tls_port=int(match.group(2)),
                   plain_port=int(match.group(1)),
-                  greeting=GREETING_SHIPPED if shipped_mudlib else GREETING_BENCH)
+                  greeting=GREETING_SHIPPED if shipped_mudlib else GREETING_BENCH,
+                  extra={"config": str(config)})
 
 
 def attach_profiler(server: Server, stem: Path, native: bool = False) -> Path | None:

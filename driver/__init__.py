@@ -20,9 +20,12 @@ The packages are the layers; each depends only on those below it, and
       objects                    the object table, programs, the call stack
       evaluation, passwords      the per-call evaluation limit; password hashes
     net/               bytes on a socket, nothing about the game:
-      connection                 one socket: TLS beneath telnet beneath lines
-      telnet, tls, tls_context   telnetlib3 fitted to a MUD; the sans-I/O TLS
-                                 session; contexts, certificates, SNI, reload
+      connection                 one socket: TLS beneath (WebSocket beneath)
+                                 telnet beneath lines
+      telnet, tls, tls_context,  telnetlib3 fitted to a MUD; the sans-I/O TLS
+      websocket                  session; contexts, certificates, SNI, reload;
+                                 the web port's HTTP and WebSocket, sans I/O
+                                 (its page: web_client/)
       mud_protocols, starttls,   MTTS, NAWS, CHARSET, GMCP, MSSP; telnet
       openssl_native             START_TLS; what only OpenSSL itself can do
     config.py          config.yaml and the command line (imports nothing here)

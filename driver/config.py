@@ -32,13 +32,18 @@ class ConfigError(Exception):
 # Each entry: dotted key -> (kind, default).  Kinds are checked by
 # ``_check_value``: "str", "port", "optional_port", "positive_int", "number", "path",
 # "optional_path", "object_path", "level", "name_list", "seconds" (0 or
-# more), "optional_str", "str_mapping", "whole_number" (0 or more).
+# more), "optional_str", "str_mapping", "log_format", "address_list",
+# "whole_number" (0 or more).
+
+#: server.tls_port's default: 4443 when a certificate is configured, else off,
+#: so a configuration without TLS needs no ``tls_port: null``.
+_TLS_PORT_WHEN_CERTIFIED = 4443
 
 _SCHEMA: dict[str, tuple[str, Any]] = {
     "server.host": ("str", "127.0.0.1"),
     "server.hostname": ("str", "localhost"),
     "server.telnet_port": ("port", 4000),
-    "server.tls_port": ("optional_port", 4443),
+    "server.tls_port": ("optional_port", _TLS_PORT_WHEN_CERTIFIED),
     "server.backlog": ("positive_int", 1024),
     "mudlib.directory": ("path", "mudlib"),
     "mudlib.master": ("object_path", "/master"),
@@ -56,6 +61,7 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "tls.sni": ("sni_list", None),
     "tls.client_trust_file": ("optional_path", None),
     "tls.reload_check_interval": ("seconds", 60.0),
+    "tls.allow_expired_certificate": ("bool", False),
     "mudlib.linkdead_timeout": ("seconds", 600.0),
     "telnet.compression": ("bool", True),
     "telnet.starttls": ("bool", False),
@@ -63,6 +69,18 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "mssp.fields": ("str_mapping", None),
     "logging.level": ("level", "info"),
     "logging.file": ("optional_path", None),
+    "logging.format": ("log_format", "text"),
+    # The web client: HTTPS and secure WebSocket on server.web_port, and
+    # plain HTTP for a reverse proxy on a loopback address.
+    "server.web_port": ("optional_port", None),
+    "web.proxy_port": ("optional_port", None),
+    "web.proxy_host": ("str", "127.0.0.1"),
+    "web.trusted_proxies": ("address_list", ["127.0.0.1", "::1"]),
+    "web.max_request_bytes": ("positive_int", 8192),
+    "web.max_headers": ("positive_int", 50),
+    "web.max_message_bytes": ("positive_int", 65536),
+    "web.upgrade_timeout": ("number", 10.0),
+    "web.ping_interval": ("number", 30.0),
     # Slow work off the game loop (password hashing, run_in_worker).
     "workers.threads": ("positive_int", 2),
     "workers.queue": ("positive_int", 32),
@@ -97,6 +115,24 @@ class TLSConfig:
     client_trust_file: Path | None = None
     #: seconds between checks of the certificate files for a renewal; 0: never
     reload_check_interval: float = 60.0
+    #: serve a certificate past its expiry instead of refusing to start (or reload)
+    allow_expired_certificate: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class WebConfig:
+    """The web client's port for a reverse proxy, and the limits of every web connection."""
+
+    #: plain HTTP for a reverse proxy that does TLS (None: off); only on loopback
+    proxy_port: int | None = None
+    proxy_host: str = "127.0.0.1"
+    #: peers whose X-Forwarded-For names the player's address
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    max_request_bytes: int = 8192
+    max_headers: int = 50
+    max_message_bytes: int = 65536
+    upgrade_timeout: float = 10.0
+    ping_interval: float = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +167,8 @@ class Config:
     tls: TLSConfig
     log_level: str
     log_file: Path | None
+    #: "text" (one readable line) or "json" (one JSON object per line)
+    log_format: str = "text"
     source: Path | None = None
     #: connections the kernel may queue before the driver accepts them
     backlog: int = 1024
@@ -147,6 +185,9 @@ class Config:
     #: MSSP: the game's NAME (None: the master's query_mud_name()), more fields
     mssp_name: str | None = None
     mssp_fields: tuple[tuple[str, str], ...] = ()
+    #: HTTPS and secure WebSocket for the web client (None: off)
+    web_port: int | None = None
+    web: WebConfig = WebConfig()
     #: threads for slow work off the game loop, and jobs that may wait for one
     worker_threads: int = 2
     worker_queue: int = 32
@@ -245,10 +286,27 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.isalpha() for v in value):
             raise fail("a list of character names such as [alice]")
         return tuple(v.capitalize() for v in value)
+    if kind == "address_list":
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise fail("a list of IP addresses or networks such as [127.0.0.1, '::1']")
+        for entry in value:
+            try:
+                ipaddress.ip_network(str(entry), strict=False)
+            except ValueError:
+                raise ConfigError(f"{key}: {entry!r} is not an IP address or network") from None
+        return tuple(str(entry) for entry in value)
     if kind == "level":
         if not isinstance(value, str) or value.lower() not in _LEVELS:
             raise fail("one of " + ", ".join(_LEVELS))
         return value.lower()
+    if kind == "log_format":
+        if value not in ("text", "json"):
+            raise fail("text or json")
+        return value
     raise AssertionError(kind)
 
 
@@ -331,6 +389,8 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         base = path.parent
 
     values: dict[str, Any] = {}
+    tls_port_given = (bool(overrides) and overrides.get("server.tls_port") is not None) \
+        or "server.tls_port" in raw
     for key, (kind, default) in _SCHEMA.items():
         if overrides and overrides.get(key) is not None:
             values[key] = _check_value(key, kind, overrides[key], Path.cwd())
@@ -338,6 +398,9 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
             values[key] = _check_value(key, kind, raw[key], base)
         else:
             values[key] = _check_value(key, kind, default, base) if default is not None else None
+
+    if not tls_port_given and values["tls.certificate"] is None:
+        values["server.tls_port"] = None
 
     config = Config(
         host=values["server.host"],
@@ -359,9 +422,11 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
             sni=values["tls.sni"] or (),
             client_trust_file=values["tls.client_trust_file"],
             reload_check_interval=values["tls.reload_check_interval"],
+            allow_expired_certificate=values["tls.allow_expired_certificate"],
         ),
         log_level=values["logging.level"],
         log_file=values["logging.file"],
+        log_format=values["logging.format"],
         source=path,
         heart_beat_interval=values["mudlib.heart_beat_interval"],
         eval_time_limit=values["mudlib.eval_time_limit"],
@@ -371,6 +436,17 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         telnet_starttls=values["telnet.starttls"],
         mssp_name=values["mssp.name"],
         mssp_fields=values["mssp.fields"] or (),
+        web_port=values["server.web_port"],
+        web=WebConfig(
+            proxy_port=values["web.proxy_port"],
+            proxy_host=values["web.proxy_host"],
+            trusted_proxies=values["web.trusted_proxies"],
+            max_request_bytes=values["web.max_request_bytes"],
+            max_headers=values["web.max_headers"],
+            max_message_bytes=values["web.max_message_bytes"],
+            upgrade_timeout=values["web.upgrade_timeout"],
+            ping_interval=values["web.ping_interval"],
+        ),
         worker_threads=values["workers.threads"],
         worker_queue=values["workers.queue"],
         login=LoginPolicy(
@@ -397,10 +473,20 @@ def _check_files(config: Config) -> None:
         missing = "tls.key" if tls.key is None else "tls.certificate"
         raise ConfigError(f"{missing}: a certificate needs its key and a key its certificate")
     if config.tls_port is not None and tls.certificate is None:
-        raise ConfigError("tls.certificate: server.tls_port is set, so a certificate and key are needed")
+        raise ConfigError(f"server.tls_port: the TLS port ({config.tls_port}) needs tls.certificate "
+                          f"and tls.key (`make certs` writes development ones), or set tls_port: null")
+    _check_ports(config)
     if tls.maximum_version is not None and tls.maximum_version < tls.minimum_version:
         raise ConfigError(f"tls.maximum_version: {tls.maximum_version} is below "
                           f"tls.minimum_version {tls.minimum_version}")
+    if config.web_port is not None and tls.certificate is None:
+        raise ConfigError(f"server.web_port: the web port ({config.web_port}) serves HTTPS and needs "
+                          f"tls.certificate and tls.key; for plain HTTP behind a reverse proxy "
+                          f"use web.proxy_port")
+    if config.web.proxy_port is not None and not _is_loopback(config.web.proxy_host):
+        raise ConfigError(f"web.proxy_host: {config.web.proxy_host} is not a loopback address; "
+                          "plain HTTP is served only to a reverse proxy on this machine "
+                          "(127.0.0.1 or ::1)")
     if tls.sni and tls.certificate is None:
         raise ConfigError("tls.sni: SNI certificates need a default tls.certificate and tls.key")
     files = [("tls.certificate", tls.certificate), ("tls.key", tls.key),
@@ -412,6 +498,36 @@ def _check_files(config: Config) -> None:
         if file is not None and not file.is_file():
             hint = " (run `make certs` for development certificates)" if "dev-" in file.name else ""
             raise ConfigError(f"{key}: {file} does not exist{hint}")
+
+
+def listening_ports(config: Config) -> list[tuple[str, int]]:
+    """Every port the driver listens on, by its configuration key (0: the kernel picks)."""
+    ports = [("server.telnet_port", config.telnet_port)]
+    if config.tls_port is not None:
+        ports.append(("server.tls_port", config.tls_port))
+    if config.web_port is not None:
+        ports.append(("server.web_port", config.web_port))
+    if config.web.proxy_port is not None and config.web.proxy_host == config.host:
+        ports.append(("web.proxy_port", config.web.proxy_port))
+    return ports
+
+
+def _check_ports(config: Config) -> None:
+    """Two services on one port cannot both listen: say so before trying."""
+    seen: dict[int, str] = {}
+    for key, port in listening_ports(config):
+        if port and port in seen:
+            raise ConfigError(f"{key}: port {port} is also {seen[port]}; each service needs its own port")
+        seen[port] = key
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # --- the command line -----------------------------------------------------------
@@ -426,12 +542,18 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", help="address to listen on (server.host)")
     parser.add_argument("--port", type=int, help="plain telnet port (server.telnet_port); 0 picks a free one")
     parser.add_argument("--tls-port", type=int, help="TLS port (server.tls_port); 0 picks a free one")
+    parser.add_argument("--web-port", type=int,
+                        help="web client port, HTTPS and secure WebSocket (server.web_port); "
+                             "0 picks a free one")
     parser.add_argument("--mudlib", type=Path, help="mudlib directory (mudlib.directory)")
     parser.add_argument("--data-dir", type=Path, help="data directory (mudlib.data_dir)")
     parser.add_argument("--admin", action="append", metavar="NAME",
                         help="make this character an administrator (mudlib.admins); repeatable")
     parser.add_argument("--check-config", action="store_true",
                         help="check the configuration and certificates, then exit")
+    parser.add_argument("--allow-expired-certificate", action="store_true", default=None,
+                        help="serve an expired certificate instead of refusing to start "
+                             "(tls.allow_expired_certificate)")
     return parser
 
 
@@ -440,7 +562,9 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         "server.host": args.host,
         "server.telnet_port": args.port,
         "server.tls_port": args.tls_port,
+        "server.web_port": getattr(args, "web_port", None),
         "mudlib.directory": str(args.mudlib) if args.mudlib else None,
         "mudlib.data_dir": str(args.data_dir) if args.data_dir else None,
         "mudlib.admins": list(args.admin) if getattr(args, "admin", None) else None,
+        "tls.allow_expired_certificate": getattr(args, "allow_expired_certificate", None),
     }

@@ -6,15 +6,22 @@ shuts down on SIGINT/SIGTERM (or the ``shutdown`` efun): the master's
 ``notify_shutdown()`` tells players and saves them, then every connection is
 flushed and closed, with close_notify on the secure ones.
 
-Both ports are served the same way.  Whether a port speaks TLS is the
-mudlib's decision (the master's ``connect()`` calls ``tls_init_connection``
-when ``query_mud_port()`` is the TLS port); the driver only listens.
+The telnet and TLS ports are served the same way.  Whether a port speaks
+TLS is the mudlib's decision (the master's ``connect()`` calls
+``tls_init_connection`` when ``query_mud_port()`` is the TLS port); the
+driver only listens.  The web port is the exception, because a browser
+speaks ``wss://`` from its first byte: there the driver does the TLS
+handshake (with the same certificates, SNI and reloads) and the WebSocket
+upgrade before the master hears of the connection (``net/websocket.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import errno
 import gc
+import json
 import logging
 import logging.handlers
 import signal
@@ -23,6 +30,7 @@ import ssl
 from .world import commands, coroutines, evaluation, inputs, objects, persistence, runtime
 from .config import Config
 from .net.connection import Connection
+from .net.websocket import WebLimits, WebSite
 from .world.interactive import Interactives
 from .world.objects import MudObject, ObjectTable
 from .world.timers import CallOuts, HeartBeats
@@ -53,6 +61,29 @@ class _ClientProtocolErrors(logging.Filter):
         return True
 
 
+class JsonLogFormatter(logging.Formatter):
+    """``logging.format: json``: one JSON object per line, for log collectors.
+
+    Keys: ``time`` (ISO 8601, UTC), ``level``, ``logger``, ``message``, then
+    ``audit`` (the audit line's fields) and ``traceback`` where there is one.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+                    .isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        audit = getattr(record, "audit", None)
+        if audit is not None:
+            entry["audit"] = audit
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 def setup_logging(config: Config) -> None:
     handlers: list[logging.Handler] = []
     if config.log_file is not None:
@@ -61,11 +92,13 @@ def setup_logging(config: Config) -> None:
         # so a line is in the file before anyone watching stderr can see it.
         handlers.append(logging.handlers.WatchedFileHandler(config.log_file, encoding="utf-8"))
     handlers.append(logging.StreamHandler())
+    formatter = (JsonLogFormatter() if config.log_format == "json"
+                 else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     for handler in handlers:
         handler.addFilter(_ClientProtocolErrors())
+        handler.setFormatter(formatter)
     logging.basicConfig(
         level=getattr(logging, config.log_level.upper()),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         handlers=handlers,
         force=True,
     )
@@ -87,6 +120,8 @@ def load_credentials(config: Config, hook: ConfigureHook | None = None) -> Serve
                              if tls.maximum_version else None),
             session_tickets=tls.session_tickets,
         ),
+        allow_expired=tls.allow_expired_certificate,
+        public_name=config.hostname,
     )
     credentials.configure_hook = hook
     if default is not None:
@@ -106,6 +141,14 @@ def reload_certificates(credentials: ServerCredentials, why: str) -> None:
                   why, exc)
     else:
         log.info("%s: TLS certificates reloaded: %s", why, credentials.describe())
+        warn_about_certificates(credentials)
+
+
+def warn_about_certificates(credentials: ServerCredentials) -> None:
+    """Log what an operator must act on: expiry soon (or past), a hostname the certificate
+    does not name.  Runs at start, after every reload and once a day."""
+    for level, text in credentials.warnings():
+        log.log(level, "TLS: %s", text)
 
 
 def master_configure_hook(table: ObjectTable, master_path: str) -> ConfigureHook:
@@ -139,6 +182,7 @@ class Game:
         self._stop = asyncio.Event()
         self._stop_reason = ""
         self._certificate_watch: asyncio.TimerHandle | None = None
+        self._daily_warning: asyncio.TimerHandle | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -184,10 +228,21 @@ class Game:
         rt.telnet_port = await self._listen(interactives, config.telnet_port, "server.telnet_port")
         if config.tls_port is not None:
             rt.tls_port = await self._listen(interactives, config.tls_port, "server.tls_port")
+        if config.web_port is not None:
+            # The context in force at each connect: reloads apply to the next one.
+            site = self._web_site(tls_context=lambda: credentials.context)
+            rt.web_port = await self._listen(interactives, config.web_port, "server.web_port",
+                                             web_site=site)
+        if config.web.proxy_port is not None:
+            rt.web_proxy_port = await self._listen(
+                interactives, config.web.proxy_port, "web.proxy_port",
+                web_site=self._web_site(tls_context=None), host=config.web.proxy_host)
         rt.heart_beats.start()
-        self._announce(rt)
+        # Signals first: once "listening" is logged, SIGHUP reloads, it does not kill.
         self._install_signals(loop, credentials)
+        self._announce(rt)
         self._watch_certificates(loop, credentials)
+        self._warn_daily(loop, credentials)
 
         await self._stop.wait()
         await self._shut_down(rt)
@@ -195,24 +250,43 @@ class Game:
         runtime.install(None)
         return 0
 
-    async def _listen(self, interactives: Interactives, port: int, key: str) -> int:
+    def _web_site(self, tls_context) -> WebSite:
+        web = self.config.web
+        limits = WebLimits(max_request_bytes=web.max_request_bytes, max_headers=web.max_headers,
+                           max_message_bytes=web.max_message_bytes,
+                           upgrade_timeout=web.upgrade_timeout, ping_interval=web.ping_interval)
+        return WebSite(limits, trusted_proxies=web.trusted_proxies, tls_context=tls_context)
+
+    async def _listen(self, interactives: Interactives, port: int, key: str, *,
+                      web_site: WebSite | None = None, host: str | None = None) -> int:
         loop = asyncio.get_running_loop()
+        host = host or self.config.host
         try:
-            server = await loop.create_server(lambda: Connection(interactives),
-                                              self.config.host, port, reuse_address=True,
-                                              backlog=self.config.backlog)
+            server = await loop.create_server(
+                lambda: Connection(interactives, web_site=web_site),
+                host, port, reuse_address=True, backlog=self.config.backlog)
         except OSError as exc:
-            raise StartupError(f"{key}: cannot listen on {self.config.host} port {port}: "
-                               f"{exc.strerror or exc}") from None
+            hint = ""
+            if exc.errno == errno.EADDRINUSE:
+                hint = ("; is the game already running?  Choose other ports: "
+                        "make run ARGS=\"--port 5000 --tls-port 5443 --web-port 5080\"")
+            raise StartupError(f"{key}: cannot listen on {host} port {port}: "
+                               f"{exc.strerror or exc}{hint}") from None
         self.servers.append(server)
         return server.sockets[0].getsockname()[1]
 
     def _announce(self, rt: runtime.Runtime) -> None:
         host = self.config.host
         tls = f", TLS on {host}:{rt.tls_port}" if rt.tls_port is not None else ""
-        log.info("listening: telnet on %s:%s%s", host, rt.telnet_port, tls)
+        web = f", web on {host}:{rt.web_port}" if rt.web_port is not None else ""
+        if rt.web_proxy_port is not None:
+            web += f", web for a proxy on {self.config.web.proxy_host}:{rt.web_proxy_port}"
+        log.info("listening: telnet on %s:%s%s%s", host, rt.telnet_port, tls, web)
+        if rt.web_port is not None:
+            log.info("web client: https://%s:%s/", self.config.hostname, rt.web_port)
         if rt.credentials.available:
             log.info("TLS: %s", rt.credentials.describe())
+            warn_about_certificates(rt.credentials)
             trust = self.config.tls.trust_file
             if trust is not None and trust.name.startswith("dev-"):
                 log.info("development CA: %s (trust this file in your MUD client, or "
@@ -249,6 +323,17 @@ class Game:
 
         self._certificate_watch = loop.call_later(interval, check)
 
+    def _warn_daily(self, loop: asyncio.AbstractEventLoop, credentials: ServerCredentials) -> None:
+        """Once a day, the certificate warnings again: a renewal that keeps failing
+        is heard about every day until the certificate expires."""
+
+        def warn() -> None:
+            warn_about_certificates(credentials)
+            self._daily_warning = loop.call_later(86400, warn)
+
+        if credentials.available:
+            self._daily_warning = loop.call_later(86400, warn)
+
     def request_shutdown(self, reason: str) -> None:
         if not self._stop.is_set():
             self._stop_reason = reason
@@ -256,8 +341,9 @@ class Game:
             self._stop.set()
 
     async def _shut_down(self, rt: runtime.Runtime) -> None:
-        if self._certificate_watch is not None:
-            self._certificate_watch.cancel()
+        for timer in (self._certificate_watch, self._daily_warning):
+            if timer is not None:
+                timer.cancel()
         for server in self.servers:
             server.close()
         master = rt.table.find(self.config.master)
@@ -270,7 +356,7 @@ class Game:
         all_closed = asyncio.Event()
         rt.interactives.on_last_closed = all_closed.set
         for binding in list(rt.interactives.bindings):
-            binding.connection.close()
+            binding.connection.close(going_away=True)
         if rt.interactives.bindings:
             try:
                 await asyncio.wait_for(all_closed.wait(), SHUTDOWN_GRACE)

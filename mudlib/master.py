@@ -71,6 +71,13 @@ class Master(MudObject):
                 return ob
         return None
 
+    def query_bodies(self):
+        """Every player's body in the world, connected or link-dead, by name."""
+        bodies = [ob for ob in objects() if call_other(ob, "query_is_player")
+                  and call_other(ob, "query_name")
+                  and (interactive(ob) or call_other(ob, "query_link_dead"))]
+        return sorted(bodies, key=lambda ob: call_other(ob, "query_name"))
+
     def find_body(self, name):
         """The body called `name`, connected or link-dead, or None."""
         body = self.find_player(name)
@@ -88,9 +95,18 @@ class Master(MudObject):
     def connect(self):
         """A new connection, bound to us for now.  Everyone starts at the
         login; on the TLS port the handshake comes first, and the driver
-        calls the login's logon(result, ob) when it is over."""
+        calls the login's logon(result, ob) when it is over.  Web clients
+        arrive secured already (the browser spoke wss:// from its first
+        byte), so they go straight to the login, which greets them as it
+        greets the TLS port's players: with their protocol and cipher."""
         ip = query_ip_number(self)
-        tls_port = query_listen_ports().tls
+        ports = query_listen_ports()
+        if query_mud_port(self) in (ports.web, ports.web_proxy):
+            info = tls_query_connection_info(self)
+            how = f"{info.prot}, {info.cipher}" if info else "through a reverse proxy"
+            debug_message(f"web client from {ip} ({how})")
+            return clone_object(LOGIN)
+        tls_port = ports.tls
         if tls_port is not None and query_mud_port(self) == tls_port:
             if not tls_available():
                 # The client will speak TLS at us; plain text would only be
@@ -117,10 +133,13 @@ class Master(MudObject):
 
     def query_mssp(self):
         """What MUD listings learn about us (MSSP), on top of what the
-        driver fills in: players in the game, not connections."""
+        driver fills in: players in the game, not connections, and the
+        colour the world sends (/std/colour renders its markup in 16
+        colours, 256 and true colour, each to the clients that show it)."""
         players = sum(1 for ob in users() if call_other(ob, "query_is_player"))
         return {"PLAYERS": players, "GENRE": "Fantasy", "LANGUAGE": "English",
-                "GAMEPLAY": "Social", "STATUS": "Alpha"}
+                "GAMEPLAY": "Social", "STATUS": "Alpha",
+                "ANSI": 1, "XTERM 256 COLORS": 1, "XTERM TRUE COLORS": 1}
 
     def telnet_neg(self, ob, command, option, data):
         """Telnet negotiation the driver leaves to us.  A client on the
@@ -224,14 +243,15 @@ class Master(MudObject):
                     failed[ob] = call_other(ob, "query_save_error") or "an error"
         for ob in users():
             if not call_other(ob, "query_is_player"):
-                saved = ""
-            elif ob in failed:
-                saved = (f"  Your character could NOT be saved ({failed[ob]}); "
+                tell_object(ob, f"\n{self.mud_name} is shutting down now.  See you soon!\n")
+                continue
+            if ob in failed:
+                saved = (f"Your character could NOT be saved ({failed[ob]}); "
                          "the game's operators have been told.")
             else:
-                saved = "  Your character has been saved."
-            tell_object(ob, f"\n{self.mud_name} is shutting down now.{saved}  "
-                        "See you soon!\n")
+                saved = "Your character has been saved."
+            call_other(ob, "tell", f"\n{self.mud_name} is shutting down now.  "
+                       f"{saved}  See you soon!\n")
         if failed:
             names = ", ".join(f"{call_other(ob, 'query_name')} ({why})"
                               for ob, why in failed.items())

@@ -53,6 +53,8 @@ def shipped_settings(certs, data_dir: Path) -> dict:
     settings["tls"]["certificate"] = str(certs.fullchain)
     settings["tls"]["key"] = str(certs.key)
     settings["tls"]["trust_file"] = str(certs.ca_file)
+    # The shipped web port is a fixed one (4080); tests let the kernel choose.
+    settings["server"]["web_port"] = 0
     return settings
 
 
@@ -275,7 +277,7 @@ def test_command_line_overrides_take_effect(settings, tmp_path):
     config = write_settings(tmp_path, settings)
     # ... the command line another.
     host = "127.0.0.2"
-    port, tls_port = free_port(host), free_port(host)
+    port, tls_port, web_port = free_port(host), free_port(host), free_port(host)
     mudlib = tmp_path / "other-world"
     shutil.copytree(SHIPPED_MUDLIB, mudlib, ignore=shutil.ignore_patterns("__pycache__"))
     master = mudlib / "master.py"
@@ -284,7 +286,8 @@ def test_command_line_overrides_take_effect(settings, tmp_path):
 
     process = subprocess.Popen(
         [sys.executable, str(DRIVER), "--config", str(config), "--host", host,
-         "--port", str(port), "--tls-port", str(tls_port), "--mudlib", str(mudlib),
+         "--port", str(port), "--tls-port", str(tls_port), "--web-port", str(web_port),
+         "--mudlib", str(mudlib),
          "--data-dir", str(data_dir)],
         cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -292,7 +295,8 @@ def test_command_line_overrides_take_effect(settings, tmp_path):
     driver._reader = threading.Thread(target=driver._read_log, daemon=True)
     driver._reader.start()
     try:
-        driver.wait_for_log(rf"listening: telnet on {host}:{port}, TLS on {host}:{tls_port}$")
+        driver.wait_for_log(rf"listening: telnet on {host}:{port}, TLS on {host}:{tls_port}, "
+                            rf"web on {host}:{web_port}$")
         with pytest.raises(OSError):  # nothing on the file's address
             socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT).close()
         player = Client(socket.create_connection((host, port), timeout=TIMEOUT))
@@ -332,3 +336,141 @@ def test_the_log_file_is_reopened_after_logrotate_moves_it(make_driver, tmp_path
     assert "listening: telnet" in rotated and "port=telnet" not in rotated
     first.close()
     second.close()
+
+
+# --- certificate care ---------------------------------------------------------------
+
+def _certificate_valid_for(certs, tmp_path: Path, days: float, *names: str) -> tuple[Path, Path]:
+    """A certificate from the test CA that expires ``days`` from now (negative: expired)."""
+    import datetime
+
+    from conftest import write_leaf
+    now = datetime.datetime.now(datetime.timezone.utc)
+    leaf = certs.ca.issue_cert(*(names or ("localhost", "127.0.0.1")),
+                               not_before=now - datetime.timedelta(days=400),
+                               not_after=now + datetime.timedelta(days=days))
+    return write_leaf(leaf, tmp_path / f"cert-{days}.pem", tmp_path / f"key-{days}.pem")
+
+
+def _settings_with(settings: dict, cert: Path, key: Path) -> dict:
+    settings["tls"]["certificate"] = str(cert)
+    settings["tls"]["key"] = str(key)
+    return settings
+
+
+def test_check_config_names_the_certificate_its_names_and_days_left(settings, tmp_path):
+    result = run_driver("--config", str(write_settings(tmp_path, settings)), "--check-config",
+                        cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "(names: localhost, 127.0.0.1, ::1)" in result.stdout
+    assert "issued by" in result.stdout and "days left)" in result.stdout
+    assert "warning" not in result.stdout and "error" not in result.stdout
+
+
+def test_an_expired_certificate_stops_the_driver_unless_allowed(certs, settings, tmp_path):
+    cert, key = _certificate_valid_for(certs, tmp_path, -3)
+    config = write_settings(tmp_path, _settings_with(settings, cert, key))
+    line = assert_refused(run_driver("--config", str(config), "--check-config", cwd=tmp_path),
+                          str(cert), "expired on", "--allow-expired-certificate")
+    assert "configuration OK" not in line
+    assert_refused(run_driver("--config", str(config), "--port", "0", "--tls-port", "0",
+                              cwd=tmp_path), "cannot start", "expired on")
+    allowed = run_driver("--config", str(config), "--check-config", "--allow-expired-certificate",
+                         cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "expired 3 days ago" in allowed.stdout
+    assert f"error: certificate {cert} EXPIRED" in allowed.stdout
+
+
+@pytest.mark.parametrize("days, level, words", [(15, "warning", "renew it soon"),
+                                                (5, "error", "renew it now")])
+def test_a_certificate_near_its_end_is_warned_about(certs, settings, tmp_path, days, level, words):
+    cert, key = _certificate_valid_for(certs, tmp_path, days)
+    config = write_settings(tmp_path, _settings_with(settings, cert, key))
+    result = run_driver("--config", str(config), "--check-config", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warning = [line for line in result.stdout.splitlines() if line.startswith(f"{level}:")]
+    assert len(warning) == 1 and f"certificate {cert} expires in" in warning[0] \
+        and words in warning[0], result.stdout
+
+
+def test_the_running_driver_warns_at_start_and_at_every_reload(certs, make_driver, tmp_path):
+    import dataclasses
+    import signal
+    # The driver's own copies of the session's files, so the test may renew them.
+    own = dataclasses.replace(certs, fullchain=tmp_path / "fullchain.pem", key=tmp_path / "key.pem")
+    shutil.copy(certs.fullchain, own.fullchain)
+    shutil.copy(certs.key, own.key)
+    driver = make_driver(certs_=own)
+    driver.wait_for_log(r"TLS: certificate .* \(names: localhost, 127.0.0.1, ::1\)")
+    assert "renew it" not in driver.log
+    # A renewal that is no better: the warning comes with the reload.
+    cert, key = _certificate_valid_for(certs, tmp_path, 10)
+    shutil.copy(cert, own.fullchain)
+    shutil.copy(key, own.key)
+    mark = driver.log_mark()
+    driver.process.send_signal(signal.SIGHUP)
+    driver.wait_for_log(r"SIGHUP: TLS certificates reloaded", start=mark)
+    driver.wait_for_log(r"WARNING .*TLS: certificate \S+ expires in 10 days .*renew it soon",
+                        start=mark)
+
+
+def test_a_hostname_the_certificate_does_not_name_is_warned_about(settings, tmp_path):
+    settings["server"]["hostname"] = "mud.example.org"
+    result = run_driver("--config", str(write_settings(tmp_path, settings)), "--check-config",
+                        cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning: server.hostname mud.example.org is not among the names of certificate" \
+        in result.stdout
+
+
+def test_a_wildcard_certificate_covers_one_label(certs, settings, tmp_path):
+    cert, key = _certificate_valid_for(certs, tmp_path, 90, "*.example.org")
+    settings["server"]["hostname"] = "mud.example.org"
+    config = write_settings(tmp_path, _settings_with(settings, cert, key))
+    result = run_driver("--config", str(config), "--check-config", cwd=tmp_path)
+    assert result.returncode == 0 and "warning" not in result.stdout, result.stdout
+    settings["server"]["hostname"] = "a.mud.example.org"
+    result = run_driver("--config", str(write_settings(tmp_path, settings)), "--check-config",
+                        cwd=tmp_path)
+    assert "warning: server.hostname a.mud.example.org is not among" in result.stdout
+
+
+# --- day one --------------------------------------------------------------------------
+
+def test_a_python_without_the_packages_says_how_to_start(tmp_path):
+    # -S: no site-packages, as a system Python outside the virtualenv.
+    result = subprocess.run([sys.executable, "-S", str(DRIVER), "--check-config"], cwd=ROOT,
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=TIMEOUT)
+    line = assert_refused(result, "make run", ".venv/bin/python driver.py")
+    assert "lacks the package" in line
+
+
+def test_a_config_that_sets_only_the_host_is_valid_without_tls(tmp_path):
+    (tmp_path / "mudlib").symlink_to(SHIPPED_MUDLIB)
+    (tmp_path / "config.yaml").write_text("server:\n  host: 127.0.0.1\n")
+    result = run_driver("--config", "config.yaml", "--check-config", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "no TLS certificate configured" in result.stdout
+
+
+def test_a_tls_port_without_a_certificate_is_one_line(tmp_path):
+    (tmp_path / "mudlib").symlink_to(SHIPPED_MUDLIB)
+    (tmp_path / "config.yaml").write_text("server:\n  host: 127.0.0.1\n  tls_port: 4443\n")
+    assert_refused(run_driver("--config", "config.yaml", "--check-config", cwd=tmp_path),
+                   "server.tls_port", "tls.certificate", "tls_port: null")
+
+
+def test_two_services_on_one_port_are_refused(settings, tmp_path):
+    config = write_settings(tmp_path, settings)
+    assert_refused(run_driver("--config", str(config), "--check-config", "--port", "4500",
+                              "--tls-port", "4500", cwd=tmp_path),
+                   "server.tls_port", "port 4500 is also server.telnet_port")
+
+
+def test_a_port_in_use_suggests_choosing_others(settings, tmp_path, busy_port):
+    config = write_settings(tmp_path, settings)
+    result = run_driver("--config", str(config), "--port", str(busy_port), "--tls-port", "0",
+                        cwd=tmp_path)
+    assert_refused(result, "already running", 'make run ARGS="--port')

@@ -41,7 +41,9 @@ def test_a_dropped_player_stays_and_reattaches(make_driver, certs):
     driver.wait_for_log(r"Bob lost the link; link-dead for up to 600 s")
     look = alice.command("look bob", PROMPT)
     assert "Bob is an adventurer" in look and "stands very still" in look
-    assert not re.search(r"^\s*Bob\s", alice.command("who", "online."), re.M)  # not a user
+    who = alice.command("who", "online.")
+    assert re.search(r"^\s*Bob\s+link-dead\s*$", who, re.M), who   # in the world, marked
+    assert "1 player online.  1 link-dead." in who
     # Bob logs in again over TLS: the same body, where he left it.
     again = Client.tls(driver.tls_port, certs.client_context())
     alice.raw.clear()

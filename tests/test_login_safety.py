@@ -33,6 +33,16 @@ WRONG = re.compile(r"wrong password for Bob from 127\.0\.0\.1")
 NO_THROTTLE = "login:\n  throttle_after: 0\n  lockout_after: 0\n"
 
 
+def flat(text: str) -> str:
+    """Text with every run of white space as one space: the game wraps its
+    lines to the client's window."""
+    return " ".join(text.split())
+
+
+def said(expected: str, text: str) -> bool:
+    return flat(expected) in flat(text)
+
+
 def log_count(driver, pattern: re.Pattern, start: int = 0) -> int:
     with driver._changed:
         return sum(1 for line in driver.lines[start:] if pattern.search(line))
@@ -157,8 +167,8 @@ def test_wrong_passwords_are_throttled_then_locked_out_and_both_end_by_themselve
 
     # Too early: refused with a message, and the password is not even checked.
     text = intruder.command("guess-3", "Password: ")
-    assert "Too many wrong passwords have been tried from your address.  " \
-           "Please wait 1 second and try again." in text
+    assert said("Too many wrong passwords have been tried from your address.  "
+                "Please wait 1 second and try again.", text)
     assert "Wrong password." not in text
     assert log_count(driver, WRONG, mark) == 2
 
@@ -190,8 +200,8 @@ def test_wrong_passwords_are_throttled_then_locked_out_and_both_end_by_themselve
     again.raw.clear()
     again.send_line(PASSWORD)
     again.wait_closed()
-    assert "Too many wrong passwords have been tried from your address.  " \
-           "Logins are refused for" in again.text
+    assert said("Too many wrong passwords have been tried from your address.  "
+                "Logins are refused for", again.text)
     assert "Welcome" not in again.text
     again.close()
 
@@ -308,9 +318,9 @@ def test_a_failed_save_at_shutdown_is_not_called_saved(make_driver):
     driver.process.send_signal(signal.SIGTERM)
     alice.wait_closed()
     bob.wait_closed()
-    assert "Your character could NOT be saved (Is a directory)" in alice.text
+    assert said("Your character could NOT be saved (Is a directory)", alice.text)
     assert "has been saved" not in alice.text
-    assert "Your character has been saved." in bob.text
+    assert said("Your character has been saved.", bob.text)
     assert driver.process.wait(TIMEOUT) == 0
     driver.wait_for_log(r"ERROR .*cannot write the save file .*/players/alice\.json: Is a directory")
     driver.wait_for_log(r"ERROR .*shutdown: 1 character\(s\) could not be saved: Alice \(Is a directory\)")
@@ -327,7 +337,7 @@ def test_quitting_when_the_save_fails_says_so(make_driver):
     alice.raw.clear()
     alice.send_line("quit")
     alice.wait_closed()
-    assert "Your character could NOT be saved (Is a directory)" in alice.text
+    assert said("Your character could NOT be saved (Is a directory)", alice.text)
     assert "has been saved" not in alice.text
 
 
@@ -342,8 +352,8 @@ def test_a_corrupt_save_file_gives_a_clear_message_a_way_on_and_is_kept(make_dri
     visitor = plain_player(driver)
     visitor.read_until("What is your name? ")
     text = visitor.command("bob", "What is your name? ")
-    assert "Your character file could not be read; the game's operators have been told.  " \
-           "You may create a new name or try later." in text
+    assert said("Your character file could not be read; the game's operators have been told.  "
+                "You may create a new name or try later.", text)
     assert "Something went wrong" not in text
     driver.wait_for_log(rf"ERROR .*save file {re.escape(str(file))} is corrupt: .*; "
                         r"it is left as it is", start=mark)
@@ -393,8 +403,8 @@ def test_on_loopback_the_first_character_is_the_administrator_and_is_told(make_d
     driver = make_driver(mudlib=SHIPPED_MUDLIB)
     alice = plain_player(driver)
     text = create_character(alice, "alice")
-    assert "You are the first character in this world, so you are its administrator" in text
-    assert "promote <player>" in do(alice, "help")
+    assert said("You are the first character in this world, so you are its administrator", text)
+    assert "promote" in do(alice, "help")
     bob = plain_player(driver)
     text = create_character(bob, "bob")
     assert "administrator" not in text
@@ -419,7 +429,7 @@ def test_beyond_loopback_nobody_becomes_administrator_unless_named(make_driver, 
         return
     carol = plain_player(driver)
     create_character(carol, "carol")
-    assert "promote <player>" in do(carol, "help")
+    assert "promote" in do(carol, "help")
 
 
 # --- the configuration ----------------------------------------------------------------------

@@ -231,14 +231,27 @@ def test_the_shipped_world_sends_char_and_room_data(make_driver):
 
     peer.wait(lambda: gmcp("Room.Info"), "Room.Info")
     assert gmcp("Char.Name")[0]["name"] == "Gwen"
-    assert gmcp("Char.Vitals")[0]["maxhp"] == 100
-    room = gmcp("Room.Info")[-1]
-    assert room["num"] == "/rooms/square" and room["exits"] and room["area"] == "Ravenmoor"
+    vitals = gmcp("Char.Vitals")[-1]
+    assert 0 < vitals["hp"] <= vitals["maxhp"] and 0 < vitals["mv"] <= vitals["maxmv"]
+    # Once per room entry: the login put her in the square once.
+    assert len(gmcp("Room.Info")) == 1, gmcp("Room.Info")
+    room = gmcp("Room.Info")[0]
+    # Mudlet's mapper wants numbers: for the room, and for where each exit leads.
+    assert isinstance(room["num"], int) and room["area"] == "Ravenmoor"
+    assert room["exits"] and all(isinstance(n, int) for n in room["exits"].values())
     direction = sorted(room["exits"])[0]
-    seen = len(gmcp("Room.Info"))
+    mark = len(peer.text_bytes)
     peer.send_line(direction)
-    peer.wait(lambda: len(gmcp("Room.Info")) > seen, "Room.Info after walking")
+    peer.wait_text("> ", start=mark)
+    assert len(gmcp("Room.Info")) == 2, gmcp("Room.Info")
     assert gmcp("Room.Info")[-1]["num"] == room["exits"][direction]
+    # Walking costs stamina, and the gauge says so.
+    assert min(v["mv"] for v in gmcp("Char.Vitals")) < vitals["mv"]
+    # 'look' shows the room again; the client's map has it already.
+    mark = len(peer.text_bytes)
+    peer.send_line("look")
+    peer.wait_text("> ", start=mark)
+    assert len(gmcp("Room.Info")) == 2
     peer.send(sb(GMCP, b"Core.Ping"))
     peer.wait_command(("SB", GMCP, b"Core.Ping"))
     # A crawler meanwhile: the shipped master counts players, not connections.
@@ -247,6 +260,8 @@ def test_the_shipped_world_sends_char_and_room_data(make_driver):
     fields = mssp_decode(crawler.wait_sb(MSSP))
     assert fields["NAME"] == "Ravenmoor" and fields["PLAYERS"] == "1"
     assert fields["GMCP"] == "1" and fields["MCCP"] == "1" and fields["SSL"] == str(driver.tls_port)
+    # The world colours its text for the clients that show colour (/std/colour).
+    assert fields["ANSI"] == fields["XTERM 256 COLORS"] == fields["XTERM TRUE COLORS"] == "1"
     crawler.close()
     peer.close()
 

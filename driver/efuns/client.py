@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..net import ansi as _ansi
 from ..world.inputs import binding_of
 from ..net.mud_protocols import (MTTS_256_COLORS, MTTS_ANSI, MTTS_MNES, MTTS_MOUSE_TRACKING,
                             MTTS_MSLP, MTTS_OSC_COLOR_PALETTE, MTTS_PROXY, MTTS_SCREEN_READER,
@@ -21,6 +22,7 @@ __all__ = [
     "query_terminal_type", "query_client_name", "query_window_size", "query_mtts",
     "query_charset", "query_mccp", "query_gmcp_supports", "query_gmcp_client", "send_gmcp",
     "send_telnet_neg", "binary_message", "query_linkdead_timeout",
+    "terminal_colour", "query_colour_depth",
     "MTTS_ANSI", "MTTS_VT100", "MTTS_UTF8", "MTTS_256_COLORS", "MTTS_MOUSE_TRACKING",
     "MTTS_OSC_COLOR_PALETTE", "MTTS_SCREEN_READER", "MTTS_PROXY", "MTTS_TRUECOLOR",
     "MTTS_MNES", "MTTS_MSLP", "MTTS_SSL",
@@ -162,3 +164,29 @@ def binary_message(data: bytes | list[int], flags: int = 0) -> int:
 def query_linkdead_timeout() -> float:
     """Seconds a character whose connection dropped stays in the world (config.yaml)."""
     return _runtime().config.linkdead_timeout
+
+
+def terminal_colour(text: str, mapping: dict | Any = None, wrap: int = 0, indent: int = 0) -> str:
+    """LDMud's terminal_colour: ``%^KEY%^`` markup expanded through ``mapping``
+    (key 0: the default for keys it lacks), wrapped at ``wrap`` visible
+    columns with continuation lines indented by ``indent``."""
+    if not isinstance(text, str):
+        raise EfunError(f"bad argument 1 to terminal_colour: expected a string, got {text!r}")
+    if not (mapping is None or mapping == 0 or isinstance(mapping, dict) or callable(mapping)):
+        raise EfunError("bad argument 2 to terminal_colour: expected a mapping, a callable "
+                        f"or 0, got {mapping!r}")
+    for number, value in ((3, wrap), (4, indent)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise EfunError(f"bad argument {number} to terminal_colour: expected a "
+                            f"number of columns, got {value!r}")
+    return _ansi.terminal_colour(text, None if mapping == 0 else mapping, wrap, indent)
+
+
+def query_colour_depth(ob: MudObject | None = None) -> int | None:
+    """Colours ``ob``'s client announced (MTTS bits, else its terminal type):
+    0, 16, 256 or 16777216 (truecolour); None without a connection."""
+    telnet = _telnet(ob)
+    if telnet is None:
+        return None
+    client = telnet.client
+    return _ansi.colour_depth(client.mtts, client.terminal_type, client.client_name)

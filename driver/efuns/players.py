@@ -180,22 +180,32 @@ def query_idle(ob: MudObject) -> float:
 
 
 class ListenPorts(tuple):
-    __slots__ = ()
+    """``(telnet, tls)``, and by name ``.telnet``, ``.tls``, ``.web`` and
+    ``.web_proxy``.  The web ports are attributes only, so code that
+    unpacks the pair goes on working."""
 
-    def __new__(cls, telnet: int | None, tls: int | None):
-        return super().__new__(cls, (telnet, tls))
+    def __new__(cls, telnet: int | None, tls: int | None, web: int | None = None,
+                web_proxy: int | None = None):
+        ports = super().__new__(cls, (telnet, tls))
+        ports.web = web
+        ports.web_proxy = web_proxy
+        return ports
 
     telnet = property(lambda self: self[0])
     tls = property(lambda self: self[1])
 
     def __repr__(self) -> str:
-        return f"ListenPorts(telnet={self[0]}, tls={self[1]})"
+        return (f"ListenPorts(telnet={self[0]}, tls={self[1]}, web={self.web}, "
+                f"web_proxy={self.web_proxy})")
 
 
 def query_listen_ports() -> ListenPorts:
-    """The ports the driver listens on: ``.telnet`` and ``.tls`` (None if off)."""
+    """The ports the driver listens on: ``.telnet``, ``.tls``, ``.web`` (HTTPS
+    and secure WebSocket) and ``.web_proxy`` (plain HTTP for a reverse
+    proxy); None for a port that is off."""
     runtime = _runtime()
-    return ListenPorts(runtime.telnet_port, runtime.tls_port)
+    return ListenPorts(runtime.telnet_port, runtime.tls_port, runtime.web_port,
+                       runtime.web_proxy_port)
 
 
 def query_host_name() -> str:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time as _time
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
+from ..world import audit as _audit
 from ..world import commands as _commands
 from ..world import passwords as _passwords
 from ..world import permissions as _permissions
@@ -22,6 +23,7 @@ from .objects import callable_argument, this_object, this_player
 
 __all__ = [
     "debug_message",
+    "audit",
     "time",
     "call_out",
     "remove_call_out",
@@ -50,6 +52,19 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 
 def debug_message(text: Any, level: str = "info") -> None:
     _mudlib_log.log(_LEVELS.get(level, logging.INFO), "%s", str(text).rstrip("\n"))
+
+
+def audit(action: str, target: Any = None, outcome: str = "ok", **details: Any) -> None:
+    """One line in the audit log for a privileged action the mudlib performed."""
+    if not isinstance(action, str) or not action.strip() or any(c.isspace() for c in action):
+        raise EfunError(f"bad argument 1 to audit: expected a one-word action, got {action!r}")
+    if outcome not in _audit.OUTCOMES:
+        raise EfunError(f"bad argument 3 to audit: outcome must be one of "
+                        f"{', '.join(_audit.OUTCOMES)}, got {outcome!r}")
+    for key in details:
+        if key in ("action", "actor", "outcome", "target"):
+            raise EfunError(f"audit: {key!r} is set by the driver, not a detail")
+    _audit.record(action, outcome, target, **details)
 
 
 def time() -> int:
@@ -107,6 +122,16 @@ def query_load_average() -> str:
     return f"{beats.commands_per_second():.2f} cmds/s, {beats.lag().average * 1000:.0f} ms lag"
 
 
+class CertificateInfo(NamedTuple):
+    """``driver_info("certificates")``: one served certificate, as an operator sees it."""
+
+    file: str
+    names: tuple[str, ...]
+    issuer: str
+    not_after: int  # seconds since the epoch
+    days_left: int  # negative once expired
+
+
 def driver_info(what: str) -> Any:
     """Facts about the running driver; ``what`` names one (see docs/efuns/driver_info.md)."""
     from ..world import evaluation
@@ -126,6 +151,10 @@ def driver_info(what: str) -> Any:
         "eval_timeouts": evaluation.timeouts,
         "commands": lambda: _commands.executed,
         "admins": lambda: tuple(rt.config.admins),
+        "certificates": lambda: tuple(
+            CertificateInfo(str(r.file), r.names, r.issuer, int(r.not_after.timestamp()),
+                            int(r.days_left() // 1))
+            for r in (rt.credentials.reports() if rt.credentials.available else ())),
         "loopback_only": lambda: rt.config.loopback_only,
         "login": lambda: rt.config.login,
         "workers": lambda: {"threads": rt.workers.threads, "queue": rt.workers.queue_limit,

@@ -125,6 +125,9 @@ def tls_init_connection(ob: MudObject | None = None, fun: str | Callable | None 
     """
     binding = _connection_of(ob, "tls_init_connection")
     connection = binding.connection
+    if connection.web is not None and connection.tls_session.state.efun_value == 0:
+        raise EfunError("tls_init_connection: a web client's connection cannot start TLS: "
+                        "a reverse proxy secures it before the driver sees it")
     if connection.incoming:
         _require_tls()
     if connection.tls_session.state.efun_value != 0:
@@ -234,6 +237,11 @@ def tls_error(code: int) -> str:
 def tls_deinit_connection(ob: MudObject | None = None) -> None:
     """Flush, send close_notify and carry on in plaintext; a pending callback is dropped."""
     binding = _connection_of(ob, "tls_deinit_connection")
+    if binding.connection.web is not None:
+        # The browser's WebSocket lives inside the TLS session: without TLS
+        # there is no WebSocket to carry plaintext.
+        raise EfunError("tls_deinit_connection: a web client's connection is secure from its "
+                        "first byte to its last and cannot drop to plaintext")
     binding.tls_callback = None
     binding.connection.stop_tls()
 

@@ -6,6 +6,8 @@ This module owns the I/O of one connection and nothing about the game::
         |   lines up, text down
     telnet layer             telnetlib3, via telnet.MudTelnetProtocol
         |   plaintext          <- TelnetFacingTransport
+   [WebSocket layer]         websocket.WebSession (sans-I/O), web port only
+        |   plaintext
     TLS layer                tls.TLSSession (sans-I/O)
         |   bytes on the wire
     socket                   asyncio transport; Connection is its protocol
@@ -19,6 +21,15 @@ holds every write, so nothing but TLS records can reach the wire.
 What happens on the connection is reported to a ``ConnectionEvents`` object
 (the layer above); this module never calls into the mudlib.  The handshake
 deadline lives here because it is a timer, and timers are I/O.
+
+A connection on the web port (``web_site`` given) starts its TLS handshake
+itself, at once, since a browser speaks ``wss://`` from its first byte;
+then serves HTTP until the client upgrades to a WebSocket.  Only then is it
+a player's connection: the telnet layer is made and ``connection_opened``
+runs, so the mudlib's ``connect()`` sees a connection that is already
+secure.  Until then nothing reaches the layer above, and a deadline
+(``WebLimits.upgrade_timeout``) closes connections that never get there.
+Once open, the same deadline slot keeps the WebSocket alive with pings.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from typing import Protocol
 
 from . import starttls, tls
 from .telnet import MudTelnetProtocol, TelnetPolicy
+from .websocket import CLOSE_GOING_AWAY, CLOSE_NORMAL, WebSession, WebSite
 
 log = logging.getLogger("driver.connection")
 
@@ -108,10 +120,11 @@ class Connection(asyncio.Protocol):
     __slots__ = ("events", "incoming", "remote_host", "requested_owner", "tls_session", "telnet",
                  "closing", "_closed_by_driver", "peer", "local_port", "binding", "_transport",
                  "_deadline", "_loop", "awaiting_follows", "_follows", "_line", "_line_settled",
-                 "_outbox", "_wire_prefix")
+                 "_outbox", "_wire_prefix", "_web_site", "web")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
-                 remote_host: str | None = None, owner=None) -> None:
+                 remote_host: str | None = None, owner=None,
+                 web_site: WebSite | None = None) -> None:
         self.events = events
         #: incoming connections do server handshakes, outgoing ones client handshakes
         self.incoming = incoming
@@ -140,6 +153,10 @@ class Connection(asyncio.Protocol):
         self._outbox: list[bytes] | None = None
         #: TLS records that go out ahead of the outbox (see data_received)
         self._wire_prefix: bytes | None = None
+        #: the web port's shared state, and this connection's HTTP/WebSocket
+        #: layer (made at connect): None on the telnet and TLS ports
+        self._web_site = web_site
+        self.web: WebSession | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.peer[0]}:{self.peer[1]} port {self.local_port}>"
@@ -158,6 +175,13 @@ class Connection(asyncio.Protocol):
         self.peer = (str(peer[0]), int(peer[1]))
         sockname = transport.get_extra_info("sockname") or ("-", 0)
         self.local_port = int(sockname[1])
+        if self._web_site is not None:
+            self._begin_web()
+        else:
+            self._open_telnet()
+
+    def _open_telnet(self) -> None:
+        """The telnet layer, and the layer above told: a player's connection."""
         policy = getattr(self.events, "telnet_policy", None)
         self.telnet = MudTelnetProtocol(
             self._line_from_telnet, negotiate=self.incoming, events=self,
@@ -172,6 +196,9 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._outbox is not None:
             self.flush()  # the peer's bytes may change the TLS state
+        if self.web is not None:
+            self._web_received(data)
+            return
         if self.awaiting_follows:  # STARTTLS: still telnet until the client's FOLLOWS
             if not self.closing:
                 self._feed_telnet(data)
@@ -212,6 +239,12 @@ class Connection(asyncio.Protocol):
             how = CLOSED_BY_PEER
         self.closing = True
         self._cancel_deadline()
+        if self.web is not None and self.telnet is None:
+            # A web connection that never opened its WebSocket: it was never
+            # a player's, and the layer above never heard of it.
+            log.debug("%r: web connection %s%s", self, how, f" ({exc})" if exc else "")
+            self.binding = None
+            return
         result = self.tls_session.peer_gone()
         if result is not None:
             self.events.handshake_finished(self, result)
@@ -327,7 +360,11 @@ class Connection(asyncio.Protocol):
             return
         wire = b""
         if pending:
-            wire = self.tls_session.send(pending[0] if len(pending) == 1 else b"".join(pending))
+            plaintext = pending[0] if len(pending) == 1 else b"".join(pending)
+            if self.web is not None:
+                plaintext = self.web.message(plaintext)  # one WebSocket message per turn
+            if plaintext:
+                wire = self.tls_session.send(plaintext)
         if prefix:
             wire = prefix + wire
         if wire:
@@ -456,8 +493,13 @@ class Connection(asyncio.Protocol):
 
     # -- closing ---------------------------------------------------------------
 
-    def close(self, flush: bool = True) -> None:
-        """Close the connection; a secure one says close_notify first."""
+    def close(self, flush: bool = True, *, going_away: bool = False) -> None:
+        """Close the connection; a secure one says close_notify first.
+
+        A WebSocket is closed with a close frame before that: 1000 (normal
+        closure), or 1001 when the driver is ``going_away`` (shutting down),
+        which tells the web client to come back.
+        """
         if self.closing:
             return
         if flush:
@@ -468,6 +510,11 @@ class Connection(asyncio.Protocol):
         transport = self._transport
         if transport is None:
             return
+        if flush and self.web is not None:
+            frame = self.web.close(CLOSE_GOING_AWAY if going_away else CLOSE_NORMAL,
+                                   "the game is restarting" if going_away else "")
+            if frame:
+                self._send_through_tls(frame)
         if flush and self.tls_session.state is tls.TLSState.ACTIVE:
             try:
                 transport.write(self.tls_session.shut_down())
@@ -477,3 +524,103 @@ class Connection(asyncio.Protocol):
             transport.close()  # sends what is buffered, then closes
         else:
             transport.abort()
+
+    # -- the web port --------------------------------------------------------------
+
+    def _begin_web(self) -> None:
+        """Connected to the web port: TLS at once (unless behind a proxy),
+        HTTP next, and a deadline for reaching an open WebSocket."""
+        site = self._web_site
+        self.web = WebSession(site, self.peer[0])
+        self._deadline = self._loop.call_later(site.limits.upgrade_timeout, self._web_timed_out)
+        if site.tls_context is None:
+            return
+        context = site.tls_context()
+        if context is None:
+            log.warning("%r: web connection refused: no TLS certificate is loaded", self)
+            self.close(flush=False)
+            return
+        first_flight = self.tls_session.start(context, server_side=True)
+        if first_flight:
+            self._transport.write(first_flight)
+
+    def _web_received(self, data: bytes) -> None:
+        web = self.web
+        if web.site.secure:
+            received = self.tls_session.receive(data)
+            if received.to_send:
+                self._transport.write(received.to_send)
+            if received.outcome is not None and received.outcome != tls.TLS_OK:
+                log.info("%r: web connection's TLS handshake failed: %s", self,
+                         tls.describe(received.outcome))
+                self.close(flush=False)
+                return
+            if received.fatal:
+                log.warning("%r: %s; closing", self, received.fatal)
+                self.close(flush=False)
+                return
+            plaintext = received.plaintext
+        else:
+            plaintext = data
+        if not plaintext or self.closing:
+            return
+        got = web.receive(plaintext)
+        if got.to_send:
+            self._send_through_tls(got.to_send)
+        if got.opened:
+            self._web_opened()
+        if got.telnet and not self.closing and self.telnet is not None:
+            self._feed_telnet(got.telnet)
+        if got.close and not self.closing:
+            if got.problem:
+                log.info("%r: web request refused: %s", self, got.problem)
+            self.close()
+
+    def _send_through_tls(self, plaintext: bytes) -> None:
+        """Bytes of the web layer's own (HTTP, control frames): ahead of
+        nothing, since the outbox is flushed first; through TLS if secure."""
+        if self._outbox is not None:
+            self.flush()
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(self.tls_session.send(plaintext))
+
+    def _web_opened(self) -> None:
+        """The WebSocket is open: the connection becomes a player's."""
+        self._cancel_deadline()
+        web = self.web
+        if web.client_address != self.peer[0]:
+            log.info("%r: forwarded for %s", self, web.client_address)
+            self.peer = (web.client_address, self.peer[1])
+        info: dict = {"secure": web.site.secure}
+        ssl_object = self.tls_session.ssl_object
+        if ssl_object is not None and self.tls_session.state is tls.TLSState.ACTIVE:
+            name, _version, bits = ssl_object.cipher()
+            info.update(protocol=ssl_object.version(), cipher=name, bits=bits)
+        log.info("%r: WebSocket open (%s)", self,
+                 f"{info['protocol']}, {info['cipher']}" if "protocol" in info else "plain HTTP")
+        self._send_through_tls(web.hello(info))
+        self._open_telnet()
+        if not self.closing:
+            self._deadline = self._loop.call_later(web.site.limits.ping_interval,
+                                                   self._web_keepalive)
+
+    def _web_timed_out(self) -> None:
+        self._deadline = None
+        log.info("%r: web connection closed: no WebSocket within %.0f s", self,
+                 self._web_site.limits.upgrade_timeout)
+        self.close(flush=False)
+
+    def _web_keepalive(self) -> None:
+        """A ping every interval; a peer that sent nothing since the last
+        one (not even its pong) is gone."""
+        self._deadline = None
+        if self.closing or self.web is None:
+            return
+        if not self.web.heard:
+            log.info("%r: WebSocket peer silent for %.0f s; closing", self,
+                     self._web_site.limits.ping_interval)
+            self.close(flush=False)
+            return
+        self._send_through_tls(self.web.ping())
+        self._deadline = self._loop.call_later(self._web_site.limits.ping_interval,
+                                               self._web_keepalive)

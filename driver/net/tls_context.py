@@ -23,6 +23,8 @@ and reasons only; key material never reaches a log.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import ipaddress
 import logging
 import ssl
 from pathlib import Path
@@ -215,14 +217,107 @@ def _remember_server_name(ssl_object, server_name, context) -> None:
             ssl_object.context = chosen
 
 
+# --- what an operator needs to know about a certificate -------------------------------
+
+#: Days before expiry from which the driver warns (every day), and from which loudly.
+WARN_DAYS = 21
+URGENT_DAYS = 7
+
+
+class CertificateReport(NamedTuple):
+    """A served certificate as an operator sees it.  Never anything about the key."""
+
+    file: Path
+    subject: str
+    names: tuple[str, ...]  # subjectAltName DNS names and IP addresses
+    issuer: str
+    not_after: datetime.datetime
+
+    @classmethod
+    def of(cls, file: Path, leaf: x509.Certificate) -> CertificateReport:
+        try:
+            san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            names: tuple[str, ...] = ()
+        else:
+            names = (*san.get_values_for_type(x509.DNSName),
+                     *(str(ip) for ip in san.get_values_for_type(x509.IPAddress)))
+        return cls(file, leaf.subject.rfc4514_string() or "(empty subject)", names,
+                   leaf.issuer.rfc4514_string(), leaf.not_valid_after_utc)
+
+    def days_left(self, now: datetime.datetime | None = None) -> float:
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        return (self.not_after - now).total_seconds() / 86400
+
+    def covers(self, hostname: str) -> bool:
+        """True if a client that checks names accepts this certificate for ``hostname``."""
+        try:
+            address = ipaddress.ip_address(hostname)
+        except ValueError:
+            address = None
+        wanted = hostname.lower().rstrip(".")
+        for name in self.names:
+            if address is not None:
+                try:
+                    if ipaddress.ip_address(name) == address:
+                        return True
+                except ValueError:
+                    pass
+                continue
+            name = name.lower().rstrip(".")
+            if name == wanted:
+                return True
+            # A wildcard stands for exactly one leftmost label (RFC 6125).
+            if name.startswith("*.") and "." in wanted \
+                    and wanted.split(".", 1)[1] == name[2:]:
+                return True
+        return False
+
+    def describe(self, now: datetime.datetime | None = None) -> str:
+        days = self.days_left(now)
+        left = f"expired {-days:.0f} days ago" if days < 0 else f"{days:.0f} days left"
+        names = ", ".join(self.names) or "none"
+        return (f"certificate {self.file} for {self.subject} (names: {names}), issued by "
+                f"{self.issuer}, valid until {self.not_after:%Y-%m-%d} ({left})")
+
+
+def certificate_warnings(reports: list[CertificateReport], hostname: str | None,
+                         now: datetime.datetime | None = None) -> list[tuple[int, str]]:
+    """What an operator must hear about the certificates in force, as (log level, text):
+    expiry within ``WARN_DAYS`` (an error within ``URGENT_DAYS`` or past it), and a
+    default certificate that does not name the game's public ``hostname``."""
+    warnings = []
+    for report in reports:
+        days = report.days_left(now)
+        if days < 0:
+            warnings.append((logging.ERROR, f"certificate {report.file} EXPIRED on "
+                             f"{report.not_after:%Y-%m-%d}: clients refuse it; renew it now"))
+        elif days <= URGENT_DAYS:
+            warnings.append((logging.ERROR, f"certificate {report.file} expires in {days:.1f} "
+                             f"days ({report.not_after:%Y-%m-%d %H:%M} UTC): renew it now"))
+        elif days <= WARN_DAYS:
+            warnings.append((logging.WARNING, f"certificate {report.file} expires in "
+                             f"{days:.0f} days ({report.not_after:%Y-%m-%d}): renew it soon"))
+    if reports and hostname and not reports[0].covers(hostname):
+        warnings.append((logging.WARNING, f"server.hostname {hostname} is not among the names of "
+                         f"certificate {reports[0].file} ({', '.join(reports[0].names) or 'none'}): "
+                         f"clients that check names will refuse it"))
+    return warnings
+
+
 class ServerCredentials:
     """The contexts in force: a default certificate, SNI certificates, client contexts."""
 
     def __init__(self, default: CertificatePair | None, *, sni: tuple[CertificatePair, ...] = (),
                  trust_file: Path | None = None, client_trust_file: Path | None = None,
-                 policy: TLSPolicy = TLSPolicy()) -> None:
+                 policy: TLSPolicy = TLSPolicy(), allow_expired: bool = False,
+                 public_name: str | None = None) -> None:
         self.default = default
         self.sni = sni
+        #: the name players connect to (server.hostname): the default certificate should carry it
+        self.public_name = public_name
+        #: serve a certificate past its notAfter (otherwise loading it fails)
+        self.allow_expired = allow_expired
         self.trust_file = trust_file
         self.client_trust_file = client_trust_file
         self.policy = policy
@@ -273,6 +368,14 @@ class ServerCredentials:
         pairs = (self.default, *self.sni)
         fresh = [build_server_context(pair.certificate, pair.key, self.trust_file,
                                       self.policy, self.configure_hook) for pair in pairs]
+        if not self.allow_expired:
+            for pair, context in zip(pairs, fresh):
+                report = CertificateReport.of(pair.certificate, context.driver_leaf)
+                if report.days_left() < 0:
+                    raise CertificateError(
+                        f"{pair.certificate}: the certificate expired on "
+                        f"{report.not_after:%Y-%m-%d}; renew it (certbot renew), or serve it "
+                        f"anyway with tls.allow_expired_certificate / --allow-expired-certificate")
         for old, new in zip(self.contexts, fresh):
             # Tickets issued before the reload go on resuming.
             try:
@@ -294,16 +397,22 @@ class ServerCredentials:
             self._client_contexts[verify] = context
         return context
 
+    def reports(self) -> list[CertificateReport]:
+        """The certificates in force, the default one first."""
+        return [CertificateReport.of(pair.certificate, context.driver_leaf)
+                for pair, context in zip((self.default, *self.sni), self.contexts)]
+
+    def warnings(self, now: datetime.datetime | None = None) -> list[tuple[int, str]]:
+        """``certificate_warnings`` for the certificates in force."""
+        return certificate_warnings(self.reports(), self.public_name, now)
+
     def describe(self) -> str:
-        """One line for the log: whose certificates, until when.  Never the keys."""
+        """One line for the log: whose certificates, which names, until when.  Never the keys."""
         parts = []
-        for pair, context in zip((self.default, *self.sni), self.contexts):
-            leaf = context.driver_leaf
-            subject = leaf.subject.rfc4514_string() or "(empty subject)"
-            names = f" (SNI {', '.join(pair.names)})" if pair.names else ""
-            parts.append(f"certificate {pair.certificate}{names} for {subject}, issued by "
-                         f"{leaf.issuer.rfc4514_string()}, valid until "
-                         f"{leaf.not_valid_after_utc:%Y-%m-%d}")
+        for pair, report in zip((self.default, *self.sni), self.reports()):
+            sni = f" (SNI {', '.join(pair.names)})" if pair.names else ""
+            parts.append(report.describe().replace(f"certificate {report.file}",
+                                                   f"certificate {report.file}{sni}", 1))
         return "; ".join(parts)
 
 

@@ -47,7 +47,10 @@ class ClientApplies:
         config = rt.config
         starttls = (config.telnet_starttls and connection.local_port == rt.telnet_port
                     and rt.credentials.available)
-        return TelnetPolicy(compression=config.telnet_compression, starttls=starttls)
+        # Never MCCP inside a WebSocket: the web client does not inflate, and
+        # the stream is encrypted (by the driver, or by the proxy in front).
+        compression = config.telnet_compression and connection.web is None
+        return TelnetPolicy(compression=compression, starttls=starttls)
 
     def telnet_negotiation(self, connection, command: int, option: int, data: bytes) -> bool:
         binding = connection.binding
@@ -95,6 +98,10 @@ class ClientApplies:
         }
         if rt.tls_port is not None:
             variables["TLS"] = variables["SSL"] = rt.tls_port
+        if rt.web_port is not None:
+            # Where a player without a MUD client can play: the web client.
+            variables["WEBSITE"] = variables["WEBCLIENT"] = \
+                f"https://{config.hostname}:{rt.web_port}/"
         variables.update(config.mssp_fields)
         query = getattr(master, "query_mssp", None)
         if callable(query):

@@ -11,6 +11,9 @@ privileged operation, and the mapping of mudlib file names to disk:
 * ``valid_read(path, caller, efun)`` and ``valid_write(path, caller, efun)``
   for the file efuns.
 
+Every privilege and snoop decision, either way, goes to the audit log
+(``world.audit``).
+
 A master that does not define an apply allows the operation (a small
 mudlib need not have a security model); the shipped master defines them
 all.  ``caller`` is the object whose code called the efun (this_object());
@@ -28,7 +31,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import objects, runtime
+from . import audit, objects, runtime
 from .objects import EfunError, MudObject
 
 DATA_PREFIX = "/data"
@@ -60,8 +63,12 @@ def check_privilege(operation: str, *args: Any) -> None:
     """Raise unless the master's ``privilege_violation`` allows ``operation``."""
     caller = _caller()
     defined, result = ask_master("privilege_violation", operation, caller, *args)
+    target = args[0] if args and isinstance(args[0], MudObject) else None
+    details = {"args": " ".join(str(a) for a in args if a is not target)} if args else {}
     if defined and not (isinstance(result, (int, float)) and result > 0):
+        audit.record(operation, "denied", target, **details)
         raise EfunError(f"{operation}: privilege violation: {_name(caller)} may not do this")
+    audit.record(operation, "ok", target, **details)
 
 
 def check_exec(new: MudObject, old: MudObject) -> None:
@@ -74,8 +81,11 @@ def check_exec(new: MudObject, old: MudObject) -> None:
 
 def check_snoop(snooper: MudObject, snoopee: MudObject | None) -> None:
     defined, result = ask_master("valid_snoop", snooper, snoopee)
+    action = "snoop" if snoopee is not None else "snoop-stop"
     if defined and not result:
+        audit.record(action, "denied", snoopee, snooper=snooper)
         raise EfunError("snoop: refused by the master's valid_snoop")
+    audit.record(action, "ok", snoopee, snooper=snooper)
 
 
 # --- file names ---------------------------------------------------------------------------

@@ -43,6 +43,9 @@ class Runtime:
         #: the ports actually bound (a configured 0 becomes a real number)
         self.telnet_port: int | None = config.telnet_port
         self.tls_port: int | None = config.tls_port
+        #: the web client's HTTPS port, and its plain HTTP port for a reverse proxy
+        self.web_port: int | None = config.web_port
+        self.web_proxy_port: int | None = config.web.proxy_port
         #: set by game.py: asks the driver to shut down
         self.request_shutdown: Callable[[str], None] = lambda reason: None
 

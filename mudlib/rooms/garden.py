@@ -1,7 +1,7 @@
 """/rooms/garden: the walled herb garden east of the square."""
 
-from driver.efuns import (add_action, clone_object, inherit, move_object, notify_fail,
-                          present, say, this_player, write)
+from driver.efuns import (add_action, call_other, clone_object, inherit, move_object,
+                          notify_fail, present, this_player)
 
 APPLE = "/obj/apple"
 
@@ -30,6 +30,7 @@ class Garden(inherit("/std/room")):
         "lavender": "It hums with bees.",
     }
     ids = ("garden", "herb garden")
+    outdoors = True
 
     def create(self):
         super().create()
@@ -42,11 +43,14 @@ class Garden(inherit("/std/room")):
     def cmd_shake(self, arg):
         if arg not in ("tree", "apple tree", "the tree"):
             return notify_fail("Shake what?\n")
+        player = this_player()
         if present("apple", self):
-            write("You shake the tree.  A few leaves fall; the apple on the "
-                  "ground will have to do.\n")
+            call_other(player, "tell", "You shake the tree.  A few leaves fall; the "
+                       "apple on the ground will have to do.\n")
             return 1
         move_object(clone_object(APPLE), self)
-        write("You shake the tree, and an apple thumps onto the gravel.\n")
-        say(f"{this_player().query_name()} shakes the apple tree.  An apple falls.\n")
+        call_other(player, "tell", "You shake the tree, and an apple thumps onto the "
+                   "gravel.\n")
+        self.tell_here(f"{player.query_name()} shakes the apple tree.  An apple "
+                       "falls.\n", (player,))
         return 1

@@ -10,10 +10,13 @@ class Gate(inherit("/std/room")):
         stand open, but a portcullis hangs ready above them, its iron teeth
         brown with rust.  Beyond the arch the road dwindles into the moor, a
         rolling sea of heather and mist where nothing moves but the wind.
-        The street runs north, back to the square.
+        The street runs north, back to the square; the road goes south onto
+        the moor, and a lane follows the wall east to the market.
     """
     exits = {
         "north": "/rooms/square",
+        "south": "/rooms/moor/road",
+        "east": "/rooms/market",
     }
     items = {
         "portcullis": """
@@ -28,3 +31,4 @@ class Gate(inherit("/std/room")):
         "road": "It leaves the town and loses heart somewhere in the heather.",
     }
     ids = ("gate", "south gate")
+    outdoors = True

@@ -37,6 +37,7 @@ class Square(inherit("/std/room")):
         "cobbles": "Grey, rounded, and slippery when it rains, which is often.",
     }
     ids = ("square", "town square")
+    outdoors = True
 
     def create(self):
         super().create()

@@ -1,6 +1,6 @@
 """/rooms/tavern: the Crooked Lantern, the tavern west of the square."""
 
-from driver.efuns import inherit
+from driver.efuns import clone_object, inherit, move_object
 
 
 class Tavern(inherit("/std/room")):
@@ -10,11 +10,13 @@ class Tavern(inherit("/std/room")):
         and mismatched stools.  A fire crackles in a hearth wide enough to
         roast an ox, and the air smells of woodsmoke, spilled ale and
         something stewing.  Behind the bar a battered lantern hangs askew
-        from a hook, the tavern's namesake.  The door east leads back out to
-        the square.
+        from a hook, the tavern's namesake.  A notice board hangs by the
+        door east, which leads back out to the square, and a narrow stair
+        climbs to the loft.
     """
     exits = {
         "east": "/rooms/square",
+        "up": "/rooms/loft",
     }
     items = {
         "lantern": """
@@ -34,3 +36,8 @@ class Tavern(inherit("/std/room")):
         "tables": "Scarred with knife marks, old games of mill and initials.",
     }
     ids = ("tavern", "lantern inn")
+
+    def create(self):
+        super().create()
+        move_object(clone_object("/obj/board"), self)
+        move_object(clone_object("/npc/mags"), self)

@@ -3,8 +3,7 @@
 The ravens here live on the room's heart beat: it runs while somebody is
 up here to hear them and stops when the platform is empty."""
 
-from driver.efuns import (all_inventory, inherit, interactive, set_heart_beat, tell_room,
-                          this_player)
+from driver.efuns import all_inventory, inherit, interactive, set_heart_beat, this_player
 
 RAVEN_NOISES = (
     "A raven croaks, loud and sudden, right beside your ear.\n",
@@ -38,6 +37,7 @@ class TowerTop(inherit("/std/room")):
         "moor": "From up here you can see the standing stone, and a second one you never noticed.",
     }
     ids = ("tower", "top", "platform")
+    outdoors = True
 
     def create(self):
         super().create()
@@ -55,5 +55,5 @@ class TowerTop(inherit("/std/room")):
             return
         self.beats += 1
         if self.beats % BEATS_PER_NOISE == 0:
-            tell_room(self, RAVEN_NOISES[self.noises % len(RAVEN_NOISES)])
+            self.tell_here(RAVEN_NOISES[self.noises % len(RAVEN_NOISES)])
             self.noises += 1

@@ -43,11 +43,13 @@ from driver.efuns import (
     query_host_name,
     query_ip_number,
     query_listen_ports,
+    query_window_size,
     remove_call_out,
     remove_interactive,
     restore_object,
     save_object,
     tell_object,
+    terminal_colour,
     time,
     tls_error,
     tls_query_connection_info,
@@ -55,6 +57,9 @@ from driver.efuns import (
     users,
     write,
 )
+
+# Columns of a window whose client never said (NAWS).
+DEFAULT_WIDTH = 80
 
 MASTER = "/master"
 PLAYER = "/std/player"
@@ -110,6 +115,15 @@ class Login(MudObject):
     def query_creating(self):
         return self.creating
 
+    def show(self, text):
+        """Text to the connection, wrapped to its window (the login speaks
+        before the client has said much: 80 columns until it does) and
+        without colour markup, which the login does not use."""
+        size = query_window_size(self)
+        width = size[0] if size and size[0] >= 20 else DEFAULT_WIDTH
+        write("\n".join(terminal_colour(line, {0: ""}, width, len(line) - len(line.lstrip(" ")))
+                         for line in text.split("\n")))
+
     # -- the connection arrives ----------------------------------------------
 
     def logon(self, result=None, ob=None):
@@ -121,30 +135,32 @@ class Login(MudObject):
             self._hang_up()
             return
         call_out("time_out", LOGIN_TIMEOUT)
-        write(self._banner())
+        self.show(self._banner())
         if tls_query_connection_state(self) == 1:
             info = tls_query_connection_info(self)
-            write(f"Your connection is encrypted ({info.prot}, {info.cipher}).\n\n")
+            self.show(f"Your connection is encrypted ({info.prot}, {info.cipher}).\n\n")
         else:
             tls_port = query_listen_ports().tls
             if tls_port is not None:
-                write("This connection is not encrypted.  For TLS, connect to "
+                self.show("This connection is not encrypted.  For TLS, connect to "
                       f"{query_host_name()} port {tls_port}.\n\n")
         self.ask_name()
 
     def secured(self, info):
         """The master secured this connection with STARTTLS."""
-        write(f"\nYour connection is now encrypted ({info.prot}, {info.cipher}).\n")
+        self.show(f"\nYour connection is now encrypted ({info.prot}, {info.cipher}).\n")
         if self.name is None and self.creating is None:
-            write("What is your name? ")
+            self.show("What is your name? ")
 
     def _banner(self):
         mud = load_object(MASTER).query_mud_name()
-        rule = "~" * 56
+        # 48 columns: the banner goes out before the client has told its
+        # window's width, so it fits a narrow one.
+        rule = "~" * 48
         title = "  ".join(mud.upper())
         return (f"\n  {rule}\n"
-                f"  {title:^56}\n"
-                f"  {'lamplight, cobbles, and the wind off the moor':^56}\n"
+                f"  {title:^48}\n"
+                f"  {'lamplight, cobbles, and the wind off the moor':^48}\n"
                 f"  {rule}\n\n")
 
     def time_out(self):
@@ -170,13 +186,13 @@ class Login(MudObject):
             return
         if not (MIN_NAME_LENGTH <= len(name) <= MAX_NAME_LENGTH
                 and name.isascii() and name.isalpha()):
-            write(f"A name here is {MIN_NAME_LENGTH} to {MAX_NAME_LENGTH} "
+            self.show(f"A name here is {MIN_NAME_LENGTH} to {MAX_NAME_LENGTH} "
                   "letters, a to z, and nothing else.\n")
             self.ask_name()
             return
         name = name.capitalize()
         if name in RESERVED_NAMES:
-            write("That name is not available.  Please choose another.\n")
+            self.show("That name is not available.  Please choose another.\n")
             self.ask_name()
             return
         try:
@@ -188,8 +204,8 @@ class Login(MudObject):
             debug_message(f"{name} cannot log in from {query_ip_number(self)}: "
                           f"the character's save file is unreadable ({exc}); "
                           "it is kept as it is for the operators", "error")
-            write("Your character file could not be read; the game's operators "
-                  "have been told.  You may create a new name or try later.\n")
+            self.show("Your character file could not be read; the game's operators "
+                       "have been told.  You may create a new name or try later.\n")
             self.ask_name()
             return
         if found:
@@ -197,7 +213,7 @@ class Login(MudObject):
             self.ask_password()
             return
         if self._creating_elsewhere(name):
-            write(f"Someone is creating a character called {name} right now.  "
+            self.show(f"Someone is creating a character called {name} right now.  "
                   "Please choose another name.\n")
             self.ask_name()
             return
@@ -233,10 +249,10 @@ class Login(MudObject):
         refusal = call_other(keeper, "refuse_attempt", ip, name)
         if refusal is not None:
             message, locked = refusal
-            write(message)
+            self.show(message)
             self.refused += 1
             if locked or self.refused >= MAX_REFUSED_TRIES:
-                write("Goodbye.\n")
+                self.show("Goodbye.\n")
                 self._hang_up()
                 return
             self.ask_password()
@@ -244,7 +260,7 @@ class Login(MudObject):
         try:
             checking = check_password(line, self.password_hash)
         except WorkersBusy:
-            write(BUSY_MESSAGE)
+            self.show(BUSY_MESSAGE)
             self.ask_password()
             return
         # Counted as a failure from now on, and forgiven if it was right: a
@@ -263,10 +279,10 @@ class Login(MudObject):
         self.tries += 1
         debug_message(f"wrong password for {name} from {ip} ({self.tries})", "warning")
         if self.tries >= MAX_PASSWORD_TRIES:
-            write("Too many wrong passwords.  Goodbye.\n")
+            self.show("Too many wrong passwords.  Goodbye.\n")
             self._hang_up()
             return
-        write("Wrong password.\n")
+        self.show("Wrong password.\n")
         self.ask_password()
 
     # -- a new character -----------------------------------------------------
@@ -278,14 +294,14 @@ class Login(MudObject):
 
     async def get_new_password(self, line):
         if len(line) < MIN_PASSWORD_LENGTH:
-            write("That password is too short.\n")
+            self.show("That password is too short.\n")
             self.ask_new_password()
             return
         # Only the hash is kept, even for the moment it takes to confirm.
         try:
             self.password_hash = await hash_password(line)
         except WorkersBusy:
-            write(BUSY_MESSAGE)
+            self.show(BUSY_MESSAGE)
             self.ask_new_password()
             return
         input_to("confirm_new_password", INPUT_NOECHO | INPUT_PROMPT,
@@ -295,13 +311,13 @@ class Login(MudObject):
         try:
             same = await check_password(line, self.password_hash)
         except WorkersBusy:
-            write(BUSY_MESSAGE)
+            self.show(BUSY_MESSAGE)
             input_to("confirm_new_password", INPUT_NOECHO | INPUT_PROMPT,
                      "Type it again: ")
             return
         if not same:
             self.password_hash = None
-            write("The passwords do not match.  Let's try again.\n")
+            self.show("The passwords do not match.  Let's try again.\n")
             self.ask_new_password()
             return
         self.name = self.creating
@@ -318,17 +334,17 @@ class Login(MudObject):
         except EfunError as exc:
             debug_message(f"new character {self.name} from {query_ip_number(self)} "
                           f"could not be saved: {exc}", "error")
-            write("Your character could not be saved, so it was not created; "
-                  "the game's operators have been told.  Please try again later.\n")
+            self.show("Your character could not be saved, so it was not created; "
+                       "the game's operators have been told.  Please try again later.\n")
             self._hang_up()
             return
         if self.level == "admin":
             debug_message(f"{self.name} is the first character: made an admin")
-            write("You are the first character in this world, so you are its "
-                  "administrator: 'help' lists your commands.  (Only this machine "
-                  "can connect to the game now; on a public server the first "
-                  "administrator is named in config.yaml, mudlib.admins, or "
-                  "with --admin.)\n")
+            self.show("You are the first character in this world, so you are its "
+                       "administrator: 'help' lists your commands.  (Only this machine "
+                       "can connect to the game now; on a public server the first "
+                       "administrator is named in config.yaml, mudlib.admins, or "
+                       "with --admin.)\n")
         elif first and not load_object(MASTER).query_admin(self.name):
             debug_message(f"{self.name} is the first character, but not an "
                           "administrator: the game listens beyond this machine.  "

@@ -1,9 +1,11 @@
 """/std/item: the base of every thing a player can pick up.
 
 An item is a clone that lies in a room or is carried.  It answers to the
-words in `ids`, shows `short` in lists and `long` when looked at.  As in
-the old LP mudlibs, `get()` says whether it may be taken (true: yes) and
-`drop()` whether it refuses to be dropped (true: it stays with you).
+words in `ids`, shows `short` in lists and `long` when looked at; several
+alike are listed as `plural` ("two copper coins"; guessed from `short`
+when not given).  As in the old LP mudlibs, `get()` says whether it may be
+taken (true: yes) and `drop()` whether it refuses to be dropped (true: it
+stays with you).
 
     class Apple(inherit("/std/item")):
         short = "a red apple"
@@ -16,6 +18,7 @@ from driver.efuns import MudObject
 
 class Item(MudObject):
     short = "a thing"
+    plural = None
     long = "You see nothing special."
     ids = ()
 
@@ -25,8 +28,11 @@ class Item(MudObject):
     def short_description(self):
         return self.short
 
+    def query_plural(self):
+        return self.plural
+
     def long_description(self):
-        text = self.long.strip()
+        text = " ".join(self.long.split())
         return text + "\n"
 
     def get(self):

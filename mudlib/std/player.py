@@ -2,11 +2,17 @@
 
 A clone of this program owns one character once the login is done: its
 saved state (the attributes in `persistent`), the commands its player can
-type, and what happens when the player leaves, quits or loses the link.
-/secure/login does the asking for names and passwords; a body only ever
-exists for a player who has given the right one.
+type, how text looks on its player's screen, and what happens when the
+player leaves, quits or loses the link.  /secure/login does the asking for
+names and passwords; a body only ever exists for a player who has given the
+right one.
+
+Everything the world says to a player comes through the body's `tell()`,
+which renders the world's colour markup for the player's client (see
+/std/colour) and wraps it to the width of the player's window.
 """
 
+import inspect
 from datetime import datetime, timezone
 
 from driver.efuns import (
@@ -26,10 +32,13 @@ from driver.efuns import (
     environment,
     find_object,
     interactive,
+    living,
     load_object,
     move_object,
     object_name,
     present,
+    query_actions,
+    query_colour_depth,
     query_host_name,
     query_idle,
     query_ip_number,
@@ -38,17 +47,19 @@ from driver.efuns import (
     query_mtts,
     query_mud_port,
     query_verb,
+    query_window_size,
     reload_object,
+    remove_action,
     remove_call_out,
     remove_interactive,
     save_object,
-    say,
     send_gmcp,
+    set_heart_beat,
     set_living_name,
     shutdown,
     snoop,
     tell_object,
-    tell_room,
+    terminal_colour,
     time,
     tls_query_connection_info,
     tls_query_connection_state,
@@ -58,49 +69,60 @@ from driver.efuns import (
 
 START_ROOM = "/rooms/square"
 MASTER = "/master"
+COLOUR = "/std/colour"
+GRAMMAR = "/std/grammar"
+HELP = "/std/help"
 
-# (verbs, method, usage, what it does), in the order 'help' lists them.
+# Columns of a window whose client never said (NAWS), as MUDs always assumed.
+DEFAULT_WIDTH = 80
+# Narrower than this, wrapping would do more harm than good.
+MIN_WIDTH = 20
+
+MAX_HEALTH = 30
+MAX_STAMINA = 100
+# What a heart beat gives back: stamina every beat, health every few.
+STAMINA_PER_BEAT = 4
+BEATS_PER_HEALTH = 3
+
+# The player's commands: (verbs, method, usage, group), in the order 'help'
+# lists them.  Each command's help page is its method's docstring.
 COMMANDS = (
-    (("look", "l"), "cmd_look", "look [thing]",
-     "look around, or at something or someone here"),
-    (("go",), "cmd_go", "go <direction>",
-     "walk through an exit, or just type it: north, n, up, u"),
-    (("say",), "cmd_say", "say <text>",
-     "speak to everyone in the room; 'text does the same"),
-    (("emote",), "cmd_emote", "emote <action>",
-     "show the room what you do: emote grins"),
-    (("get", "take"), "cmd_get", "get <thing>", "pick something up"),
-    (("drop",), "cmd_drop", "drop <thing>", "put something down"),
-    (("inventory", "i"), "cmd_inventory", "inventory", "list what you carry"),
-    (("tell",), "cmd_tell", "tell <player> <text>",
-     "speak to one player, wherever they are"),
-    (("who",), "cmd_who", "who", "list the players in the game"),
-    (("tls",), "cmd_tls", "tls", "tell whether your connection is encrypted"),
-    (("save",), "cmd_save", "save", "save your character"),
-    (("help",), "cmd_help", "help", "this list"),
-    (("quit",), "cmd_quit", "quit", "save and leave the game"),
+    (("look", "l"), "cmd_look", "look [thing]", "Looking"),
+    (("examine", "exa", "x"), "cmd_examine", "examine <thing>", "Looking"),
+    (("exits",), "cmd_exits", "exits", "Looking"),
+    (("go",), "cmd_go", "go <direction>", "Looking"),
+    (("say",), "cmd_say", "say <text>", "Talking"),
+    (("emote",), "cmd_emote", "emote <action>", "Talking"),
+    (("tell",), "cmd_tell", "tell <player> <text>", "Talking"),
+    (("ask",), "cmd_ask", "ask <someone> about <topic>", "Talking"),
+    (("who",), "cmd_who", "who", "Talking"),
+    (("get", "take"), "cmd_get", "get <thing>|all", "Things"),
+    (("drop",), "cmd_drop", "drop <thing>|all", "Things"),
+    (("give",), "cmd_give", "give <thing> to <someone>", "Things"),
+    (("inventory", "i"), "cmd_inventory", "inventory", "Things"),
+    (("score",), "cmd_score", "score", "Yourself"),
+    (("colour", "color"), "cmd_colour", "colour [on|off|auto]", "Yourself"),
+    (("tls",), "cmd_tls", "tls", "Yourself"),
+    (("save",), "cmd_save", "save", "Yourself"),
+    (("help",), "cmd_help", "help [command|topic]", "Yourself"),
+    (("quit",), "cmd_quit", "quit", "Yourself"),
 )
 
 # Commands for wizards, who build and run the world (see /master).
 WIZARD_COMMANDS = (
-    (("update",), "cmd_update", "update <path>|here",
-     "load a file's new code; a room is rebuilt around the people in it"),
-    (("clone",), "cmd_clone", "clone <path>", "make a new object from a file"),
-    (("destruct",), "cmd_destruct", "destruct <thing>|<object name>",
-     "destroy an object"),
-    (("goto",), "cmd_goto", "goto <player>|<room path>", "go anywhere at once"),
-    (("people",), "cmd_people", "people",
-     "every connection: address, port, TLS, cipher, idle time"),
-    (("snoop",), "cmd_snoop", "snoop [player]",
-     "see what a player sees and types; alone, stop"),
-    (("shutdown",), "cmd_shutdown", "shutdown [reason]", "save everyone and stop the game"),
-    (("tlsreload",), "cmd_tlsreload", "tlsreload",
-     "reload the TLS certificate and key from disk"),
+    (("update",), "cmd_update", "update <path>|here", "Wizards"),
+    (("clone",), "cmd_clone", "clone <path>", "Wizards"),
+    (("destruct",), "cmd_destruct", "destruct <thing>|<object name>", "Wizards"),
+    (("goto",), "cmd_goto", "goto <player>|<room path>", "Wizards"),
+    (("people",), "cmd_people", "people", "Wizards"),
+    (("snoop",), "cmd_snoop", "snoop [player]", "Wizards"),
+    (("shutdown",), "cmd_shutdown", "shutdown [reason]", "Wizards"),
+    (("tlsreload",), "cmd_tlsreload", "tlsreload", "Wizards"),
 )
 
 # Commands only the game's administrators may use.
 ADMIN_COMMANDS = (
-    (("promote",), "cmd_promote", "promote <player>", "make a player a wizard"),
+    (("promote",), "cmd_promote", "promote <player>", "Admins"),
 )
 
 # Every direction a player may type; without an exit that way the room's
@@ -122,9 +144,13 @@ LEVELS = ("player", "wizard", "admin")
 
 
 def clean(text):
-    """Drop control characters from text a player sends to others, so
-    nobody can clear someone else's screen or fake a line from the game."""
-    return "".join(ch for ch in text if ch.isprintable()).strip()
+    """Text a player sends to others, made harmless: no control characters
+    (nobody can clear someone else's screen or fake a line from the game),
+    and no colour markup (nobody can paint someone else's screen)."""
+    text = "".join(ch for ch in text if ch.isprintable()).strip()
+    while "%^" in text:     # once is not enough: "%%^^" would leave "%%^"
+        text = text.replace("%^", "%")
+    return text
 
 
 def format_time(seconds):
@@ -132,19 +158,29 @@ def format_time(seconds):
         "%a %d %b %Y, %H:%M UTC")
 
 
-def format_idle(seconds):
+def format_duration(seconds):
     seconds = int(seconds)
     if seconds < 60:
-        return ""
+        return f"{seconds}s"
     if seconds < 3600:
-        return f"idle {seconds // 60}m"
-    return f"idle {seconds // 3600}h{seconds % 3600 // 60:02d}m"
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def format_idle(seconds):
+    return "" if seconds < 60 else f"idle {format_duration(seconds)}"
+
+
+# A mapping for terminal_colour that keeps every key as it is: text wrapped
+# with it keeps its markup, and the markup takes no width.
+KEEP_MARKUP = {0: lambda key: f"%^{key}%^"}
 
 
 class Player(MudObject):
     # What save_object() writes to players/<name>.  /secure/login reads the
     # same file, so it takes this list from here.
-    persistent = ("name", "password_hash", "room", "created", "last_login", "level")
+    persistent = ("name", "password_hash", "room", "created", "last_login", "level",
+                  "colour", "health", "stamina")
 
     def create(self):
         self.name = None
@@ -154,7 +190,19 @@ class Player(MudObject):
         self.last_login = 0
         # "player", "wizard" or "admin" (a wizard who may also promote)
         self.level = "player"
+        # "auto" (what the client announced), "on" or "off": the 'colour' command
+        self.colour = "auto"
+        self.health = MAX_HEALTH
+        self.stamina = MAX_STAMINA
         self.last_command = None
+        self.beats = 0
+        # The class whose command table this body's actions were made from
+        # (see add_commands and process_input).
+        self.commands_class = None
+        self.linkdead_since = None
+        # Tells that arrived while the link was dead: (sender's name, text).
+        self.pending_tells = []
+        self.logged_in_at = time()
 
     # -- identity ------------------------------------------------------------
 
@@ -193,10 +241,56 @@ class Player(MudObject):
             text += f"{self.name} is lost in thought.\n"
         return text
 
+    # -- what the player sees ------------------------------------------------
+
+    def query_colour_depth(self):
+        """Colours to send: what the client announced, unless the player
+        said otherwise with 'colour on' or 'colour off'."""
+        if self.colour == "off":
+            return 0
+        announced = query_colour_depth(self) or 0
+        if self.colour == "on":
+            return max(announced, 16)
+        return announced
+
+    def query_width(self):
+        size = query_window_size(self)
+        columns = size[0] if size else 0
+        return max(columns, MIN_WIDTH) if columns else DEFAULT_WIDTH
+
+    def render(self, text):
+        """`text`, with the world's colour markup, as this player's client
+        should get it: coloured as deep as it shows colour (or not at all),
+        each line wrapped to the window; a line that starts indented keeps
+        its indent on the lines it wraps onto."""
+        mapping = load_object(COLOUR).query_map(self.query_colour_depth())
+        width = self.query_width()
+        lines = []
+        for line in text.split("\n"):
+            indent = len(line) - len(line.lstrip(" "))
+            lines.append(terminal_colour(line, mapping, width, indent))
+        return "\n".join(lines)
+
+    def hanging(self, text, indent):
+        """`text` wrapped to the window with a hanging `indent` deeper than
+        its own, markup kept for render(): for lists whose entries run on."""
+        return terminal_colour(text, KEEP_MARKUP, self.query_width(), indent)
+
     def tell(self, text):
         # tell_object, not write(): several of these methods run when the
-        # command giver is someone else (the login, the master).
-        tell_object(self, text)
+        # command giver is someone else (the login, the master, a room).
+        if interactive(self):
+            tell_object(self, self.render(text))
+
+    def clean_text(self, text):
+        """What this player typed, made safe to show others (see clean())."""
+        return clean(text)
+
+    def tell_others(self, text):
+        """`text` to everyone else in this body's room."""
+        room = environment(self)
+        if room is not None:
+            call_other(room, "tell_here", text, (self,))
 
     # -- the character and its save file -------------------------------------
 
@@ -244,34 +338,41 @@ class Player(MudObject):
         mud = load_object(MASTER).query_mud_name()
         previous = self.last_login
         self.last_login = time()
+        self.logged_in_at = time()
         if load_object(MASTER).query_admin(self.name):
             self.level = "admin"    # named in the configuration (mudlib.admins, --admin)
         # call_other, not a plain call: the login is this_object() here, and
         # add_commands() must run as this body.
         call_other(self, "add_commands")
-        room = self._load_room(self.room)
-        move_object(self, room)
         if previous:
             self.tell(f"Welcome back to {mud}, {self.name}.  "
                       f"You were last here on {format_time(previous)}.\n\n")
         else:
             self.tell(f"Welcome to {mud}, {self.name}.  "
                       "Type 'help' to see what you can do here.\n\n")
-        tell_room(room, f"{self.name} enters the game.\n", exclude=(self,))
+            if self.query_level() == "admin":
+                self.tell("%^HEADING%^You are this world's administrator.%^RESET%^  "
+                          "You were the first character ever made here, so you may "
+                          "build and run the game: 'help' now lists the wizards' "
+                          "commands, and 'promote <player>' makes others wizards.\n\n")
         self.gmcp_status()
+        room = self._load_room(self.room)
+        move_object(self, room)     # the room's init() sends Room.Info
+        self.tell_others(f"{self.name} enters the game.\n")
         self.cmd_look("")
         self.save_character()
+        self.check_vitals()
         debug_message(f"{self.name} entered the game from "
                       f"{query_ip_number(self)}")
 
     def resume(self):
         """Called by /secure/login when a new connection takes this body
         over from an old one: the body never left the world."""
-        room = environment(self)
-        if room is not None:
-            tell_room(room, f"{self.name} blinks and looks around, as if "
-                      "waking from a dream.\n", exclude=(self,))
+        self.tell_others(f"{self.name} blinks and looks around, as if "
+                         "waking from a dream.\n")
         self.tell("You take over your body, which was already in the game.\n\n")
+        self.gmcp_status()
+        self.gmcp_room(environment(self))
         self.cmd_look("")
         debug_message(f"{self.name} reconnected from {query_ip_number(self)}")
 
@@ -286,23 +387,23 @@ class Player(MudObject):
             self.linkdead_expired()
             return
         self.linkdead_since = time()
-        room = environment(self)
-        if room is not None:
-            tell_room(room, f"{self.name} goes very still, staring at nothing, as "
-                      "the link to this world breaks.\n", exclude=(self,))
+        self.tell_others(f"{self.name} goes very still, staring at nothing, as "
+                         "the link to this world breaks.\n")
         debug_message(f"{self.name} lost the link; link-dead for up to {timeout:g} s")
         call_out("linkdead_expired", timeout)
 
     def query_link_dead(self):
         return not interactive(self)
 
+    def query_linkdead_since(self):
+        return self.linkdead_since
+
     def linkdead_expired(self):
         if interactive(self):
             return
         self.save_character()
-        room = environment(self)
-        if room is not None:
-            tell_room(room, f"{self.name} fades slowly from view.\n", exclude=(self,))
+        self.tell_others(f"{self.name} fades slowly from view.\n")
+        self._undeliverable_tells()
         debug_message(f"{self.name} was link-dead too long; saved and removed")
         destruct(self)
 
@@ -310,41 +411,120 @@ class Player(MudObject):
         """Called by /secure/login when a player logs in to this link-dead
         body: the new connection, plain or TLS, is its link now."""
         remove_call_out("linkdead_expired")
-        away = time() - getattr(self, "linkdead_since", time())
-        room = environment(self)
-        if room is not None:
-            tell_room(room, f"{self.name} stirs and looks around again.\n", exclude=(self,))
+        away = time() - (self.linkdead_since or time())
+        self.linkdead_since = None
+        self.tell_others(f"{self.name} stirs and looks around again.\n")
         self.tell("You were link-dead; your body waited for you where you left it.  "
                   "Welcome back.\n\n")
+        self._deliver_pending_tells()
         self.gmcp_status()
+        self.gmcp_room(environment(self))
         self.cmd_look("")
+        self.check_vitals()
         debug_message(f"{self.name} reconnected to a link-dead body after {away} s "
                       f"from {query_ip_number(self)}")
+
+    # -- tells that wait for a link-dead player ------------------------------
+
+    def receive_tell(self, sender, text):
+        """A tell for this body.  Delivered at once; while the link is dead,
+        kept until the player comes back.  Returns whether it arrived now."""
+        if interactive(self):
+            self.tell(f"%^TELL%^{sender.query_name()} tells you: {text}%^RESET%^\n")
+            return True
+        self.pending_tells.append((sender.query_name(), text))
+        return False
+
+    def _deliver_pending_tells(self):
+        if not self.pending_tells:
+            return
+        self.tell("While you were away:\n")
+        for sender, text in self.pending_tells:
+            self.tell(f"  %^TELL%^{sender} told you: {text}%^RESET%^\n")
+        self.pending_tells = []
+
+    def _undeliverable_tells(self):
+        """The body is leaving the world with tells nobody read: their
+        senders, if they are still here, are told so."""
+        master = load_object(MASTER)
+        for sender in sorted({sender for sender, _ in self.pending_tells}):
+            body = master.find_player(sender)
+            if body is not None:
+                call_other(body, "tell", f"{self.name}'s link never came back; your "
+                           "tell was not delivered.\n")
+        self.pending_tells = []
+
+    # -- health and stamina --------------------------------------------------
+
+    def query_health(self):
+        return self.health, MAX_HEALTH
+
+    def query_stamina(self):
+        return self.stamina, MAX_STAMINA
+
+    def spend_stamina(self, amount):
+        """A step costs stamina; False (and nothing spent) when too tired."""
+        if self.stamina < amount:
+            return False
+        self.stamina -= amount
+        self.check_vitals()
+        return True
+
+    def hurt(self, amount, message):
+        """Lose health (never the last point: nothing here kills)."""
+        self.health = max(1, self.health - amount)
+        self.tell(message)
+        self.check_vitals()
+
+    def refresh(self, health, stamina):
+        """Food and rest give health and stamina back."""
+        self.health = min(MAX_HEALTH, self.health + health)
+        self.stamina = min(MAX_STAMINA, self.stamina + stamina)
+        self.check_vitals()
+
+    def check_vitals(self):
+        """Tell the client the gauges, and beat while anything is to regain."""
+        self.gmcp_vitals()
+        wants_beat = self.health < MAX_HEALTH or self.stamina < MAX_STAMINA
+        set_heart_beat(self, 1 if wants_beat else 0)
+
+    def heart_beat(self):
+        if not interactive(self):
+            return      # a link-dead body rests, but does not recover
+        self.beats += 1
+        self.stamina = min(MAX_STAMINA, self.stamina + STAMINA_PER_BEAT)
+        if self.beats % BEATS_PER_HEALTH == 0:
+            self.health = min(MAX_HEALTH, self.health + 1)
+        self.check_vitals()
 
     # -- GMCP for clients that show maps and gauges --------------------------
 
     def receive_gmcp(self, package, data):
         if package == "Core.Ping":
             send_gmcp(self, "Core.Ping")
-        elif package in ("Char.Request", "Room.Request"):
+        elif package == "Char.Request":
             self.gmcp_status()
+        elif package == "Room.Request":
+            self.gmcp_room(environment(self))
 
     def gmcp_status(self):
-        """Char.Name, Char.Vitals and Room.Info, for clients that asked for GMCP."""
+        """Char.Name and Char.Vitals, for clients that asked for GMCP."""
         send_gmcp(self, "Char.Name", {"name": self.name, "fullname": self.name})
-        send_gmcp(self, "Char.Vitals", {"hp": 100, "maxhp": 100, "mp": 100, "maxmp": 100})
-        self.gmcp_room(environment(self))
+        self.gmcp_vitals()
+
+    def gmcp_vitals(self):
+        send_gmcp(self, "Char.Vitals", {"hp": self.health, "maxhp": MAX_HEALTH,
+                                        "mv": self.stamina, "maxmv": MAX_STAMINA})
 
     def gmcp_room(self, room):
-        if room is None:
-            return
-        exits = call_other(room, "query_exits") or {}
-        send_gmcp(self, "Room.Info", {
-            "num": object_name(room),
-            "name": call_other(room, "short_description") or "",
-            "area": load_object(MASTER).query_mud_name(),
-            "exits": {direction: path for direction, path in exits.items()},
-        })
+        if room is not None:
+            info = call_other(room, "query_gmcp_info")
+            if info:
+                send_gmcp(self, "Room.Info", info)
+
+    def entered_room(self, room):
+        """The room's init() calls this once each time the body walks in."""
+        self.gmcp_room(room)
 
     def _load_room(self, path):
         """The room to put the body in: where it was, or the square if that
@@ -362,23 +542,36 @@ class Player(MudObject):
         return self.query_level() == "admin" or \
             bool(load_object(MASTER).query_admin(self.name))
 
+    def query_commands(self):
+        """The (verbs, method, usage, group) of every command this body has."""
+        return COMMANDS + (WIZARD_COMMANDS if self.query_wizard() else ()) \
+            + (ADMIN_COMMANDS if self.is_admin() else ())
+
     def add_commands(self):
         """Make this body a living that can give commands, and give it its
         own: the player's, and a wizard's if it is one.  (Rooms and items
-        add theirs in their init() when we meet them.)"""
+        add theirs in their init() when we meet them.)
+
+        Actions are bound to verbs when add_action runs: new code for this
+        file (a wizard's 'update /std/player') changes what a bound verb
+        does, but binds no new verb.  So the body remembers which class its
+        actions were made from, and process_input binds them again as soon
+        as that class has been replaced."""
         enable_commands()       # also makes us this_player()
         set_living_name(self.name.lower())
-        for verb in VERBS:
-            add_action("_command", verb)
+        self._remove_own_actions()
+        for verbs, _, _, _ in self.query_commands():
+            for verb in verbs:
+                add_action("_command", verb)
         add_action("_command", "'", AA_NOSPACE)   # 'text says text
-        if self.query_wizard():
-            for verb in WIZARD_VERBS:
-                add_action("_command", verb)
-        if self.is_admin():
-            for verb in ADMIN_VERBS:
-                add_action("_command", verb)
         for verb in DIRECTIONS:
             add_action("cmd_no_exit", verb)
+        self.commands_class = type(self)
+
+    def _remove_own_actions(self):
+        for verb, _, owner, _ in query_actions(self):
+            if owner is self:
+                remove_action(verb, self)
 
     def _command(self, arg):
         """Every command of the body comes here, by its verb."""
@@ -386,18 +579,29 @@ class Player(MudObject):
         if verb.startswith("'"):
             self.cmd_say(arg or "")     # AA_NOSPACE: all after the ' is the argument
             return 1
-        getattr(self, ALL_VERBS[verb])(arg or "")
+        method = ALL_VERBS.get(verb)
+        if method is None or verb not in self._my_verbs():
+            return 0
+        getattr(self, method)(arg or "")
         return 1
 
+    def _my_verbs(self):
+        return {verb for verbs, _, _, _ in self.query_commands() for verb in verbs}
+
     def cmd_no_exit(self, arg):
-        if arg:
-            return 0
+        room = environment(self)
+        if arg or (room is not None and call_other(room, "find_exit", query_verb())):
+            return 0    # the room's exit (an older action) takes it
         self.tell("You can't go that way.\n")
         return 1
 
     def process_input(self, line):
         """Each line comes here first: '!' repeats the last command (the
-        history is the mudlib's business, not the driver's)."""
+        history is the mudlib's business, not the driver's).  After new code
+        for this body, its commands are bound again first (add_commands)."""
+        if self.commands_class is not type(self):
+            self.add_commands()
+            debug_message(f"{self.name}: commands bound again after an update")
         line = line.strip()
         if line == "!":
             if not self.last_command:
@@ -411,7 +615,16 @@ class Player(MudObject):
     def look_around(self):
         self.cmd_look("")
 
+    # -- looking -------------------------------------------------------------
+
+    def _find_here(self, word):
+        """Something the player names: carried, or in the room."""
+        room = environment(self)
+        return present(word, self) or (present(word, room) if room else None)
+
     def cmd_look(self, arg):
+        """Look around the room you are in, or at something or someone here:
+        'look fountain', 'look at Alice'.  'l' is short for it."""
         room = environment(self)
         if room is None:
             self.tell("You float in a grey void.  Something is wrong with the "
@@ -422,7 +635,6 @@ class Player(MudObject):
             target = target[3:].strip()
         if not target or call_other(room, "id", target):
             self.tell(room.describe(self))
-            self.gmcp_room(room)
             return
         if target in ("me", "myself", "self"):
             self.tell(f"You are {self.name}, as ready for adventure as ever.\n")
@@ -431,14 +643,68 @@ class Player(MudObject):
         if text:
             self.tell(text)
             return
-        ob = present(target, room)
+        ob = self._find_here(target)
         if ob is not None:
             self.tell(call_other(ob, "long_description")
                       or "You see nothing special.\n")
             return
         self.tell(f"You see no {target} here.\n")
 
+    def cmd_examine(self, arg):
+        """Look closely at something: what 'look' shows, and more: who
+        carries what, whether a thing can be taken.  'x' and 'exa' are
+        short for it."""
+        word = arg.lower().removeprefix("at ").strip()
+        if not word:
+            self.tell("Examine what?\n")
+            return
+        ob = self._find_here(word)
+        if ob is None:
+            room = environment(self)
+            text = call_other(room, "describe_item", word) if room else None
+            self.tell(text + "It is part of this place; it stays where it is.\n"
+                      if text else f"You see no {word} here.\n")
+            return
+        text = call_other(ob, "long_description") or "You see nothing special.\n"
+        grammar = load_object(GRAMMAR)
+        if living(ob):
+            carried = [thing for thing in all_inventory(ob) if not living(thing)]
+            name = call_other(ob, "query_name") or "It"
+            text += (f"{name} carries %^ITEM%^{grammar.list_things(carried)}%^RESET%^.\n"
+                     if carried else f"{name} carries nothing.\n")
+            extra = call_other(ob, "query_examine")
+            if extra:
+                text += extra
+        elif environment(ob) is self:
+            text += "You are carrying it.\n"
+        elif call_other(ob, "get"):
+            text += "You could pick it up.\n"
+        else:
+            text += "It is not something you could carry.\n"
+        self.tell(text)
+
+    def cmd_exits(self, arg):
+        """List the ways out of this room, and where each one leads."""
+        room = environment(self)
+        exits = call_other(room, "query_exits") if room else None
+        if not exits:
+            self.tell("There are no obvious exits.\n")
+            return
+        lines = [f"%^HEADING%^Exits from {call_other(room, 'short_description')}:%^RESET%^"]
+        width = max(len(direction) for direction in exits)
+        for direction, path in exits.items():
+            target = find_object(path)
+            try:
+                target = target or load_object(path)
+                name = call_other(target, "short_description") or "somewhere"
+            except Exception:   # a broken room shows as a mystery, not an error
+                name = "somewhere strange"
+            lines.append(f"  %^EXITS%^{direction:<{width}}%^RESET%^  {name}")
+        self.tell("\n".join(lines) + "\n")
+
     def cmd_go(self, arg):
+        """Walk through an exit: 'go north'.  Typing the direction alone does
+        the same, and so does its first letter: north, n, up, u."""
         word = arg.lower()
         if not word:
             self.tell("Go where?\n")
@@ -447,45 +713,252 @@ class Player(MudObject):
         else:
             self.tell("You can't go that way.\n")
 
+    # -- talking -------------------------------------------------------------
+
     def cmd_say(self, arg):
+        """Say something aloud to everyone in the room: 'say Hello!'.
+        A quote does the same: 'Hello!"""
         text = clean(arg)
         if not text:
             self.tell("Say what?\n")
             return
-        say(f"{self.name} says: {text}\n")
-        self.tell(f"You say: {text}\n")
+        self.tell_others(f"%^SAY%^{self.name} says: {text}%^RESET%^\n")
+        self.tell(f"%^SAY%^You say: {text}%^RESET%^\n")
+        room = environment(self)
+        for ob in all_inventory(room) if room else ():
+            if ob is not self and living(ob) and not call_other(ob, "query_is_player"):
+                call_other(ob, "hear_say", self, text)
+
+    def cmd_emote(self, arg):
+        """Show the room what you do: 'emote grins' shows everyone, you
+        included, 'Aldric grins.'"""
+        text = clean(arg)
+        if not text:
+            self.tell("Emote what?  (emote grins)\n")
+            return
+        if text[-1] not in ".!?\"'":
+            text += "."
+        line = f"%^EMOTE%^{self.name} {text}%^RESET%^\n"
+        self.tell_others(line)
+        self.tell(line)
 
     def cmd_tell(self, arg):
+        """Say something to one player, wherever they are: 'tell alice
+        Meet me at the gate'.  A player whose link has dropped gets it when
+        they come back."""
         who, _, text = arg.partition(" ")
         text = clean(text)
         if not who or not text:
             self.tell("Tell whom what?  (tell <player> <text>)\n")
             return
-        target = load_object(MASTER).find_player(who)
+        target = load_object(MASTER).find_body(who)
         if target is None:
             self.tell(f"There is no one called {who.capitalize()} in the game.\n")
-        elif target is self:
+            return
+        if target is self:
             self.tell("You mutter something to yourself.\n")
+            return
+        name = target.query_name()
+        if call_other(target, "receive_tell", self, text):
+            self.tell(f"%^TELL%^You tell {name}: {text}%^RESET%^\n")
         else:
-            tell_object(target, f"{self.name} tells you: {text}\n")
-            self.tell(f"You tell {target.query_name()}: {text}\n")
+            self.tell(f"{name} is link-dead; {name} will hear your tell on coming back.\n")
+
+    def cmd_ask(self, arg):
+        """Ask one of the world's people about something: 'ask mags about
+        ale'.  They know about their own lives; try the names of places."""
+        who, _, topic = arg.partition(" ")
+        topic = topic.strip()
+        if topic.lower().startswith("about "):
+            topic = topic[6:].strip()
+        if not who or not topic:
+            self.tell("Ask whom about what?  (ask <someone> about <topic>)\n")
+            return
+        room = environment(self)
+        ob = present(who.lower(), room) if room else None
+        if ob is None or not living(ob):
+            self.tell(f"There is no {who} here to ask.\n")
+            return
+        if call_other(ob, "query_is_player"):
+            self.tell(f"{ob.query_name()} is a player: 'say' or 'tell' it.\n")
+            return
+        name = call_other(ob, "query_name") or "It"
+        topic = clean(topic)
+        self.tell(f"You ask {name} about {topic}.\n")
+        self.tell_others(f"{self.name} asks {name} about {topic}.\n")
+        if not call_other(ob, "answer", self, topic):
+            self.tell(f"{name} does not seem to hear you.\n")
 
     def cmd_who(self, arg):
-        players = sorted(
-            (ob for ob in users() if call_other(ob, "query_is_player")),
-            key=lambda ob: ob.query_name())
+        """List the players in the game: how each is connected, and who is
+        link-dead (their body waits in the world for them)."""
+        bodies = load_object(MASTER).query_bodies()
         mud = load_object(MASTER).query_mud_name()
-        lines = [f"Adventurers in {mud}:"]
-        for ob in players:
-            link = "tls" if tls_query_connection_state(ob) == 1 else "telnet"
-            lines.append(f"  {ob.query_name():<16} {link:<7} "
-                         f"{format_idle(query_idle(ob))}".rstrip())
-        count = len(players)
-        lines.append(f"{count} player{'' if count == 1 else 's'} online.  "
-                     "'tls' means the connection is encrypted.")
+        lines = [f"%^HEADING%^Adventurers in {mud}:%^RESET%^"]
+        online = dead = 0
+        for ob in bodies:
+            if interactive(ob):
+                online += 1
+                link = "tls" if tls_query_connection_state(ob) == 1 else "telnet"
+                state = format_idle(query_idle(ob))
+            else:
+                dead += 1
+                link, state = "link-dead", ""
+            lines.append(f"  {ob.query_name():<16} {link:<9} {state}".rstrip())
+        summary = f"{online} player{'' if online == 1 else 's'} online."
+        if dead:
+            summary += f"  {dead} link-dead."
+        lines.append(summary + "  'tls' means the connection is encrypted.")
         self.tell("\n".join(lines) + "\n")
 
+    # -- things --------------------------------------------------------------
+
+    def _takeable(self, ob):
+        return ob is not self and not living(ob) and bool(call_other(ob, "get"))
+
+    def cmd_get(self, arg):
+        """Pick something up: 'get apple'.  'get all' takes everything here
+        that can be carried.  'take' is the same."""
+        room = environment(self)
+        word = arg.lower()
+        if not word or room is None:
+            self.tell("Get what?\n")
+            return
+        if word == "all":
+            things = [ob for ob in all_inventory(room) if self._takeable(ob)]
+            if not things:
+                self.tell("There is nothing here you can take.\n")
+                return
+        else:
+            ob = present(word, room)
+            if ob is None or ob is self:
+                self.tell(f"There is no {word} here.\n")
+                return
+            if not self._takeable(ob):
+                self.tell("You can't take that.\n")
+                return
+            things = [ob]
+        listed = load_object(GRAMMAR).list_things(things)
+        for ob in things:
+            move_object(ob, self)
+        self.tell(f"You take {listed}.\n")
+        self.tell_others(f"{self.name} takes {listed}.\n")
+
+    def cmd_drop(self, arg):
+        """Put something down: 'drop coin'.  'drop all' puts down everything
+        you carry that you can let go of."""
+        room = environment(self)
+        word = arg.lower()
+        if not word:
+            self.tell("Drop what?\n")
+            return
+        if word == "all":
+            things = [ob for ob in all_inventory(self) if not call_other(ob, "drop")]
+            if not things:
+                self.tell("You carry nothing you can drop.\n")
+                return
+        else:
+            ob = present(word, self)
+            if ob is None:
+                self.tell("You carry no such thing.\n")
+                return
+            if call_other(ob, "drop"):
+                self.tell("You can't let go of it.\n")
+                return
+            things = [ob]
+        listed = load_object(GRAMMAR).list_things(things)
+        for ob in things:
+            move_object(ob, room)
+        self.tell(f"You drop {listed}.\n")
+        self.tell_others(f"{self.name} drops {listed}.\n")
+
+    def cmd_give(self, arg):
+        """Give something you carry to someone here: 'give coin to alice'."""
+        thing, sep, who = arg.lower().rpartition(" to ")
+        if not sep or not thing.strip() or not who.strip():
+            self.tell("Give what to whom?  (give <thing> to <someone>)\n")
+            return
+        ob = present(thing.strip(), self)
+        if ob is None:
+            self.tell(f"You carry no {thing.strip()}.\n")
+            return
+        room = environment(self)
+        target = present(who.strip(), room) if room else None
+        if target is None or not living(target):
+            self.tell(f"There is no {who.strip()} here.\n")
+            return
+        if target is self:
+            self.tell("You already have it.\n")
+            return
+        if call_other(ob, "drop"):
+            self.tell("You can't let go of it.\n")
+            return
+        short = call_other(ob, "short_description") or "something"
+        name = call_other(target, "query_name") or "someone"
+        move_object(ob, target)
+        self.tell(f"You give {short} to {name}.\n")
+        call_other(target, "tell", f"{self.name} gives you {short}.\n")
+        call_other(room, "tell_here", f"{self.name} gives {short} to {name}.\n",
+                   (self, target))
+        call_other(target, "given", self, ob)
+
+    def cmd_inventory(self, arg):
+        """List what you carry; alike things are counted together."""
+        things = load_object(GRAMMAR).group(all_inventory(self))
+        if not things:
+            self.tell("You carry nothing.\n")
+            return
+        self.tell("You carry:\n" + "".join(f"  %^ITEM%^{thing}%^RESET%^\n" for thing in things))
+
+    # -- yourself ------------------------------------------------------------
+
+    def cmd_score(self, arg):
+        """Show your character: level, health and stamina, what you carry,
+        how long you have played, and how the game shows you text."""
+        level = {"player": "adventurer", "wizard": "wizard",
+                 "admin": "wizard and administrator"}[self.query_level()]
+        carried = load_object(GRAMMAR).list_things(all_inventory(self)) or "nothing"
+        depth = self.query_colour_depth()
+        colours = {0: "no colour", 16: "16 colours", 256: "256 colours"}.get(
+            depth, "true colour")
+        lines = [
+            f"%^HEADING%^{self.name}, {level}%^RESET%^",
+            f"  Health   {self.health:>3}/{MAX_HEALTH:<3}  Stamina  "
+            f"{self.stamina:>3}/{MAX_STAMINA}",
+            f"  Carrying {carried}",
+            f"  In the game since {format_time(self.created or time())}; "
+            f"on for {format_duration(time() - self.logged_in_at)} this time.",
+            f"  Text: {colours} (colour {self.colour}), {self.query_width()} columns.",
+        ]
+        self.tell("\n".join(lines) + "\n")
+
+    def cmd_colour(self, arg):
+        """Colour on your screen: 'colour on', 'colour off', or 'colour auto'
+        (the default: as much colour as your client says it shows, none if
+        it says nothing).  Alone, it shows what you have now."""
+        choice = arg.lower()
+        if choice in ("on", "off", "auto"):
+            self.colour = choice
+            self.save_character()
+        elif choice:
+            self.tell("Colour on, off or auto?\n")
+            return
+        depth = self.query_colour_depth()
+        announced = query_colour_depth(self) or 0
+        said = f"{announced} colours" if announced else "no colour"
+        if depth:
+            self.tell(f"Colour is {self.colour}: your screen gets "
+                      f"{'true colour' if depth > 256 else f'{depth} colours'} "
+                      f"(your client said {said}).  "
+                      "%^ROOM%^Rooms%^RESET%^, %^SAY%^speech%^RESET%^, "
+                      "%^TELL%^tells%^RESET%^, %^EMOTE%^emotes%^RESET%^.\n")
+        else:
+            self.tell(f"Colour is {self.colour}: your screen gets no colour "
+                      f"(your client said {said}).\n")
+
     def cmd_tls(self, arg):
+        """Tell whether your connection is encrypted, and if it is not, how
+        to connect with TLS."""
         if tls_query_connection_state(self) == 1:
             info = tls_query_connection_info(self)
             bits = info.bits    # one of the fields after LDMud's five
@@ -502,7 +975,7 @@ class Player(MudObject):
         if (query_mtts(self) or 0) & MTTS_SSL:
             self.tell("Your client says it can speak TLS (MTTS).\n")
         self.tell(
-            "Your connection is not encrypted: what you type, your password\n"
+            "Your connection is not encrypted: what you type, your password "
             "included, crosses the network as plain text.\n"
             f"This game also accepts TLS connections at {host} port {tls_port}.\n"
             "To use it:\n"
@@ -513,24 +986,57 @@ class Player(MudObject):
             "connection settings\n")
 
     def cmd_save(self, arg):
+        """Save your character now.  The game also saves it when you quit,
+        when your link drops and when the game shuts down."""
         if self.save_character():
             self.tell("Your character has been saved.\n")
         else:
             self.tell(self.save_failed_message())
 
     def cmd_help(self, arg):
-        commands = COMMANDS + (WIZARD_COMMANDS if self.query_wizard() else ()) \
-            + (ADMIN_COMMANDS if self.is_admin() else ())
-        lines = ["Commands:"]
-        for _, _, usage, text in commands:
-            lines.append(f"  {usage:<22} {text}")
+        """'help' lists the commands you have; 'help <command>' explains one,
+        and 'help <topic>' a subject: 'help tls', 'help colour'."""
+        word = arg.lower().strip()
+        if not word:
+            self._help_index()
+            return
+        page = call_other(HELP, "query_topic", word)
+        for verbs, method, usage, _ in self.query_commands():
+            if word not in verbs:
+                continue
+            if page:    # a topic named after its command: the topic, then the usage
+                self.tell(f"{page}Usage: %^COMMAND%^{usage}%^RESET%^ "
+                          f"('help' for every command)\n")
+                return
+            text = inspect.cleandoc(getattr(type(self), method).__doc__ or "")
+            also = f"  (also: {', '.join(verbs[1:])})" if len(verbs) > 1 else ""
+            self.tell(f"%^HEADING%^{verbs[0]}%^RESET%^{also}\n"
+                      f"Usage: %^COMMAND%^{usage}%^RESET%^\n\n"
+                      + " ".join(text.split()) + "\n")
+            return
+        if page:
+            self.tell(page)
+            return
+        self.tell(f"There is no help on '{clean(word)}'.  Type 'help' for the list.\n")
+
+    def _help_index(self):
+        groups = {}
+        for verbs, _, _, group in self.query_commands():
+            groups.setdefault(group, []).append(verbs[0])
+        label_width = max(len(group) for group in groups) + 2
+        lines = ["%^HEADING%^Commands%^RESET%^ ('help <command>' tells more):"]
+        for group, verbs in groups.items():
+            label = f"{group}:".ljust(label_width)
+            lines.append(self.hanging(f"  {label}{'  '.join(verbs)}", 2 + label_width))
+        topics = "  ".join(call_other(HELP, "query_topics") or ())
+        lines.append(self.hanging(f"%^HEADING%^Topics%^RESET%^ ('help <topic>'): {topics}",
+                                  2))
         self.tell("\n".join(lines) + "\n")
 
     def cmd_quit(self, arg):
+        """Save your character and leave the game."""
         saved = self.save_character()
-        room = environment(self)
-        if room is not None:
-            tell_room(room, f"{self.name} leaves the game.\n", exclude=(self,))
+        self.tell_others(f"{self.name} leaves the game.\n")
         if saved:
             self.tell("Your character has been saved.  Farewell, and come back soon!\n")
         else:
@@ -539,78 +1045,17 @@ class Player(MudObject):
         remove_interactive(self)
         destruct(self)
 
-    def cmd_tlsreload(self, arg):
-        try:
-            tls_refresh_certs()
-        except EfunError as exc:
-            self.tell(f"The certificates were not reloaded: {exc}\n")
-            return
-        debug_message(f"{self.name} reloaded the TLS certificates")
-        self.tell("Certificates reloaded.  New connections use them; nobody "
-                  "was disconnected.\n")
-
-    # -- things --------------------------------------------------------------
-
-    def cmd_emote(self, arg):
-        text = clean(arg)
-        if not text:
-            self.tell("Emote what?  (emote grins)\n")
-            return
-        if text[-1] not in ".!?\"'":
-            text += "."
-        say(f"{self.name} {text}\n")
-        self.tell(f"You emote: {self.name} {text}\n")
-
-    def cmd_get(self, arg):
-        room = environment(self)
-        word = arg.lower()
-        if not word or room is None:
-            self.tell("Get what?\n")
-            return
-        ob = present(word, room)
-        if ob is None or ob is self:
-            self.tell(f"There is no {word} here.\n")
-            return
-        if call_other(ob, "query_is_player") or not call_other(ob, "get"):
-            self.tell("You can't take that.\n")
-            return
-        move_object(ob, self)
-        thing = call_other(ob, "short_description") or "something"
-        self.tell(f"You take {thing}.\n")
-        say(f"{self.name} takes {thing}.\n")
-
-    def cmd_drop(self, arg):
-        room = environment(self)
-        word = arg.lower()
-        ob = present(word, self) if word else None
-        if ob is None:
-            self.tell("You carry no such thing.\n" if word else "Drop what?\n")
-            return
-        if call_other(ob, "drop"):
-            self.tell("You can't let go of it.\n")
-            return
-        move_object(ob, room)
-        thing = call_other(ob, "short_description") or "something"
-        self.tell(f"You drop {thing}.\n")
-        say(f"{self.name} drops {thing}.\n")
-
-    def cmd_inventory(self, arg):
-        things = [call_other(ob, "short_description") or object_name(ob)
-                  for ob in all_inventory(self)]
-        if not things:
-            self.tell("You carry nothing.\n")
-            return
-        self.tell("You carry:\n" + "".join(f"  {thing}\n" for thing in things))
-
     # -- wizards' commands ---------------------------------------------------
 
     def _find_thing(self, word):
         """An object a wizard names: here, carried, or by object name."""
-        room = environment(self)
-        return (present(word, self) or (present(word, room) if room else None)
-                or find_object(word))
+        return self._find_here(word) or find_object(word)
 
     def cmd_update(self, arg):
+        """Load a file's new code while everyone stays connected: 'update
+        /rooms/garden', or 'update here' for the room you stand in, which is
+        rebuilt around the people in it.  Players online get new commands of
+        /std/player with their next line."""
         room = environment(self)
         path = arg.strip()
         if path in ("", "here"):
@@ -627,6 +1072,8 @@ class Player(MudObject):
         self.tell(f"Updated {object_name(ob)}.\n")
 
     def cmd_clone(self, arg):
+        """Make a new object from a file: 'clone /obj/apple'.  Things you
+        could carry appear in your hands, others in the room."""
         if not arg:
             self.tell("Clone what?  (clone /obj/apple)\n")
             return
@@ -639,9 +1086,11 @@ class Player(MudObject):
         move_object(ob, self if carry else environment(self))
         thing = call_other(ob, "short_description") or object_name(ob)
         self.tell(f"You clone {thing} ({object_name(ob)}).\n")
-        say(f"{self.name} makes {thing} appear out of thin air.\n")
+        self.tell_others(f"{self.name} makes {thing} appear out of thin air.\n")
 
     def cmd_destruct(self, arg):
+        """Destroy an object: one here or carried, by name, or any object by
+        its object name ('/obj/coin#3')."""
         ob = self._find_thing(arg.strip()) if arg.strip() else None
         if ob is None:
             self.tell("Destruct what?\n" if not arg else f"There is no {arg} here.\n")
@@ -654,27 +1103,37 @@ class Player(MudObject):
         self.tell(f"You destruct {name}.\n")
 
     def cmd_goto(self, arg):
+        """Go anywhere at once: to a player (link-dead ones too), or to a
+        room by its path: 'goto alice', 'goto /rooms/tower'."""
         where = arg.strip()
         if not where:
             self.tell("Go to whom, or where?\n")
             return
-        body = load_object(MASTER).find_player(where)
-        try:
-            dest = environment(body) if body is not None else load_object(where)
-        except EfunError as exc:
-            self.tell(f"You cannot go there: {exc}\n")
+        body = load_object(MASTER).find_body(where)
+        if body is not None:
+            dest = environment(body)
+        elif not where.startswith("/"):
+            self.tell(f"There is no one called {where.capitalize()} in the game "
+                      "(a room is named by its path: /rooms/square).\n")
             return
+        else:
+            try:
+                dest = load_object(where)
+            except Exception as exc:    # the reason goes to the log, not a path on disk
+                debug_message(f"{self.name}: goto {where}: {exc}", "warning")
+                self.tell(f"There is no room {where} that will load.\n")
+                return
         if dest is None:
             self.tell("They are nowhere.\n")
             return
-        room = environment(self)
-        if room is not None:
-            tell_room(room, f"{self.name} vanishes in a puff of smoke.\n", exclude=(self,))
+        self.tell_others(f"{self.name} vanishes in a puff of smoke.\n")
         move_object(self, dest)
-        tell_room(dest, f"{self.name} appears in a puff of smoke.\n", exclude=(self,))
+        self.tell_others(f"{self.name} appears in a puff of smoke.\n")
         self.cmd_look("")
 
     def cmd_people(self, arg):
+        """Every connection, with its address, port, TLS version, cipher and
+        idle time; and the link-dead, with how long they have been gone."""
         lines = [f"{'who':<16} {'address':<16} {'port':>5}  {'link':<9} "
                  f"{'cipher':<24} idle"]
         for ob in sorted(users(), key=lambda u: call_other(u, "query_name") or ""):
@@ -688,9 +1147,17 @@ class Player(MudObject):
             lines.append(f"{name:<16} {query_ip_number(ob) or '-':<16} "
                          f"{query_mud_port(ob) or 0:>5}  {link:<9} {cipher:<24} "
                          f"{int(query_idle(ob))}s")
+        for ob in load_object(MASTER).query_bodies():
+            if interactive(ob):
+                continue
+            since = call_other(ob, "query_linkdead_since") or time()
+            lines.append(f"{ob.query_name():<16} link-dead for "
+                         f"{format_duration(time() - since)}")
         self.tell("\n".join(lines) + "\n")
 
     def cmd_snoop(self, arg):
+        """See what a player sees and types: 'snoop alice'.  'snoop' alone
+        stops."""
         if not arg:
             snoop(self)
             self.tell("You stop snooping.\n")
@@ -708,11 +1175,25 @@ class Player(MudObject):
                   else "Someone else is snooping them already.\n")
 
     def cmd_shutdown(self, arg):
+        """Save everyone and stop the game: 'shutdown [reason]'."""
         reason = clean(arg) or f"shut down by {self.name}"
         debug_message(f"{self.name} shuts the game down: {reason}")
         shutdown(reason)
 
+    def cmd_tlsreload(self, arg):
+        """Reload the TLS certificate and key from disk.  New connections use
+        them; nobody is disconnected."""
+        try:
+            tls_refresh_certs()
+        except EfunError as exc:
+            self.tell(f"The certificates were not reloaded: {exc}\n")
+            return
+        debug_message(f"{self.name} reloaded the TLS certificates")
+        self.tell("Certificates reloaded.  New connections use them; nobody "
+                  "was disconnected.\n")
+
     def cmd_promote(self, arg):
+        """Make a player a wizard: 'promote alice'.  They must be in the game."""
         body = load_object(MASTER).find_player(arg) if arg else None
         if body is None:
             self.tell("Promote whom?  They must be in the game.\n")
@@ -722,5 +1203,5 @@ class Player(MudObject):
             return
         body.set_level("wizard")
         body.save_character()
-        tell_object(body, f"{self.name} has made you a wizard.  Type 'help'.\n")
+        body.tell(f"{self.name} has made you a wizard.  Type 'help'.\n")
         self.tell(f"{body.query_name()} is a wizard now.\n")

@@ -1,18 +1,25 @@
 """/std/room: the base of every room in the world.
 
 A room owns its description (a short title, a long paragraph, details a
-player can look at), its exits, and the messages the room's occupants see
-when someone arrives or leaves.  Rooms are blueprints, never cloned: a
-room file sets the class attributes below and inherits the rest.
+player can look at), its exits, the area it belongs to, and the messages
+the room's occupants see when someone arrives or leaves.  Rooms are
+blueprints, never cloned: a room file sets the class attributes below and
+inherits the rest.
 
     class Square(inherit("/std/room")):
         short = "The town square"
         long = "..."
+        area = "Ravenmoor"
+        outdoors = True
         exits = {"north": "/rooms/tower"}
         items = {"fountain": "..."}
+
+Text for the people here goes through `tell_here()`, which hands it to
+each of them (a player's body colours and wraps it for its own client);
+the room's description is written unwrapped, with colour markup.
 """
 
-import textwrap
+import zlib
 
 from driver.efuns import (
     MudObject,
@@ -20,17 +27,18 @@ from driver.efuns import (
     all_inventory,
     call_other,
     debug_message,
+    interactive,
     living,
     load_object,
     move_object,
     object_name,
     query_verb,
-    tell_room,
+    tell_object,
     this_player,
 )
 
-# Players' terminals are assumed 80 columns wide, the way MUDs always have.
-WIDTH = 78
+GRAMMAR = "/std/grammar"
+CLOCK = "/daemon/clock"
 
 # Abbreviations a player may type for a direction.
 DIRECTION_ALIASES = {
@@ -40,17 +48,16 @@ DIRECTION_ALIASES = {
 }
 
 
-def wrap(text):
-    """Reflow a paragraph written across several source lines."""
-    return textwrap.fill(" ".join(text.split()), WIDTH)
+def paragraph(text):
+    """A paragraph written across several source lines, as one line: each
+    player's body wraps it to the width of that player's window."""
+    return " ".join(text.split())
 
 
-def _list_words(words):
-    """'a', 'a and b', 'a, b and c'."""
-    words = list(words)
-    if len(words) < 2:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+def room_number(path):
+    """A room's number for client mappers (GMCP Room.Info wants a number):
+    the same for a room every time the game runs."""
+    return zlib.crc32(path.encode("utf-8")) & 0x7FFFFFFF
 
 
 class Room(MudObject):
@@ -62,6 +69,12 @@ class Room(MudObject):
     items = {}
     # words present() and 'look' recognise for the room itself
     ids = ()
+    # the part of the world it is in (client mappers group rooms by area)
+    area = "Ravenmoor"
+    # under the sky: the time of day shows, and the weather is felt
+    outdoors = False
+    # stamina a step out of this room costs
+    stamina_cost = 1
 
     def create(self):
         # Each room gets its own copies so one room changing its exits at
@@ -73,12 +86,14 @@ class Room(MudObject):
 
     def init(self):
         """Someone arrived: give them a command for every exit (and its
-        abbreviation), the way LP rooms always have."""
+        abbreviation), the way LP rooms always have, and tell them where
+        they are (a player's client updates its map)."""
         for direction in self.exits:
             add_action("cmd_exit", direction)
             for alias, full in DIRECTION_ALIASES.items():
                 if full == direction:
                     add_action("cmd_exit", alias)
+        call_other(this_player(), "entered_room", self)
 
     def cmd_exit(self, arg):
         if arg:
@@ -91,6 +106,10 @@ class Room(MudObject):
             debug_message(f"exit {direction} of {object_name(self)} leads to "
                           f"{path}, which fails to load: {exc}", "warning")
             call_other(who, "tell", "A strange force blocks your way.\n")
+            return 1
+        if call_other(who, "spend_stamina", self.stamina_cost) is False:
+            call_other(who, "tell", "You are too tired to go on.  Rest a while; "
+                       "your strength comes back.\n")
             return 1
         self.announce_departure(who, direction)
         move_object(who, dest)
@@ -105,6 +124,40 @@ class Room(MudObject):
 
     def short_description(self):
         return self.short
+
+    def query_area(self):
+        return self.area
+
+    def query_outdoors(self):
+        return self.outdoors
+
+    def query_number(self):
+        return room_number(object_name(self))
+
+    def query_gmcp_info(self):
+        """GMCP Room.Info as IRE's mapper format has it: numbers for the room
+        and for where each exit leads."""
+        return {
+            "num": self.query_number(),
+            "name": self.short,
+            "area": self.area,
+            "environment": "outdoors" if self.outdoors else "indoors",
+            "exits": {direction: room_number(path) for direction, path in self.exits.items()},
+        }
+
+    # -- talking to the people here ------------------------------------------
+
+    def tell_here(self, text, exclude=()):
+        """`text` to everyone here but `exclude`.  Bodies colour and wrap it
+        for their own clients (their tell()); anything else that listens
+        gets it through tell_object (an NPC's catch_tell)."""
+        for ob in all_inventory(self):
+            if ob in exclude:
+                continue
+            if call_other(ob, "query_is_player"):
+                call_other(ob, "tell", text)
+            elif living(ob) or interactive(ob):
+                tell_object(ob, text)
 
     # -- exits ---------------------------------------------------------------
 
@@ -131,44 +184,46 @@ class Room(MudObject):
 
     # -- what a player sees --------------------------------------------------
 
+    def long_description(self):
+        """The room's paragraph; under the sky, with the time of day."""
+        text = paragraph(self.long)
+        if self.outdoors:
+            sky = call_other(CLOCK, "query_sky")
+            if sky:
+                text += "  " + sky
+        return text
+
     def describe(self, viewer):
-        """Title, description, exits and who else is here."""
-        lines = [self.short, wrap(self.long)]
+        """Title, description, exits and who else is here, in colour markup."""
+        grammar = load_object(GRAMMAR)
+        lines = [f"%^ROOM%^{self.short}%^RESET%^", self.long_description()]
         if self.exits:
             directions = list(self.exits)
             noun = "exit" if len(directions) == 1 else "exits"
-            lines.append(f"Obvious {noun}: {_list_words(directions)}.")
+            lines.append(f"%^EXITS%^Obvious {noun}: {grammar.list_words(directions)}.%^RESET%^")
         else:
-            lines.append("There are no obvious exits.")
-        things = [
-            call_other(ob, "short_description") or object_name(ob)
-            for ob in all_inventory(self)
-            if ob is not viewer and not living(ob)
-        ]
+            lines.append("%^EXITS%^There are no obvious exits.%^RESET%^")
+        things = [ob for ob in all_inventory(self) if ob is not viewer and not living(ob)]
         if things:
-            lines.append(f"You see {_list_words(things)} here.")
-        others = [
-            call_other(ob, "short_description") or object_name(ob)
-            for ob in all_inventory(self)
-            if ob is not viewer and living(ob)
-        ]
-        if len(others) == 1:
-            lines.append(f"{others[0]} is here.")
-        elif others:
-            lines.append(f"{_list_words(others)} are here.")
+            lines.append(f"You see %^ITEM%^{grammar.list_things(things)}%^RESET%^ here.")
+        others = [ob for ob in all_inventory(self) if ob is not viewer and living(ob)]
+        if others:
+            verb = "is" if len(others) == 1 else "are"
+            listed = grammar.list_things(others)
+            lines.append(f"%^LIVING%^{listed[:1].upper()}{listed[1:]}%^RESET%^ {verb} here.")
         return "\n".join(lines) + "\n"
 
     def describe_item(self, noun):
         """The text for 'look <noun>', or None if the room has no such thing."""
         text = self.items.get(noun.lower())
-        return wrap(text) + "\n" if text else None
+        return paragraph(text) + "\n" if text else None
 
     # -- comings and goings --------------------------------------------------
 
     def announce_departure(self, who, direction=None):
         name = call_other(who, "query_name") or "Something"
         where = f" {direction}" if direction else ""
-        tell_room(self, f"{name} leaves{where}.\n", exclude=(who,))
+        self.tell_here(f"{name} leaves{where}.\n", exclude=(who,))
 
     def announce_arrival(self, who, came_from=None):
         name = call_other(who, "query_name") or "Something"
@@ -179,5 +234,5 @@ class Room(MudObject):
             where = f" from the {direction}"
         else:
             where = ""
-        tell_room(self, f"{name} arrives{where}.\n", exclude=(who,))
+        self.tell_here(f"{name} arrives{where}.\n", exclude=(who,))
 

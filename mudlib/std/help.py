@@ -1,0 +1,40 @@
+"""/std/help: the help pages that are not about one command.
+
+A command's page is its method's docstring in /std/player; this object
+owns the topics ('help tls', 'help colour', ...): subjects a player asks
+about that no single command covers.  Pages use the world's colour markup
+and are written as paragraphs; the player's body wraps them.
+"""
+
+from driver.efuns import MudObject
+
+TOPICS = {
+    "tls": """%^HEADING%^TLS: an encrypted connection%^RESET%^
+On the plain port, everything you type, your password included, crosses the network as plain text that anyone on the way can read.  This game also listens on a TLS port, where the connection is encrypted from the first byte, as a bank's web site is.
+'tls' tells you which you have, the cipher if it is encrypted, and how to connect with TLS if it is not.  Most MUD clients can: TinTin++ with '#ssl', Mudlet with the "Secure" box of a profile, tf5 with '/connect -x'.
+""",
+    "colour": """%^HEADING%^Colour%^RESET%^
+The game colours room titles, exits, speech, tells and emotes for clients that say they show colour.  Your client tells the game when it connects: 16 colours (ANSI), 256, or true colour.  A client that says nothing gets no colour at all, so no stray escape codes clutter its screen.
+'colour on' asks for colour even if your client did not announce it (16 colours, unless it said more); 'colour off' turns it off; 'colour auto' goes back to what your client says.  Your choice is saved with your character.  'colour' alone shows what you have.
+Lines are also wrapped to the width of your window, as your client reports it (80 columns if it does not), and follow it when you resize.
+""",
+    "link-death": """%^HEADING%^Link-death%^RESET%^
+If your connection drops without 'quit', your body stays in the world for a while, standing still: 'who' shows you as link-dead.  Log in again, on either port, and you take it up where you left it.  Tells sent to you meanwhile are given to you when you come back.
+""",
+    "world": """%^HEADING%^Ravenmoor%^RESET%^
+A walled town on the edge of a moor.  The town square is its heart: the Crooked Lantern tavern, the herb garden, the old watchtower, the market lane and the south gate.  Beyond the gate the moor road leads to a shepherd's hut, a standing stone and a bog best avoided.  Day turns to night as you play.
+People live here: ask them about things ('ask mags about ale').  Walking costs stamina ('score'); it comes back as you rest, and food helps.
+""",
+}
+ALIASES = {"color": "colour", "linkdead": "link-death", "link-dead": "link-death",
+           "ssl": "tls", "ravenmoor": "world", "map": "world"}
+
+
+class Help(MudObject):
+    def query_topics(self):
+        return sorted(TOPICS)
+
+    def query_topic(self, word):
+        """The page on `word`, or None."""
+        word = word.lower().strip()
+        return TOPICS.get(ALIASES.get(word, word))

@@ -1,0 +1,374 @@
+"""The shipped world as players see it: colour for the clients that show it
+and none for those that do not, every line fitted to the window, the
+commands a MUD player expects, link-death seen by others, new code reaching
+players online, the world's people, and a notice board that outlives a
+restart.
+
+Every test starts a real driver on the shipped mudlib (a copy, where a test
+changes a file) and plays it over real sockets: a scripted telnet client
+(``TelnetPeer``) where negotiation matters, a plain line client elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+
+import pytest
+
+from conftest import SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
+from mudclient import DO, NAWS, TTYPE, WILL, TelnetPeer, iac, sb
+from test_world import PASSWORD, create_character, do, plain_player
+
+ESC = "\x1b"
+ANSI_SEQUENCE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def visible_lines(text: str) -> list[str]:
+    """The lines of ``text`` as the screen shows them: no colour codes, no
+    carriage returns, no prompt in front."""
+    return [ANSI_SEQUENCE.sub("", line) for line in TelnetPeer.lines(text + "\n")]
+
+
+def mud_client(ttypes: tuple[str, ...], columns: int):
+    """Answers negotiation the way Mudlet does: TTYPE cycled through
+    ``ttypes`` (name, terminal, "MTTS <bits>") and NAWS with ``columns``."""
+    answers = list(ttypes)
+
+    def answer(peer: TelnetPeer, command: tuple) -> None:
+        if command == ("DO", TTYPE):
+            peer.send(iac(WILL, TTYPE))
+        elif command == ("SB", TTYPE, b"\x01"):
+            value = answers.pop(0) if len(answers) > 1 else answers[0]
+            peer.send(sb(TTYPE, b"\x00" + value.encode()))
+        elif command == ("DO", NAWS):
+            peer.send(iac(WILL, NAWS) + sb(NAWS, bytes([0, columns, 0, 24])))
+    return answer
+
+
+def play(peer: TelnetPeer, line: str) -> str:
+    """Send a command; the text that came back, up to the next prompt."""
+    mark = len(peer.text_bytes)
+    peer.send_line(line)
+    peer.wait_text("> ", start=mark)
+    return peer.text_bytes[mark:].decode("utf-8", errors="replace")
+
+
+def new_character(peer: TelnetPeer, name: str) -> int:
+    """Create a character from the name prompt on; returns the position in
+    the text where the game begins (the login's prompts before it share
+    lines with what the player types, which this client does not echo)."""
+    peer.wait_text("What is your name? ")
+    for line, until in ((name, "[y/n] "), ("y", "characters): "),
+                        (PASSWORD, "Type it again: "), (PASSWORD, "> ")):
+        mark = len(peer.text_bytes)
+        peer.send_line(line)
+        peer.wait_text(until, start=mark)
+    return mark     # where the game's welcome begins
+
+
+def log_in(client: Client, name: str) -> str:
+    client.read_until("What is your name? ")
+    client.command(name, "Password: ")
+    return do(client, PASSWORD)
+
+
+@pytest.fixture
+def world(make_driver):
+    return make_driver(mudlib=SHIPPED_MUDLIB, mudlib_extra="  heart_beat_interval: 0.05\n")
+
+
+@pytest.fixture
+def game(tmp_path, certs):
+    """Start (and restart) a driver on a copy of the shipped world, in one directory."""
+    mudlib = tmp_path / "mudlib"
+    shutil.copytree(SHIPPED_MUDLIB, mudlib, ignore=shutil.ignore_patterns("__pycache__"))
+    directory = tmp_path / "run"
+    directory.mkdir()
+    started = []
+
+    def start():
+        driver = start_driver(directory, certs, mudlib=mudlib)
+        driver.mudlib = mudlib
+        started.append(driver)
+        return driver
+
+    yield start
+    for driver in started:
+        driver.stop()
+
+
+# --- colour and width ------------------------------------------------------------------
+
+COMMANDS_TO_SHOW = ("look", "help", "help examine", "help colour", "help tls", "exits",
+                    "score", "who", "say " + "a long sentence said aloud " * 4,
+                    "emote " + "waves and waves " * 6, "s", "e", "tls", "colour")
+
+
+def test_a_256_colour_client_50_columns_wide_gets_256_colours_and_no_line_over_50(world):
+    peer = TelnetPeer(world.telnet_port,
+                      on_command=mud_client(("MUDLET", "XTERM-256COLOR", "MTTS 9"), 50))
+    mark = new_character(peer, "cora")
+    for command in COMMANDS_TO_SHOW:
+        play(peer, command)
+    text = peer.text_bytes[mark:].decode("utf-8")
+    assert ESC + "[38;5;" in text, "256-colour codes for a client that announced them"
+    assert ESC + "[0m" in text
+    too_wide = [line for line in visible_lines(text) if len(line) > 50]
+    assert not too_wide, too_wide
+    # The help index's long rows (the wizards' commands) wrap under their label.
+    assert re.search(r"^  Wizards:\s+update", text, re.M)
+    # Colour codes never cut a word: the room's title arrives whole, coloured.
+    assert re.search(r"\x1b\[38;5;\d+mThe town square\x1b\[0m", text)
+    # A resize is followed at once.
+    peer.send(sb(NAWS, bytes([0, 36, 0, 24])))
+    narrower = play(peer, "help")
+    assert not [line for line in visible_lines(narrower) if len(line) > 36]
+    assert max(len(line) for line in visible_lines(play(peer, "look"))) > 30
+    peer.close()
+
+
+def test_a_client_that_negotiated_nothing_gets_no_escape_byte_and_80_columns(world):
+    erin = Client.plain(world.telnet_port)      # answers no negotiation at all
+    create_character(erin, "erin")
+    assert b"\x1b" not in erin.raw
+    seen = []
+    for command in COMMANDS_TO_SHOW + ("help look", "n", "u"):
+        seen.append(do(erin, command))
+        assert b"\x1b" not in erin.raw
+    lines = visible_lines("".join(seen))
+    assert max(len(line) for line in lines) > 60      # wrapped, not chopped short
+    assert not [line for line in lines if len(line) > 80]
+
+
+def test_a_16_colour_terminal_gets_ansi_codes_and_colour_off_is_kept(world):
+    peer = TelnetPeer(world.telnet_port, on_command=mud_client(("ANSI",), 80))
+    new_character(peer, "dora")
+    look = play(peer, "look")
+    assert re.search(r"\x1b\[(3[0-7]|9[0-7])mThe town square", look), look
+    assert "38;5;" not in look
+    assert "Colour is off" in play(peer, "colour off")
+    assert ESC not in play(peer, "look")
+    peer.send_line("quit")
+    peer.wait(lambda: peer.closed, "the connection to close")
+    again = TelnetPeer(world.telnet_port, on_command=mud_client(("ANSI",), 80))
+    again.wait_text("What is your name? ")
+    for line, until in (("dora", "Password: "), (PASSWORD, "> ")):
+        again.send_line(line)
+        again.wait_text(until)
+    assert ESC not in play(again, "look")               # saved with the character
+    assert ESC + "[" in play(again, "colour auto")
+    again.close()
+
+
+def test_colour_on_for_a_client_that_said_nothing(world):
+    fay = Client.plain(world.telnet_port)
+    create_character(fay, "fay")
+    assert b"\x1b" not in fay.raw
+    text = do(fay, "colour on")
+    assert "Colour is on" in text and "\x1b[" in text
+
+
+# --- commands -----------------------------------------------------------------------------
+
+def test_help_index_pages_and_topics(world):
+    gil = plain_player(world)
+    create_character(gil, "gil")                        # the first: an admin
+    index = do(gil, "help")
+    assert "Commands ('help <command>' tells more):" in index
+    for group in ("Looking:", "Talking:", "Things:", "Yourself:", "Wizards:", "Admins:"):
+        assert group in index
+    assert re.search(r"^Topics \('help <topic>'\):.*\bcolour\b.*\btls\b", index, re.M)
+    assert not [line for line in visible_lines(index) if len(line) > 80]
+    page = do(gil, "help get")
+    assert "Usage: get <thing>|all" in page and "(also: take)" in page
+    assert "'get all' takes everything" in page
+    assert "Usage: examine <thing>" in do(gil, "help x")
+    assert "TLS: an encrypted connection" in do(gil, "help tls")
+    assert "'colour off' turns it off" in do(gil, "help color")
+    assert "There is no help on 'frobnicate'" in do(gil, "help frobnicate")
+    hal = plain_player(world)
+    create_character(hal, "hal")                        # a player: no wizards' commands
+    assert "Wizards:" not in do(hal, "help")
+    assert "There is no help on 'update'" in do(hal, "help update")
+
+
+def test_things_grouped_taken_given_and_examined(world):
+    ivy = plain_player(world)
+    create_character(ivy, "ivy")
+    jon = plain_player(world)
+    create_character(jon, "jon")
+    ivy.read_until("Jon enters the game.")
+    for _ in range(2):
+        do(ivy, "clone /obj/coin")
+    do(ivy, "drop all")
+    assert "You see three copper coins here." in do(jon, "look")     # the square's, and two
+    assert "Ivy is here." in do(jon, "look")
+    ivy.raw.clear()
+    assert "You take three copper coins." in do(jon, "get all")
+    ivy.read_until("Jon takes three copper coins.")
+    assert "three copper coins" in do(jon, "inventory")
+    assert "There is nothing here you can take." in do(jon, "get all")
+    assert "There is no all here." not in jon.text
+
+    ivy.raw.clear()
+    assert "You give a copper coin to Ivy." in do(jon, "give coin to ivy")
+    ivy.read_until("Jon gives you a copper coin.")
+    assert "two copper coins" in do(jon, "i")
+    assert "a copper coin" in do(ivy, "i")
+    assert "There is no bob here." in do(jon, "give coin to bob")
+    assert "Give what to whom?" in do(jon, "give coin")
+
+    text = do(ivy, "examine jon")
+    assert "Jon is an adventurer" in text and "Jon carries two copper coins." in text
+    assert "You are carrying it." in do(ivy, "examine coin")
+    assert "It is part of this place" in do(ivy, "x fountain")
+    assert "You drop two copper coins." in do(jon, "drop all")
+    assert "You carry nothing you can drop." in do(jon, "drop all")
+
+
+def test_exits_score_and_emote(world):
+    kit = plain_player(world)
+    create_character(kit, "kit")
+    text = do(kit, "exits")
+    assert "Exits from The town square:" in text
+    assert re.search(r"^\s+north\s+The foot of the watchtower", text, re.M)
+    assert re.search(r"^\s+west\s+The Crooked Lantern", text, re.M)
+    do(kit, "south")
+    do(kit, "south")
+    score = do(kit, "score")
+    assert "Kit, wizard and administrator" in score
+    match = re.search(r"Health\s+(\d+)/30\s+Stamina\s+(\d+)/100", score)
+    assert match and int(match.group(2)) < 100, score      # walking on the moor tires
+    assert "Text: no colour (colour auto), 80 columns." in score
+    lee = plain_player(world)
+    create_character(lee, "lee")
+    do(lee, "south")
+    do(lee, "south")
+    kit.read_until("Lee arrives from the north.")
+    kit.raw.clear()
+    mine = do(lee, "emote grins at nobody in particular")
+    assert "Lee grins at nobody in particular." in mine and "You emote" not in mine
+    kit.read_until("Lee grins at nobody in particular.")
+
+
+def test_the_first_character_is_told_it_is_the_administrator(world):
+    mia = plain_player(world)
+    text = create_character(mia, "mia")
+    assert "You are this world's administrator." in text
+    ned = plain_player(world)
+    assert "administrator" not in create_character(ned, "ned")
+
+
+# --- link-death, seen by others -----------------------------------------------------------
+
+def test_link_dead_in_who_and_people_tells_wait_and_goto_finds_the_body(world):
+    oma = plain_player(world)
+    create_character(oma, "oma")                        # an admin: has 'people', 'goto'
+    pip = plain_player(world)
+    create_character(pip, "pip")
+    do(pip, "east")
+    pip.close()
+    world.wait_for_log(r"Pip lost the link")
+    who = do(oma, "who")
+    assert re.search(r"^\s*Pip\s+link-dead\s*$", who, re.M), who
+    assert re.search(r"^Pip\s+link-dead for \d+s", do(oma, "people"), re.M)
+    text = do(oma, "tell pip Are you there?")
+    assert "Pip is link-dead" in text and "will hear your tell on coming back" in text
+    text = do(oma, "goto pip")
+    assert "The herb garden" in text and "Pip is here." in text
+    assert "/" not in text.split("The herb garden")[0]     # no path, on disk or off
+    text = do(oma, "goto nobody")
+    assert "There is no one called Nobody" in text and "mudlib" not in text
+    again = plain_player(world)
+    text = log_in(again, "pip")
+    assert "While you were away:" in text and "Oma told you: Are you there?" in text
+
+
+def test_a_tell_to_a_body_that_never_comes_back_says_so(make_driver):
+    world = make_driver(mudlib=SHIPPED_MUDLIB, mudlib_extra="  linkdead_timeout: 1\n")
+    quin = plain_player(world)
+    create_character(quin, "quin")
+    rue = plain_player(world)
+    create_character(rue, "rue")
+    rue.close()
+    world.wait_for_log(r"Rue lost the link")
+    do(quin, "tell rue Wait for me.")
+    quin.read_until("Rue's link never came back; your tell was not delivered.")
+
+
+# --- new code reaches the players online ---------------------------------------------------
+
+def test_update_of_the_player_file_gives_players_online_its_new_command(game):
+    world = game()
+    sam = plain_player(world)
+    create_character(sam, "sam")                        # an admin
+    tia = plain_player(world)
+    create_character(tia, "tia")
+    assert "What?" in do(tia, "wave")
+    player = world.mudlib / "std" / "player.py"
+    source = player.read_text()
+    source = source.replace(
+        '    (("quit",), "cmd_quit", "quit", "Yourself"),\n',
+        '    (("quit",), "cmd_quit", "quit", "Yourself"),\n'
+        '    (("wave",), "cmd_wave", "wave", "Talking"),\n')
+    source = source.replace(
+        "    def cmd_quit(self, arg):",
+        "    def cmd_wave(self, arg):\n"
+        '        """Wave to everyone here."""\n'
+        '        self.tell_others(f"{self.name} waves.\\n")\n'
+        '        self.tell("You wave.\\n")\n\n'
+        "    def cmd_quit(self, arg):")
+    player.write_text(source)
+    assert "Updated /std/player." in do(sam, "update /std/player")
+    sam.raw.clear()
+    assert "You wave." in do(tia, "wave")               # no relog needed
+    sam.read_until("Tia waves.")
+    assert "wave" in do(tia, "help")
+    assert "Usage: wave" in do(tia, "help wave")
+    # The exits still work: the room's actions are not shadowed by the body's.
+    assert "The herb garden" in do(tia, "east")
+    assert "You can't go that way." in do(tia, "east")
+
+
+# --- the world's people, and things that last -----------------------------------------------
+
+def test_mags_answers_ask_and_greetings(world):
+    uma = plain_player(world)
+    create_character(uma, "uma")
+    text = do(uma, "west")
+    assert "Mags the landlady is here." in text and "a notice board" in text
+    assert "Mags says: Brewed out back" in do(uma, "ask mags about ale")
+    assert "Mags says: Evening, Uma." in do(uma, "say Hello there")
+    assert "Mags says: Couldn't tell you" in do(uma, "ask mags about dragons")
+    assert "There is no bob here to ask." in do(uma, "ask bob about ale")
+
+
+def test_the_shepherd_walks_the_moor_on_his_heart_beat(world):
+    val = plain_player(world)
+    create_character(val, "val")
+    do(val, "south")
+    do(val, "south")
+    text = do(val, "south")
+    assert "A crossroads on the moor" in text
+    val.read_until("Tam leaves", timeout=TIMEOUT)       # every ten beats, one step
+
+
+def test_the_notice_board_keeps_its_notes_across_a_restart(game):
+    world = game()
+    wyn = plain_player(world)
+    create_character(wyn, "wyn")
+    do(wyn, "west")
+    assert "The board is bare" in do(wyn, "read board")
+    assert "You pin a note to the board (note 1)." in do(wyn, "post Lost: one grey cat.")
+    assert "Wyn: Lost: one grey cat." in do(wyn, "read board")
+    world.process.send_signal(signal.SIGTERM)
+    assert world.process.wait(TIMEOUT) == 0
+    wyn.close()
+    assert (world.directory / "data" / "world" / "board.json").is_file()
+    world = game()
+    wyn = plain_player(world)
+    assert "The Crooked Lantern" in log_in(wyn, "wyn")
+    assert "Wyn: Lost: one grey cat." in do(wyn, "read board")
+    assert "Lost: one grey cat." in do(wyn, "read 1")
