@@ -12,12 +12,13 @@ The packages are the layers; each depends only on those below it, and
       interactive, timers        errors; connections bound to objects and the
                                  login sequence; call_outs and heart beats
       permissions, commands,     the master's permission applies; actions,
-      client_applies             init() and parsing; telnet_neg/GMCP/MSSP applies
+      client_applies, workers    init() and parsing; telnet_neg/GMCP/MSSP
+                                 applies; slow work on worker threads
       coroutines, messages,      async world code; the one text path (write,
       persistence                say, catch_tell); save files
       inputs, runtime            input_to, char mode, snoop; the running driver
       objects                    the object table, programs, the call stack
-      evaluation                 the per-call evaluation limit
+      evaluation, passwords      the per-call evaluation limit; password hashes
     net/               bytes on a socket, nothing about the game:
       connection                 one socket: TLS beneath (WebSocket beneath)
                                  telnet beneath lines

@@ -34,7 +34,8 @@ class ConfigError(Exception):
 # "optional_path", "object_path", "level", "name_list", "seconds" (0 or
 # more), "optional_str", "str_mapping", "log_format", "limit" (a whole number,
 # 0 for no limit), "rate" (a number, 0 for no limit), "network_list" (addresses
-# and networks), "prefix_length".
+# and networks), "prefix_length", "whole_number"
+# (0 or more).
 
 #: server.tls_port's default: 4443 when a certificate is configured, else off,
 #: so a configuration without TLS needs no ``tls_port: null``.
@@ -93,6 +94,15 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "metrics.port": ("optional_port", None),
     "metrics.host": ("str", "127.0.0.1"),
     "metrics.allow_remote": ("bool", False),
+    # Slow work off the game loop (password hashing, run_in_worker).
+    "workers.threads": ("positive_int", 2),
+    "workers.queue": ("positive_int", 32),
+    # Failed-password throttling; the login (mudlib) applies it.
+    "login.throttle_after": ("whole_number", 3),
+    "login.throttle_delay": ("number", 1.0),
+    "login.throttle_max_delay": ("number", 60.0),
+    "login.lockout_after": ("whole_number", 10),
+    "login.lockout_duration": ("number", 900.0),
 }
 
 _LEVELS = ("debug", "info", "warning", "error")
@@ -166,6 +176,24 @@ class MetricsConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class LoginPolicy:
+    """How the login treats wrong passwords (the ``login`` section).
+
+    After ``throttle_after`` failures from one address, or for one
+    character, each further attempt waits ``throttle_delay`` seconds,
+    doubled with every failure up to ``throttle_max_delay``; after
+    ``lockout_after`` failures, attempts are refused for
+    ``lockout_duration`` seconds.  0 for either count turns that step off.
+    """
+
+    throttle_after: int = 3
+    throttle_delay: float = 1.0
+    throttle_max_delay: float = 60.0
+    lockout_after: int = 10
+    lockout_duration: float = 900.0
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """The checked configuration.  Paths are absolute."""
 
@@ -202,6 +230,26 @@ class Config:
     web: WebConfig = WebConfig()
     limits: LimitsConfig = LimitsConfig()
     metrics: MetricsConfig = MetricsConfig()
+    #: threads for slow work off the game loop, and jobs that may wait for one
+    worker_threads: int = 2
+    worker_queue: int = 32
+    login: LoginPolicy = LoginPolicy()
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether only this machine can connect: ``server.host`` is a
+        loopback address (or ``localhost``).  A wildcard (0.0.0.0, ::), a
+        public address or any other host name reaches beyond it."""
+        return is_loopback_host(self.host)
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve anywhere
 
 
 def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
@@ -221,6 +269,10 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
     if kind == "positive_int":
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise fail("a whole number of at least 1")
+        return value
+    if kind == "whole_number":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise fail("a whole number, 0 or more")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -464,6 +516,15 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
             host=values["metrics.host"],
             allow_remote=values["metrics.allow_remote"],
         ),
+        worker_threads=values["workers.threads"],
+        worker_queue=values["workers.queue"],
+        login=LoginPolicy(
+            throttle_after=values["login.throttle_after"],
+            throttle_delay=values["login.throttle_delay"],
+            throttle_max_delay=values["login.throttle_max_delay"],
+            lockout_after=values["login.lockout_after"],
+            lockout_duration=values["login.lockout_duration"],
+        ),
     )
     _check_metrics(config.metrics)
     _check_files(config)
@@ -475,11 +536,7 @@ def _check_metrics(metrics: MetricsConfig) -> None:
     for the operator's eyes, so loopback only unless asked for."""
     if metrics.port is None or metrics.allow_remote:
         return
-    try:
-        loopback = ipaddress.ip_address(metrics.host).is_loopback
-    except ValueError:
-        loopback = metrics.host == "localhost"
-    if not loopback:
+    if not is_loopback_host(metrics.host):
         raise ConfigError(f"metrics.host: {metrics.host} is not a loopback address; the metrics "
                           "are for the operator (set metrics.allow_remote: true to serve them "
                           "beyond this machine)")
@@ -507,7 +564,7 @@ def _check_files(config: Config) -> None:
         raise ConfigError(f"server.web_port: the web port ({config.web_port}) serves HTTPS and needs "
                           f"tls.certificate and tls.key; for plain HTTP behind a reverse proxy "
                           f"use web.proxy_port")
-    if config.web.proxy_port is not None and not _is_loopback(config.web.proxy_host):
+    if config.web.proxy_port is not None and not is_loopback_host(config.web.proxy_host):
         raise ConfigError(f"web.proxy_host: {config.web.proxy_host} is not a loopback address; "
                           "plain HTTP is served only to a reverse proxy on this machine "
                           "(127.0.0.1 or ::1)")
@@ -545,15 +602,6 @@ def _check_ports(config: Config) -> None:
         if port and port in seen:
             raise ConfigError(f"{key}: port {port} is also {seen[port]}; each service needs its own port")
         seen[port] = key
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # --- the command line -----------------------------------------------------------

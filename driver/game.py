@@ -28,7 +28,7 @@ import signal
 import ssl
 
 from . import metrics
-from .world import commands, coroutines, evaluation, inputs, objects, runtime
+from .world import commands, coroutines, evaluation, inputs, objects, persistence, runtime
 from .config import Config
 from .net.admission import Admission, BanFileError, BanList
 from .net.connection import Connection
@@ -36,6 +36,7 @@ from .net.websocket import WebLimits, WebSite
 from .world.interactive import Interactives
 from .world.objects import MudObject, ObjectTable
 from .world.timers import CallOuts, HeartBeats
+from .world.workers import WorkerPool
 from .net.tls_context import (CertificateError, CertificatePair, ConfigureHook,
                           ServerCredentials, TLSPolicy)
 
@@ -199,14 +200,21 @@ class Game:
         credentials = ServerCredentials(None)  # loaded once the master can configure it
         heart_beats = HeartBeats(loop, config.heart_beat_interval,
                                  find_master=lambda: table.find(config.master))
+        workers = WorkerPool(loop, config.worker_threads, config.worker_queue)
         rt = runtime.Runtime(config, table, interactives, credentials, loop,
-                             call_outs=CallOuts(loop), heart_beats=heart_beats)
+                             call_outs=CallOuts(loop), heart_beats=heart_beats,
+                             workers=workers)
         rt.request_shutdown = self.request_shutdown
+        coroutines.turn_finished = interactives.turn_finished
         runtime.install(rt)
         table.destruct_hooks += [commands.object_destructed, inputs.object_destructed,
                                  rt.heart_beats.object_destructed,
                                  rt.call_outs.object_destructed]
         config.data_dir.mkdir(parents=True, exist_ok=True)
+        for orphan in persistence.remove_orphaned_temporaries(config.data_dir):
+            log.warning("removed %s: the temporary file of a save that never finished "
+                        "(the driver was stopped in the middle of it)", orphan)
+        workers.start()
         bans = BanList(config.data_dir / "bans.json")
         try:
             bans.load()
@@ -250,6 +258,7 @@ class Game:
 
         await self._stop.wait()
         await self._shut_down(rt)
+        workers.stop()
         runtime.install(None)
         return 0
 

@@ -270,19 +270,34 @@ class Master(MudObject):
 
     def notify_shutdown(self):
         self.shutting_down = True
-        # Save every body first, interactive or not, so nothing is lost and
-        # the goodbye below tells the truth.
+        # Save every body first, interactive or not, so the goodbye below
+        # can tell each player the truth about their own save.
+        failed = {}
         for ob in objects():
             if call_other(ob, "query_is_player"):
                 try:
-                    ob.save_character()
+                    saved = ob.save_character()
                 except Exception as exc:    # one bad save must not stop the rest
                     debug_message(f"saving {call_other(ob, 'query_name')} at "
                                   f"shutdown failed: {exc}", "error")
+                    saved = False
+                if not saved and call_other(ob, "query_name"):
+                    failed[ob] = call_other(ob, "query_save_error") or "an error"
         for ob in users():
-            if call_other(ob, "query_is_player"):
-                call_other(ob, "tell", f"\n{self.mud_name} is shutting down now.  "
-                           "Your character has been saved.  See you soon!\n")
-            else:
+            if not call_other(ob, "query_is_player"):
                 tell_object(ob, f"\n{self.mud_name} is shutting down now.  See you soon!\n")
-        debug_message("shutdown: every player has been saved")
+                continue
+            if ob in failed:
+                saved = (f"Your character could NOT be saved ({failed[ob]}); "
+                         "the game's operators have been told.")
+            else:
+                saved = "Your character has been saved."
+            call_other(ob, "tell", f"\n{self.mud_name} is shutting down now.  "
+                       f"{saved}  See you soon!\n")
+        if failed:
+            names = ", ".join(f"{call_other(ob, 'query_name')} ({why})"
+                              for ob, why in failed.items())
+            debug_message(f"shutdown: {len(failed)} character(s) could not be "
+                          f"saved: {names}", "error")
+        else:
+            debug_message("shutdown: every player has been saved")

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
 from test_config import assert_refused, run_driver, shipped_settings, write_settings
-from test_world import PASSWORD, PROMPT, Player, create_character, do
+from test_world import Player, create_character, do
 
 TOO_MANY = "Too many connections from your address; try again later."
 BANNED = "Connections from your address are not accepted here."

@@ -360,10 +360,10 @@ def test_sigterm_tells_players_saves_them_and_closes_tls_cleanly(world, certs):
     assert json.loads(save_file(world, "bob").read_text())["room"] == "/rooms/tower"
 
 
-def test_an_error_in_a_command_does_not_disconnect_the_player(world, certs):
-    """The shipped world has no command that fails on purpose, but `save`
-    fails when the data directory does: here the save file has become a
-    directory, so writing it raises."""
+def test_a_save_that_fails_is_reported_and_the_player_plays_on(world, certs):
+    """The save file has become a directory, so writing it fails: the player
+    is told what failed (never "saved"), the log names the file, and the
+    game goes on."""
     alice = tls_player(world, certs)
     create_character(alice, "alice")
     file = save_file(world, "alice")
@@ -372,10 +372,11 @@ def test_an_error_in_a_command_does_not_disconnect_the_player(world, certs):
     mark = world.log_mark()
 
     text = do(alice, "save")
-    assert "Something went wrong; the error has been logged." in text
-    assert "Your character has been saved." not in text
-    world.wait_for_log(r"ERROR .*error in /std/player#\d+: process_input: .*Is a directory", start=mark)
-    assert "Traceback" in world.log
+    assert "Your character could NOT be saved (Is a directory)" in text
+    assert "has been saved" not in text
+    world.wait_for_log(r"ERROR .*cannot write the save file .*/players/alice\.json: Is a directory",
+                       start=mark)
+    world.wait_for_log(r"ERROR .*mudlib: saving Alice failed: .*Is a directory", start=mark)
 
     # Still connected, still playing.
     assert "The town square" in do(alice, "look")

@@ -1,7 +1,8 @@
 """Efuns on the running driver: time, call_outs, heart beats, the load, the
 driver's own facts, the log the mudlib writes to (``debug_message``),
-``shutdown``, site bans and connection limits, and the mudlib's counters
-among the driver's metrics.
+``shutdown``, site bans and connection limits, the mudlib's counters among the
+driver's metrics, and slow work on the worker threads (``run_in_worker``, and
+``hash_password``/``check_password`` built on it).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from ..net.admission import BanFileError as _BanFileError
 from ..net.admission import parse_network as _parse_network
 from ..world import audit as _audit
 from ..world import commands as _commands
+from ..world import passwords as _passwords
 from ..world import permissions as _permissions
+from ..world.coroutines import DriverAwaitable
 from ..world.evaluation import EvaluationTimeout
 from ..world.objects import EfunError, MudObject, check_alive
 from ..world.runtime import current as _runtime
+from ..world.workers import WorkersBusy
 from .objects import callable_argument, this_interactive, this_object, this_player
 
 __all__ = [
@@ -41,6 +45,10 @@ __all__ = [
     "query_connection_limits",
     "metric_inc",
     "EvaluationTimeout",
+    "run_in_worker",
+    "hash_password",
+    "check_password",
+    "WorkersBusy",
 ]
 
 
@@ -156,6 +164,11 @@ def driver_info(what: str) -> Any:
             CertificateInfo(str(r.file), r.names, r.issuer, int(r.not_after.timestamp()),
                             int(r.days_left() // 1))
             for r in (rt.credentials.reports() if rt.credentials.available else ())),
+        "loopback_only": lambda: rt.config.loopback_only,
+        "login": lambda: rt.config.login,
+        "workers": lambda: {"threads": rt.workers.threads, "queue": rt.workers.queue_limit,
+                            "queued": rt.workers.queued, "completed": rt.workers.completed,
+                            "refused": rt.workers.refused},
     }
     fact = facts.get(what) if isinstance(what, str) else None
     if fact is None:
@@ -252,3 +265,41 @@ def metric_inc(name: str, amount: int = 1) -> None:
         raise EfunError(f"bad argument 2 to metric_inc: expected a whole number of at least 1, "
                         f"got {amount!r}")
     counter.inc(amount)
+
+
+def run_in_worker(fun: Callable, *args: Any) -> DriverAwaitable:
+    """``result = await run_in_worker(fun, *args)``: ``fun(*args)`` on a worker thread.
+
+    For slow, self-contained work (no efuns, no objects: plain values in and
+    out), so the game goes on meanwhile.  Raises ``WorkersBusy`` at once
+    when every worker is busy and the queue is full.
+    """
+    if not callable(fun):
+        raise EfunError(f"bad argument 1 to run_in_worker: expected a function, got {fun!r}")
+    if isinstance(getattr(fun, "__self__", None), MudObject):
+        raise EfunError("run_in_worker: a method of a mudlib object would run beside the "
+                        "game on another thread; pass a plain function and plain values")
+    return _runtime().workers.submit(fun, *args)
+
+
+def hash_password(password: str) -> DriverAwaitable:
+    """``stored = await hash_password(password)``: a salted scrypt hash, made on a worker."""
+    if not isinstance(password, str):
+        raise EfunError(f"bad argument 1 to hash_password: expected a string, got "
+                        f"{type(password).__name__}")
+    return _runtime().workers.submit(_passwords.hash_password, password)
+
+
+def check_password(password: str, stored: str | None) -> DriverAwaitable:
+    """``ok = await check_password(password, stored)``: True if it matches, on a worker.
+
+    A missing or damaged ``stored`` hash matches nothing (False).
+    """
+    if not isinstance(password, str):
+        raise EfunError(f"bad argument 1 to check_password: expected a string, got "
+                        f"{type(password).__name__}")
+    if not isinstance(stored, str):
+        waiter = DriverAwaitable()
+        waiter.resolve(False)
+        return waiter
+    return _runtime().workers.submit(_passwords.check_password, password, stored)

@@ -12,7 +12,15 @@ A mudlib coroutine can await only the driver's own awaitables
 are resolved by the same machinery as the callback forms (a handshake's
 awaitable is resolved by its TLS callback), so there is one code path for
 both styles.  Awaiting anything else raises ``EfunError`` inside the
-coroutine, where the mudlib can see it.
+coroutine, where the mudlib can see it.  An awaitable may also fail (work
+on a worker thread that raised): the error is raised at the ``await``.
+
+A coroutine started during a player's turn (a command, an ``input_to``
+handler, ``logon``) carries that turn on: the player's prompt, and any line
+they type meanwhile, wait until the coroutine has finished, so the prompt
+comes after the coroutine's last words instead of in the middle of them,
+and the next line is the next turn (a password being checked on a worker
+thread must not look like the game is waiting for a command).
 """
 
 from __future__ import annotations
@@ -26,16 +34,19 @@ from .objects import EfunError
 class DriverAwaitable:
     """A result the driver will deliver later; ``await`` it in mudlib code."""
 
-    __slots__ = ("_done", "_result", "_waiters")
+    __slots__ = ("_done", "_result", "_error", "_waiters")
 
     def __init__(self) -> None:
         self._done = False
         self._result: Any = None
+        self._error: BaseException | None = None
         self._waiters: list[Callable[[Any], None]] = []
 
     def __await__(self):
         if not self._done:
             yield self
+        if self._error is not None:
+            raise self._error
         return self._result
 
     @property
@@ -50,6 +61,13 @@ class DriverAwaitable:
         for waiter in waiters:
             waiter(result)
 
+    def fail(self, error: BaseException) -> None:
+        """Deliver an error instead of a result: ``await`` raises it."""
+        if self._done:
+            return
+        self._error = error
+        self.resolve(None)
+
     def when_done(self, waiter: Callable[[Any], None]) -> None:
         if self._done:
             waiter(self._result)
@@ -57,10 +75,16 @@ class DriverAwaitable:
             self._waiters.append(waiter)
 
 
+#: Set by the driver: called with the connection binding once the last
+#: coroutine of a player's turn has finished (``Interactives.turn_finished``:
+#: the lines typed meanwhile, then the prompt).
+turn_finished: Callable[[Any], None] | None = None
+
+
 class MudlibTask:
     """Steps one mudlib coroutine, each step in the frame it started in."""
 
-    __slots__ = ("coro", "this_object", "this_player", "this_interactive", "what")
+    __slots__ = ("coro", "this_object", "this_player", "this_interactive", "what", "turn")
 
     def __init__(self, coro: Coroutine, this_object, this_player, this_interactive,
                  what: str) -> None:
@@ -69,11 +93,37 @@ class MudlibTask:
         self.this_player = this_player
         self.this_interactive = this_interactive
         self.what = what
+        #: the connection binding whose turn this coroutine carries on, if any
+        self.turn = None
 
     def step(self, value: Any = None, error: BaseException | None = None) -> None:
+        if not self._advance(value, error):
+            self._end_turn()
+
+    def _begin_turn(self) -> None:
+        """Before the first step: if the coroutine starts in a player's
+        turn, that turn lasts until the coroutine ends."""
+        binding = getattr(self.this_interactive, "_mud_interactive", None)
+        if binding is not None and getattr(binding, "in_turn", False):
+            self.turn = binding
+            binding.waiting_coroutines += 1
+
+    def _end_turn(self) -> None:
+        binding, self.turn = self.turn, None
+        if binding is None:
+            return
+        binding.waiting_coroutines -= 1
+        # Still inside the turn (the coroutine ended without waiting): the
+        # turn prints the prompt itself when it ends.
+        if binding.waiting_coroutines == 0 and not binding.in_turn \
+                and turn_finished is not None:
+            turn_finished(binding)
+
+    def _advance(self, value: Any, error: BaseException | None) -> bool:
+        """One step; True while the coroutine waits for an awaitable."""
         if getattr(self.this_object, "_mud_destructed", False):
             self.coro.close()  # its object is gone: like a call_out, it is dropped
-            return
+            return False
         advance = self.coro.send if error is None else self.coro.throw
         nested = evaluation.depth() > 0
         try:
@@ -85,22 +135,25 @@ class MudlibTask:
             finally:
                 evaluation.leave()
         except StopIteration:
-            return
+            return False
         except evaluation.EvaluationTimeout as exc:
             if nested:
+                self._end_turn()
                 raise
             objects.report_error(exc, self.what, self.this_interactive or self.this_player)
-            return
+            return False
         except Exception as exc:  # noqa: BLE001 - the one error path, as for any mudlib call
             objects.report_error(exc, self.what, self.this_interactive or self.this_player)
-            return
+            return False
         if isinstance(awaited, DriverAwaitable):
             awaited.when_done(self.step)
-        else:
-            self.step(error=EfunError(
-                f"mudlib coroutines can await only the driver's awaitables "
-                f"(such as tls_handshake()), not {awaited!r}"))
+            return True
+        return self._advance(None, EfunError(
+            f"mudlib coroutines can await only the driver's awaitables "
+            f"(such as tls_handshake()), not {awaited!r}"))
 
 
 def start(coro: Coroutine, this_object, this_player, this_interactive, what: str) -> None:
-    MudlibTask(coro, this_object, this_player, this_interactive, what).step()
+    task = MudlibTask(coro, this_object, this_player, this_interactive, what)
+    task._begin_turn()
+    task.step()

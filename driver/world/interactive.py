@@ -8,10 +8,13 @@ object that owns it:
   ``connect()`` started TLS, when the handshake's outcome is known (and not
   at all if ``connect()`` gave the connection away with ``exec``);
 * input: each line goes to the pending ``input_to`` handler if there is one,
-  else to the owner's ``process_input`` apply;
+  else to the owner's ``process_input`` apply; a line that arrives while the
+  player's last turn goes on in a coroutine waits for it to end (as input
+  waits for the command before it in any LP driver);
 * prompts: printed after each turn the player caused (logon, a command, a TLS
   callback, or a handshake whose callback was skipped), never while a
-  handshake runs;
+  handshake runs; a turn that goes on in a coroutine (awaiting a worker,
+  say) ends when the coroutine does;
 * TLS callbacks: run exactly once as ``fun(result, ob, *extra)`` with the
   connection's object as this_player; skipped if their object is gone, and
   dropped unrun when the driver itself closes the connection
@@ -25,9 +28,10 @@ object that owns it:
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
-from typing import Any, Callable
+from typing import Callable
 
 from . import commands, inputs, objects
 from .client_applies import ClientApplies
@@ -38,6 +42,9 @@ from .objects import EfunError, MudObject
 log = logging.getLogger("driver.interactive")
 
 DEFAULT_PROMPT = "> "
+#: lines held while a turn goes on in a coroutine; more are dropped (a
+#: client cannot make the driver hold its whole stream)
+MAX_HELD_LINES = 32
 
 
 class TLSCallback:
@@ -57,7 +64,8 @@ class Interactive:
     """The driver's state for one connection that belongs to an object."""
 
     __slots__ = ("connection", "owner", "input_handlers", "prompt", "tls_callback",
-                 "connected_at", "last_input", "in_turn", "__weakref__")
+                 "connected_at", "last_input", "in_turn", "waiting_coroutines", "held_lines",
+                 "__weakref__")
 
     def __init__(self, connection: Connection, owner: MudObject) -> None:
         self.connection = connection
@@ -70,6 +78,12 @@ class Interactive:
         #: True while the driver runs mudlib code on this player's behalf;
         #: prompts asked for meanwhile wait for the end of the turn.
         self.in_turn = False
+        #: coroutines of this player's turns still running (awaiting a
+        #: handshake, a worker); the prompt waits for the last one
+        #: (coroutines.turn_finished prints it then), and lines typed
+        #: meanwhile wait in held_lines
+        self.waiting_coroutines = 0
+        self.held_lines: collections.deque[str] = collections.deque()
 
     @property
     def alive(self) -> bool:
@@ -186,6 +200,15 @@ class Interactives(ClientApplies):
         if binding is None or binding.owner is None:
             return
         binding.last_input = time.monotonic()
+        if binding.waiting_coroutines:
+            # The last turn is not over (a password is being checked, say):
+            # this line is the next turn, after it.
+            if len(binding.held_lines) < MAX_HELD_LINES:
+                binding.held_lines.append(line)
+            else:
+                log.debug("%r: more than %d lines typed during one turn; dropped one",
+                          connection, MAX_HELD_LINES)
+            return
         owner = binding.owner
         handler = inputs.next_handler(binding) if binding.input_handlers else None
         if handler is not None:
@@ -242,6 +265,7 @@ class Interactives(ClientApplies):
                 self.on_last_closed()
         binding.tls_callback = None
         binding.input_handlers.clear()
+        binding.held_lines.clear()
         owner = binding.owner
         was_attached = owner is not None and owner._mud_interactive is binding
         self._detach(binding)
@@ -271,12 +295,22 @@ class Interactives(ClientApplies):
             binding.in_turn = False
         self.print_prompt(binding)
 
+    def turn_finished(self, binding: Interactive) -> None:
+        """The coroutine that carried a player's turn on has ended: its
+        prompt comes, then the lines typed meanwhile get their turns, each
+        with its own prompt."""
+        self.print_prompt(binding)
+        while binding.held_lines and not binding.waiting_coroutines and binding.alive:
+            self.line_received(binding.connection, binding.held_lines.popleft())
+
     def print_prompt(self, binding: Interactive) -> None:
         connection = binding.connection
         if connection.closing or connection.is_handshaking or not connection.incoming:
             return  # suppressed, not queued (and a remote server gets none)
         if binding.owner is None or binding.owner._mud_interactive is not binding:
             return
+        if binding.waiting_coroutines:
+            return  # the turn goes on in a coroutine; its end prints the prompt
         if binding.input_handlers:
             handler = binding.input_handlers[-1]
             if handler.prompt is not None and not handler.prompt_shown:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import sys
 import traceback
 import types
 import weakref

@@ -5,11 +5,20 @@ JSON file per save name (``players/alice`` -> ``<data_dir>/players/alice.json``)
 holding the attributes an object's class lists in ``persistent``.  Writes are
 atomic (temporary file, fsync, rename, fsync of the directory), so a crash
 mid-save leaves the previous save intact, never half a file.
+
+A save that cannot be written (a full disk, a directory in the way) raises
+``EfunError`` naming the save, and the driver's log names the file, so the
+mudlib can tell its player the truth and the operator can find the cause.
+A file that cannot be read back is left exactly as it is, for the operator.
+The temporary files (``.alice.json.<random>.tmp`` beside ``alice.json``)
+of a save that a crash or ``kill -9`` interrupted are removed at start
+(``remove_orphaned_temporaries``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -17,7 +26,12 @@ from pathlib import Path
 
 from .objects import EfunError, MudObject
 
+log = logging.getLogger("driver.persistence")
+
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+#: a temporary file of save(): "." + the save file's name + "." + mkstemp's
+#: random part (+ ".tmp"; files from before that suffix lack it)
+_TEMPORARY = re.compile(r"^\..+\.json\.[a-z0-9_]{8}(\.tmp)?$")
 
 
 def persistent_attributes(ob: MudObject) -> list[str]:
@@ -47,11 +61,20 @@ def save(ob: MudObject, data_dir: Path, name: str) -> None:
         text = json.dumps(values, indent=2, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise EfunError(f"save_object: {ob._mud_name} has an attribute that cannot be saved: {exc}") from None
+    try:
+        _write_atomically(file, text + "\n")
+    except OSError as exc:
+        log.error("cannot write the save file %s: %s", file, exc.strerror or exc)
+        raise EfunError(f"save_object: cannot write the save {name!r}: "
+                        f"{exc.strerror or exc}") from None
+
+
+def _write_atomically(file: Path, text: str) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
+            out.write(text)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, file)
@@ -68,6 +91,25 @@ def save(ob: MudObject, data_dir: Path, name: str) -> None:
         os.close(dir_fd)
 
 
+def remove_orphaned_temporaries(data_dir: Path) -> list[Path]:
+    """Remove the temporary files of saves that never finished (the driver
+    was killed between writing one and renaming it); returns them.  Called
+    at start, before anything can be saving."""
+    removed: list[Path] = []
+    for directory, _dirs, files in os.walk(data_dir):
+        for name in files:
+            if _TEMPORARY.match(name):
+                path = Path(directory) / name
+                try:
+                    path.unlink()
+                except OSError as exc:
+                    log.warning("cannot remove the unfinished save %s: %s", path,
+                                exc.strerror or exc)
+                    continue
+                removed.append(path)
+    return removed
+
+
 def restore(ob: MudObject, data_dir: Path, name: str) -> bool:
     file = save_file(data_dir, name)
     try:
@@ -75,19 +117,30 @@ def restore(ob: MudObject, data_dir: Path, name: str) -> bool:
     except FileNotFoundError:
         return False
     except UnicodeDecodeError:
-        raise EfunError(f"restore_object: the save {name!r} is corrupt: not UTF-8 text") from None
+        raise _unreadable(file, name, "is corrupt: not UTF-8 text") from None
     except OSError as exc:
-        raise EfunError(f"restore_object: cannot read the save {name!r}: {exc.strerror}") from None
+        raise _unreadable(file, name, f"cannot be read: {exc.strerror or exc}",
+                          "cannot read the save") from None
     try:
         values = json.loads(text)
     except ValueError as exc:
-        raise EfunError(f"restore_object: the save {name!r} is corrupt: {exc}") from None
+        raise _unreadable(file, name, f"is corrupt: {exc}") from None
     if not isinstance(values, dict):
-        raise EfunError(f"restore_object: the save {name!r} is corrupt: expected a JSON object")
+        raise _unreadable(file, name, "is corrupt: expected a JSON object")
     for attr in persistent_attributes(ob):
         if attr in values:
             setattr(ob, attr, values[attr])
     return True
+
+
+def _unreadable(file: Path, name: str, problem: str, lead: str | None = None) -> EfunError:
+    """The error for a save that cannot be restored: the operator learns the
+    file (which is left as it is) from the log; the mudlib learns the save's
+    name, not the disk's layout."""
+    log.error("save file %s %s; it is left as it is", file, problem)
+    if lead is not None:
+        return EfunError(f"restore_object: {lead} {name!r}: {problem.split(': ', 1)[-1]}")
+    return EfunError(f"restore_object: the save {name!r} {problem}")
 
 
 def save_value(value) -> str:

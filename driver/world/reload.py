@@ -26,7 +26,6 @@ This module owns ``update_program`` and ``reload_object``:
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from . import commands, objects, runtime
 from .objects import EfunError, MudObject, ObjectTable, Program

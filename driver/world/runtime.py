@@ -2,9 +2,10 @@
 
 One ``Runtime`` exists while the driver runs, as the globals of a C driver
 would: the configuration, the object table, the interactives, the TLS
-credentials and the timers.  ``game.py`` makes it; efuns reach it through
-``current()``.  Keeping it here, below ``game.py``, lets efuns depend on the
-driver's state without depending on how the driver starts and stops.
+credentials, the timers and the worker threads.  ``game.py`` makes it;
+efuns reach it through ``current()``.  Keeping it here, below ``game.py``,
+lets efuns depend on the driver's state without depending on how the driver
+starts and stops.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ if TYPE_CHECKING:
     from .interactive import Interactives
     from .objects import ObjectTable
     from .timers import CallOuts, HeartBeats
+    from .workers import WorkerPool
 
 
 class Runtime:
     def __init__(self, config: Config, table: ObjectTable, interactives: Interactives,
                  credentials: ServerCredentials, loop: asyncio.AbstractEventLoop,
-                 call_outs: CallOuts, heart_beats: HeartBeats) -> None:
+                 call_outs: CallOuts, heart_beats: HeartBeats,
+                 workers: WorkerPool | None = None) -> None:
         self.config = config
         self.table = table
         self.interactives = interactives
@@ -36,6 +39,8 @@ class Runtime:
         self.started_at = time.time()
         self.call_outs = call_outs
         self.heart_beats = heart_beats
+        #: threads for slow work off the game loop (run_in_worker, passwords)
+        self.workers = workers
         #: the ports actually bound (a configured 0 becomes a real number)
         self.telnet_port: int | None = config.telnet_port
         self.tls_port: int | None = config.tls_port

@@ -1,7 +1,7 @@
 """/npc/mags: Mags, who keeps the Crooked Lantern.  She stays behind her
 bar, greets whoever greets her, and knows the town's gossip."""
 
-from driver.efuns import call_other, inherit, move_object
+from driver.efuns import call_other, inherit
 
 
 class Mags(inherit("/std/npc")):

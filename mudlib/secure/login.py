@@ -5,28 +5,42 @@ The master hands every new connection to a clone of this program.  It
 greets the player, asks for a name, checks the password of an existing
 character or makes a new one, and then moves the connection into a body
 (/std/player) and destroys itself.  Passwords are kept only as salted
-scrypt hashes; this is the one place that hashes or checks them.
-"""
+scrypt hashes, made and checked by the driver on its worker threads
+(hash_password, check_password), so the game goes on for everyone else
+while a password is being checked.
 
-import hashlib
-import hmac
-import secrets
+Wrong passwords are throttled here, with numbers from the configuration
+(driver_info("login"), config.yaml's login section).  The blueprint,
+/secure/login itself, keeps the record of failures for every clone: per
+address and per character.  After `throttle_after` failures, each further
+attempt waits `throttle_delay` seconds, doubled with every failure up to
+`throttle_max_delay`, and only one password is checked at a time for that
+address or character; an attempt that comes too early is refused unchecked.
+After `lockout_after` failures nobody may try for `lockout_duration`
+seconds; the lock-out ends by itself.  A right password clears the record.
+"""
 
 from driver.efuns import (
     INPUT_NOECHO,
     INPUT_PROMPT,
+    EfunError,
     MudObject,
+    WorkersBusy,
     call_other,
     call_out,
+    check_password,
     clone_object,
     debug_message,
     destruct,
+    driver_info,
     exec,
     get_dir,
+    hash_password,
     inherit,
     input_to,
     interactive,
     load_object,
+    metric_inc,
     query_host_name,
     query_ip_number,
     query_listen_ports,
@@ -44,7 +58,6 @@ from driver.efuns import (
     users,
     write,
 )
-from driver.efuns import metric_inc
 
 # Columns of a window whose client never said (NAWS).
 DEFAULT_WIDTH = 80
@@ -52,11 +65,14 @@ DEFAULT_WIDTH = 80
 MASTER = "/master"
 PLAYER = "/std/player"
 NOTICES = "/secure/notices"
+LOGIN = "/secure/login"
 
 # Seconds a connection may sit at the login before we hang up, so idle or
 # abandoned connections do not pile up.
 LOGIN_TIMEOUT = 180
 MAX_PASSWORD_TRIES = 3
+# Attempts refused unchecked (throttled) before this connection is closed.
+MAX_REFUSED_TRIES = 5
 MIN_PASSWORD_LENGTH = 6
 MIN_NAME_LENGTH, MAX_NAME_LENGTH = 3, 16
 # Names that would read as something other than a player in the game's text.
@@ -64,33 +80,16 @@ RESERVED_NAMES = frozenset({
     "Admin", "All", "Everyone", "Me", "Myself", "Nobody", "Self", "Someone",
     "Something", "You",
 })
+# Failure records kept by the blueprint before the stale ones are swept.
+MAX_FAILURE_RECORDS = 10000
 
-# scrypt cost: 16 MiB and a few tens of milliseconds per check, which makes
-# guessing expensive without making logins feel slow.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
-
-
-def hash_password(password):
-    """'scrypt$n$r$p$salt$hash'; the parameters travel with the hash so they
-    can be raised later without breaking old characters."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt,
-                            n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+BUSY_MESSAGE = ("The game is busy checking other passwords.  Please try again "
+                "in a moment.\n")
 
 
-def check_password(password, stored):
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        salt, digest = bytes.fromhex(salt), bytes.fromhex(digest)
-        candidate = hashlib.scrypt(password.encode("utf-8"), salt=salt,
-                                   n=int(n), r=int(r), p=int(p),
-                                   dklen=len(digest))
-    except (AttributeError, ValueError):    # no hash, or a damaged one
-        return False
-    return hmac.compare_digest(candidate, digest)
+def _seconds(value):
+    value = int(value + 0.999)
+    return f"{value} second{'' if value == 1 else 's'}"
 
 
 class Login(MudObject):
@@ -104,6 +103,12 @@ class Login(MudObject):
         # query_creating().
         self.creating = None
         self.tries = 0
+        self.refused = 0
+        # The blueprint's record of failed passwords (see the module's
+        # docstring): key -> {"failures", "checking", "blocked", "until",
+        # "generation", "last", "name"}, where a key is ("address", ip) or
+        # ("character", name).
+        self.failures = {}
 
     def _forget_character(self):
         for attr in self.persistent:
@@ -196,7 +201,20 @@ class Login(MudObject):
             self.show("That name is not available.  Please choose another.\n")
             self.ask_name()
             return
-        if restore_object(self, f"players/{name.lower()}"):
+        try:
+            found = restore_object(self, f"players/{name.lower()}")
+        except EfunError as exc:
+            # The driver's log names the file; it is never written over:
+            # the name cannot be created again while the file is there.
+            self._forget_character()
+            debug_message(f"{name} cannot log in from {query_ip_number(self)}: "
+                          f"the character's save file is unreadable ({exc}); "
+                          "it is kept as it is for the operators", "error")
+            self.show("Your character file could not be read; the game's operators "
+                       "have been told.  You may create a new name or try later.\n")
+            self.ask_name()
+            return
+        if found:
             self.tries = 0
             self.ask_password()
             return
@@ -231,14 +249,42 @@ class Login(MudObject):
     def ask_password(self):
         input_to("get_password", INPUT_NOECHO | INPUT_PROMPT, "Password: ")
 
-    def get_password(self, line):
-        if check_password(line, self.password_hash):
+    async def get_password(self, line):
+        ip, name = query_ip_number(self), self.name
+        keeper = load_object(LOGIN)     # the blueprint keeps the failures
+        refusal = call_other(keeper, "refuse_attempt", ip, name)
+        if refusal is not None:
+            message, locked = refusal
+            self.show(message)
+            self.refused += 1
+            if locked or self.refused >= MAX_REFUSED_TRIES:
+                self.show("Goodbye.\n")
+                self._hang_up()
+                return
+            self.ask_password()
+            return
+        try:
+            checking = check_password(line, self.password_hash)
+        except WorkersBusy:
+            self.show(BUSY_MESSAGE)
+            self.ask_password()
+            return
+        # Counted as a failure from now on, and forgiven if it was right: a
+        # guesser who hangs up before the answer is not let off.
+        call_other(keeper, "check_started", ip, name)
+        right = None
+        try:
+            right = await checking
+        finally:
+            # Also when this login is destructed meanwhile (the player hung
+            # up): the coroutine is closed at the await, right stays None.
+            call_other(load_object(LOGIN), "check_ended", ip, name, right)
+        if right:
             self._enter()
             return
         self.tries += 1
         metric_inc("logins_failed")
-        debug_message(f"wrong password for {self.name} from "
-                      f"{query_ip_number(self)} ({self.tries})", "warning")
+        debug_message(f"wrong password for {name} from {ip} ({self.tries})", "warning")
         if self.tries >= MAX_PASSWORD_TRIES:
             self.show("Too many wrong passwords.  Goodbye.\n")
             self._hang_up()
@@ -253,18 +299,30 @@ class Login(MudObject):
                  f"Choose a password (at least {MIN_PASSWORD_LENGTH} "
                  "characters): ")
 
-    def get_new_password(self, line):
+    async def get_new_password(self, line):
         if len(line) < MIN_PASSWORD_LENGTH:
             self.show("That password is too short.\n")
             self.ask_new_password()
             return
         # Only the hash is kept, even for the moment it takes to confirm.
-        self.password_hash = hash_password(line)
+        try:
+            self.password_hash = await hash_password(line)
+        except WorkersBusy:
+            self.show(BUSY_MESSAGE)
+            self.ask_new_password()
+            return
         input_to("confirm_new_password", INPUT_NOECHO | INPUT_PROMPT,
                  "Type it again: ")
 
-    def confirm_new_password(self, line):
-        if not check_password(line, self.password_hash):
+    async def confirm_new_password(self, line):
+        try:
+            same = await check_password(line, self.password_hash)
+        except WorkersBusy:
+            self.show(BUSY_MESSAGE)
+            input_to("confirm_new_password", INPUT_NOECHO | INPUT_PROMPT,
+                     "Type it again: ")
+            return
+        if not same:
             self.password_hash = None
             self.show("The passwords do not match.  Let's try again.\n")
             self.ask_new_password()
@@ -272,11 +330,33 @@ class Login(MudObject):
         self.name = self.creating
         self.creating = None
         self.created = time()
-        # The first character ever made runs the game: it becomes an admin.
-        self.level = "admin" if self._first_character() else "player"
-        save_object(self, f"players/{self.name.lower()}")
+        self.level = "player"
+        first = self._first_character()
+        if first and driver_info("loopback_only"):
+            # Only this machine can connect, so whoever made the first
+            # character runs the game: a convenience for trying it out.
+            self.level = "admin"
+        try:
+            save_object(self, f"players/{self.name.lower()}")
+        except EfunError as exc:
+            debug_message(f"new character {self.name} from {query_ip_number(self)} "
+                          f"could not be saved: {exc}", "error")
+            self.show("Your character could not be saved, so it was not created; "
+                       "the game's operators have been told.  Please try again later.\n")
+            self._hang_up()
+            return
         if self.level == "admin":
             debug_message(f"{self.name} is the first character: made an admin")
+            self.show("You are the first character in this world, so you are its "
+                       "administrator: 'help' lists your commands.  (Only this machine "
+                       "can connect to the game now; on a public server the first "
+                       "administrator is named in config.yaml, mudlib.admins, or "
+                       "with --admin.)\n")
+        elif first and not load_object(MASTER).query_admin(self.name):
+            debug_message(f"{self.name} is the first character, but not an "
+                          "administrator: the game listens beyond this machine.  "
+                          "Name the first administrator in config.yaml "
+                          "(mudlib.admins) or with --admin NAME", "warning")
         debug_message(f"new character {self.name} created from "
                       f"{query_ip_number(self)}")
         self._enter()
@@ -327,3 +407,138 @@ class Login(MudObject):
         exec(body, self)
         destruct(self)
         body.resume()
+
+    # -- the record of failed passwords (the blueprint's) -------------------
+    #
+    # Clones call these on /secure/login with call_other.  Timing is done
+    # with call_outs, so a wait of one second is one second, not a tick of
+    # time().
+
+    def _policy(self):
+        return driver_info("login")
+
+    def _record(self, key, name=None):
+        policy = self._policy()
+        record = self.failures.get(key)
+        if record is not None and not record["blocked"] and not record["checking"] \
+                and time() - record["last"] > policy.lockout_duration:
+            del self.failures[key]      # quiet long enough: forgotten
+            record = None
+        if record is None:
+            record = {"failures": 0, "checking": 0, "blocked": False, "until": 0,
+                      "generation": 0, "last": time(), "name": name,
+                      "locked": False}
+            self.failures[key] = record
+            if len(self.failures) > MAX_FAILURE_RECORDS:
+                self._sweep(policy)
+        if name is not None:
+            record["name"] = name
+        return record
+
+    def _sweep(self, policy):
+        now = time()
+        for key, record in list(self.failures.items()):
+            if not record["blocked"] and not record["checking"] \
+                    and now - record["last"] > policy.lockout_duration:
+                del self.failures[key]
+
+    def _keys(self, ip, name):
+        return (("address", ip or "unknown"), ("character", name))
+
+    @staticmethod
+    def _what(key):
+        kind, value = key
+        return "from your address" if kind == "address" else f"for {value}"
+
+    def refuse_attempt(self, ip, name):
+        """None if a password for `name` from `ip` may be checked now, else
+        (message for the player, whether this is a lock-out)."""
+        refusal = self._refusal(ip, name)
+        if refusal is not None:
+            metric_inc("logins_throttled")
+        return refusal
+
+    def _refusal(self, ip, name):
+        policy = self._policy()
+        for key in self._keys(ip, name):
+            record = self._record(key, name)
+            if record["blocked"]:
+                left = max(1, record["until"] - time())
+                state = "locked out" if record["locked"] else "throttled"
+                # At debug level: a guesser can make these as fast as it
+                # can type, and must not fill the log with them.
+                debug_message(f"login refused: {ip} trying {name}: {key[0]} {key[1]} "
+                              f"{state}, {_seconds(left)} left", "debug")
+                if record["locked"]:
+                    return (f"Too many wrong passwords have been tried {self._what(key)}.  "
+                            f"Logins are refused for {_seconds(left)}.\n", True)
+                return (f"Too many wrong passwords have been tried {self._what(key)}.  "
+                        f"Please wait {_seconds(left)} and try again.\n", False)
+            if policy.throttle_after and record["checking"] \
+                    and record["failures"] >= policy.throttle_after:
+                # Once throttled, one check at a time: each waits for the
+                # outcome (and the delay) of the one before.
+                debug_message(f"login refused: {ip} trying {name}: {key[0]} {key[1]} "
+                              "throttled, a check is under way", "debug")
+                return (f"Too many wrong passwords have been tried {self._what(key)}.  "
+                        "Please wait a moment and try again.\n", False)
+        return None
+
+    def check_started(self, ip, name):
+        """A password is being checked: it counts as a failure until it
+        turns out right."""
+        for key in self._keys(ip, name):
+            record = self._record(key, name)
+            record["failures"] += 1
+            record["checking"] += 1
+            record["last"] = time()
+
+    def check_ended(self, ip, name, right):
+        """The outcome: True, False, or None if the login went away before
+        it knew (counted as wrong)."""
+        policy = self._policy()
+        for key in self._keys(ip, name):
+            record = self._record(key, name)
+            record["checking"] = max(0, record["checking"] - 1)
+            if right:
+                if not record["blocked"]:
+                    del self.failures[key]
+                continue
+            if right is None:
+                debug_message(f"login abandoned: {ip} trying {name} hung up while "
+                              "the password was checked; counted as wrong")
+            failures = record["failures"]
+            if policy.lockout_after and failures >= policy.lockout_after:
+                if not record["locked"]:
+                    self._block(key, record, policy.lockout_duration, locked=True)
+                    debug_message(f"login lock-out: {key[0]} {key[1]} after {failures} "
+                                  f"wrong passwords (now {ip} trying {name}); refused "
+                                  f"for {policy.lockout_duration:g} s", "warning")
+            elif policy.throttle_after and failures >= policy.throttle_after:
+                delay = min(policy.throttle_delay * 2 ** (failures - policy.throttle_after),
+                            policy.throttle_max_delay)
+                self._block(key, record, delay, locked=False)
+                debug_message(f"login throttled: {key[0]} {key[1]} after {failures} "
+                              f"wrong passwords (now {ip} trying {name}); next attempt "
+                              f"in {delay:g} s", "warning")
+
+    def _block(self, key, record, seconds, locked):
+        record["blocked"], record["locked"] = True, locked
+        record["until"] = time() + seconds
+        record["generation"] += 1
+        call_out("unblock", seconds, key, record["generation"])
+
+    def unblock(self, key, generation):
+        """The call_out that ends a wait or a lock-out."""
+        record = self.failures.get(key)
+        if record is None or record["generation"] != generation:
+            return      # blocked again since, by a later failure
+        record["blocked"] = False
+        if record["locked"]:
+            record["locked"] = False
+            record["failures"] = 0
+            debug_message(f"login lock-out of {key[0]} {key[1]} ended "
+                          f"(last tried for {record['name']})")
+        else:
+            debug_message(f"login wait over: {key[0]} {key[1]} may try again "
+                          f"(last tried for {record['name']})", "debug")

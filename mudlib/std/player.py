@@ -321,13 +321,30 @@ class Player(MudObject):
                 setattr(self, attr, value)
 
     def save_character(self):
+        """Save; True if it worked.  If not, the log says why and
+        query_save_error() tells the player (never "saved" then)."""
         if not self.name:
             return False
         room = environment(self)
         if room is not None:
             self.room = object_name(room)
-        save_object(self, self.save_path())
+        try:
+            save_object(self, self.save_path())
+        except EfunError as exc:
+            self.save_error = str(exc).split(": ")[-1]
+            debug_message(f"saving {self.name} failed: {exc}", "error")
+            return False
+        self.save_error = None
         return True
+
+    def query_save_error(self):
+        """Why the last save failed, for the player's eyes, or None."""
+        return getattr(self, "save_error", None)
+
+    def save_failed_message(self):
+        return (f"Your character could NOT be saved ({self.query_save_error()}); "
+                "the game's operators have been told.  What you did since the "
+                "last save may be lost.\n")
 
     # -- entering and leaving the game ---------------------------------------
 
@@ -1012,8 +1029,10 @@ class Player(MudObject):
     def cmd_save(self, arg):
         """Save your character now.  The game also saves it when you quit,
         when your link drops and when the game shuts down."""
-        self.save_character()
-        self.tell("Your character has been saved.\n")
+        if self.save_character():
+            self.tell("Your character has been saved.\n")
+        else:
+            self.tell(self.save_failed_message())
 
     def cmd_help(self, arg):
         """'help' lists the commands you have; 'help <command>' explains one,
@@ -1080,9 +1099,12 @@ class Player(MudObject):
 
     def cmd_quit(self, arg):
         """Save your character and leave the game."""
-        self.save_character()
+        saved = self.save_character()
         self.tell_others(f"{self.name} leaves the game.\n")
-        self.tell("Your character has been saved.  Farewell, and come back soon!\n")
+        if saved:
+            self.tell("Your character has been saved.  Farewell, and come back soon!\n")
+        else:
+            self.tell(self.save_failed_message() + "Farewell, and come back soon!\n")
         debug_message(f"{self.name} quit")
         remove_interactive(self)
         destruct(self)
