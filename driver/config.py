@@ -31,7 +31,8 @@ class ConfigError(Exception):
 # Each entry: dotted key -> (kind, default).  Kinds are checked by
 # ``_check_value``: "str", "port", "optional_port", "positive_int", "number", "path",
 # "optional_path", "object_path", "level", "name_list", "seconds" (0 or
-# more), "optional_str", "str_mapping".
+# more), "optional_str", "str_mapping", "optional_rate" (a whole number of
+# at least 1, or null: no limit), "buffer_size" (bytes, at least 4096).
 
 _SCHEMA: dict[str, tuple[str, Any]] = {
     "server.host": ("str", "127.0.0.1"),
@@ -60,6 +61,14 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "telnet.starttls": ("bool", False),
     "mssp.name": ("optional_str", None),
     "mssp.fields": ("str_mapping", None),
+    "connections.commands_per_second": ("optional_rate", 20),
+    "connections.command_burst": ("positive_int", 40),
+    "connections.input_buffer": ("buffer_size", 16 * 1024),
+    "connections.output_buffer": ("buffer_size", 256 * 1024),
+    "connections.send_timeout": ("seconds", 60.0),
+    "connections.keepalive_idle": ("positive_int", 300),
+    "connections.keepalive_interval": ("positive_int", 60),
+    "connections.keepalive_count": ("positive_int", 4),
     "logging.level": ("level", "info"),
     "logging.file": ("optional_path", None),
 }
@@ -87,6 +96,27 @@ class TLSConfig:
     client_trust_file: Path | None = None
     #: seconds between checks of the certificate files for a renewal; 0: never
     reload_check_interval: float = 60.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionLimits:
+    """``connections``: what one player may cost the others."""
+
+    #: commands a player's input may run per second (None: no limit), and
+    #: how many may run at once before the rate applies
+    commands_per_second: int | None = 20
+    command_burst: int = 40
+    #: bytes of a player's input the driver holds before it stops reading
+    #: the socket; bytes of output it holds for a client before discarding
+    input_buffer: int = 16 * 1024
+    output_buffer: int = 256 * 1024
+    #: seconds output may wait for a client that reads nothing; 0: forever
+    send_timeout: float = 60.0
+    #: TCP keepalive: idle seconds before the first probe, seconds between
+    #: probes, probes unanswered before the kernel drops the connection
+    keepalive_idle: int = 300
+    keepalive_interval: int = 60
+    keepalive_count: int = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +149,7 @@ class Config:
     #: MSSP: the game's NAME (None: the master's query_mud_name()), more fields
     mssp_name: str | None = None
     mssp_fields: tuple[tuple[str, str], ...] = ()
+    connections: ConnectionLimits = dataclasses.field(default_factory=ConnectionLimits)
 
 
 def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
@@ -171,6 +202,16 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise fail("a number of seconds, 0 or more")
         return float(value)
+    if kind == "optional_rate":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise fail("a whole number of at least 1, or null for no limit")
+        return value
+    if kind == "buffer_size":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 4096:
+            raise fail("a number of bytes, at least 4096")
+        return value
     if kind == "optional_str":
         if value is None:
             return None
@@ -319,6 +360,16 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         telnet_starttls=values["telnet.starttls"],
         mssp_name=values["mssp.name"],
         mssp_fields=values["mssp.fields"] or (),
+        connections=ConnectionLimits(
+            commands_per_second=values["connections.commands_per_second"],
+            command_burst=values["connections.command_burst"],
+            input_buffer=values["connections.input_buffer"],
+            output_buffer=values["connections.output_buffer"],
+            send_timeout=values["connections.send_timeout"],
+            keepalive_idle=values["connections.keepalive_idle"],
+            keepalive_interval=values["connections.keepalive_interval"],
+            keepalive_count=values["connections.keepalive_count"],
+        ),
     )
     _check_files(config)
     return config

@@ -6,8 +6,10 @@ object that owns it:
 * the LDMud login sequence: a new connection is bound to the master, its
   ``connect()`` chooses the owner, then ``logon()`` runs at once, or, if
   ``connect()`` started TLS, when the handshake's outcome is known;
-* input: each line goes to the pending ``input_to`` handler if there is one,
-  else to the owner's ``process_input`` apply;
+* input: each line waits for the player's turn (``turns.Turns``: one line
+  per player per turn, round-robin, within the player's command rate), then
+  goes to the pending ``input_to`` handler if there is one, else to the
+  owner's ``process_input`` apply;
 * prompts: printed after each turn the player caused (logon, a command, a TLS
   callback), never while a handshake runs;
 * TLS callbacks: run exactly once as ``fun(result, ob, *extra)`` with the
@@ -27,9 +29,11 @@ from typing import Any, Callable
 
 from . import commands, inputs, objects
 from .client_applies import ClientApplies
-from ..net.connection import Connection
+from ..config import ConnectionLimits
+from ..net.connection import Connection, FlowPolicy
 from .inputs import INPUT_CHARMODE, INPUT_NOECHO, InputHandler, binding_of
 from .objects import EfunError, MudObject
+from .turns import CommandBudget, Turns
 
 log = logging.getLogger("driver.interactive")
 
@@ -53,7 +57,8 @@ class Interactive:
     """The driver's state for one connection that belongs to an object."""
 
     __slots__ = ("connection", "owner", "input_handlers", "prompt", "tls_callback",
-                 "connected_at", "last_input", "in_turn", "__weakref__")
+                 "connected_at", "last_input", "in_turn", "max_commands", "budget",
+                 "__weakref__")
 
     def __init__(self, connection: Connection, owner: MudObject) -> None:
         self.connection = connection
@@ -66,6 +71,11 @@ class Interactive:
         #: True while the driver runs mudlib code on this player's behalf;
         #: prompts asked for meanwhile wait for the end of the turn.
         self.in_turn = False
+        #: ``set_max_commands``: commands per second (negative: no limit);
+        #: None: connections.commands_per_second
+        self.max_commands: int | None = None
+        #: the player's command-rate bucket, made when the rate first matters
+        self.budget: CommandBudget | None = None
 
     @property
     def alive(self) -> bool:
@@ -102,6 +112,21 @@ class Interactives(ClientApplies):
         self.bindings: dict[Interactive, None] = {}
         #: called when the last connection has closed (shutdown waits on it)
         self.on_last_closed: Callable[[], None] | None = None
+        #: whose input runs next
+        self.turns = Turns(self.run_line)
+        #: what each connection may hold (read by Connection)
+        self.flow_policy = FlowPolicy()
+
+    def set_limits(self, limits: ConnectionLimits) -> None:
+        """config.yaml's ``connections``: rates here, buffers and keepalive
+        for each connection made from now on."""
+        self.turns.commands_per_second = limits.commands_per_second
+        self.turns.command_burst = limits.command_burst
+        self.flow_policy = FlowPolicy(
+            input_buffer=limits.input_buffer, output_buffer=limits.output_buffer,
+            send_timeout=limits.send_timeout, keepalive_idle=limits.keepalive_idle,
+            keepalive_interval=limits.keepalive_interval,
+            keepalive_count=limits.keepalive_count)
 
     @property
     def master(self) -> MudObject:
@@ -178,9 +203,17 @@ class Interactives(ClientApplies):
 
     # -- ConnectionEvents ------------------------------------------------------
 
-    def line_received(self, connection: Connection, line: str) -> None:
+    def input_ready(self, connection: Connection) -> None:
         binding: Interactive = connection.binding
         if binding is None or binding.owner is None:
+            connection.pending_lines.clear()  # nobody to read it: the connection is going
+            return
+        self.turns.input_ready(binding)
+
+    def run_line(self, binding: Interactive, line: str) -> None:
+        """The player's turn: one line of their input."""
+        connection = binding.connection
+        if binding.owner is None:
             return
         binding.last_input = time.monotonic()
         owner = binding.owner
@@ -229,6 +262,7 @@ class Interactives(ClientApplies):
         binding: Interactive | None = connection.binding
         if binding is None:
             return
+        self.turns.forget(binding)
         if self.bindings.pop(binding, False) is None:
             if not self.bindings and self.on_last_closed is not None:
                 self.on_last_closed()
