@@ -34,7 +34,9 @@ has arrived but not been parsed waits in ``_unparsed``; when that passes
 a flood waits in the kernel and in TCP's window, and reading resumes as the
 lines are consumed.
 
-Output goes to the transport's buffer when the kernel's is full.  Above a
+Output leaves at the end of each turn, or sooner when a turn writes more
+than a quarter of ``output_buffer`` (at most 64 KiB), and waits in the
+transport's buffer only when the kernel's is full.  Above a
 quarter of ``output_buffer`` asyncio calls ``pause_writing``: the layer
 above stops running that player's commands (``output_backed_up``), which
 make most of its output.  Text that would take the total past
@@ -163,7 +165,7 @@ class Connection(asyncio.Protocol):
                  "_outbox", "_wire_prefix", "policy", "pending_lines", "_unparsed",
                  "_to_handshake", "_reading_paused", "output_backed_up", "_outbox_size",
                  "_discarding", "_wire_written", "_send_watch", "_last_progress",
-                 "_close_reason")
+                 "_close_reason", "_flush_at")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
                  remote_host: str | None = None, owner=None) -> None:
@@ -197,6 +199,8 @@ class Connection(asyncio.Protocol):
         self._wire_prefix: bytes | None = None
         policy = getattr(events, "flow_policy", None)
         self.policy: FlowPolicy = policy if isinstance(policy, FlowPolicy) else FlowPolicy()
+        #: output of one turn past this is sent before the turn ends
+        self._flush_at = min(64 * 1024, self.policy.output_buffer // 4)
         #: lines parsed and waiting for their turn (one at a time; char mode: one key)
         self.pending_lines: deque[str] = deque()
         #: plaintext received but not yet given to the telnet layer
@@ -491,6 +495,11 @@ class Connection(asyncio.Protocol):
             self._loop.call_soon(self._end_turn)
         else:
             self._outbox.append(bytes(data))
+            if self._outbox_size >= self._flush_at:
+                # A turn that writes a lot (a long file, a flood) sends as it
+                # goes, so the kernel's buffer takes it and only a client that
+                # is not reading fills ours.
+                self.flush()
 
     def _queued_output(self) -> int:
         """Output held for the client: in the transport's buffer (TLS
