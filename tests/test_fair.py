@@ -11,8 +11,10 @@ keepalive as the kernel sees it.
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import ssl
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -244,6 +246,26 @@ def test_close_notify_from_the_client_closes_and_plaintext_after_it_never_runs(
     assert reply(other, "log marker", "LOGGED")
     driver.wait_for_log(r"LOG marker", start=mark)
     assert "PLAINTEXT-RAN" not in "\n".join(driver.lines[mark:])
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+def test_openssl_s_client_closing_its_input_ends_the_connection(make_driver, certs):
+    """s_client sends close_notify when its input ends: the driver answers
+    and closes, as OpenSSL's own s_server does."""
+    driver = make_driver(mudlib=FAIR_MUDLIB)
+    client = subprocess.Popen(
+        ["openssl", "s_client", "-no_ign_eof", "-CAfile", str(certs.ca_file),
+         "-connect", f"127.0.0.1:{driver.tls_port}", "-servername", "localhost"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        mark = driver.log_mark()
+        out, _ = client.communicate(b"", timeout=TIMEOUT)  # end of input: close_notify
+        driver.wait_for_log(r"DISCONNECT /player#\d+ how=peer closed TLS", start=mark)
+        assert b"CONNECTED" in out and client.returncode == 0
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait(TIMEOUT)
 
 
 class MemoryTLSClient:
