@@ -294,7 +294,7 @@ class Connection(asyncio.Protocol):
             # so this ends the connection, and what the peer sends after its
             # close_notify is never read.
             if not self.closing:
-                log.info("%r: the client ended TLS with close_notify; closing", self)
+                log.debug("%r: the client ended TLS with close_notify; closing", self)
                 self.close(reason=CLOSED_TLS_BY_PEER)
             return
         if received.plaintext and not self.closing:
