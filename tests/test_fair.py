@@ -362,3 +362,33 @@ def test_tcp_keepalive_uses_the_configured_idle_time(make_driver):
     ticks_per_second = 100  # USER_HZ, as /proc reports it
     # The system default (7200 s) would be sixty times more.
     assert (idle - 30) * ticks_per_second < timer[1] <= idle * ticks_per_second, timer
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, error", [
+    ("output_buffer: 100", "connections.output_buffer: expected a number of bytes, at least 4096, got 100"),
+    ("commands_per_second: 0", "connections.commands_per_second: expected a whole number of at "
+                               "least 1, or null for no limit, got 0"),
+    ("send_timeout: soon", "connections.send_timeout: expected a number of seconds, 0 or more, got 'soon'"),
+    ("keepalive_idle: -1", "connections.keepalive_idle: expected a whole number of at least 1, got -1"),
+    ("burst: 3", "connections.burst: unknown key"),
+])
+def test_bad_connection_limits_are_one_line_errors(tmp_path, line, error):
+    from driver.config import ConfigError, load
+    config = tmp_path / "config.yaml"
+    config.write_text(f"server:\n  tls_port: null\nmudlib:\n  directory: {FAIR_MUDLIB}\n"
+                      f"connections:\n  {line}\n")
+    with pytest.raises(ConfigError) as raised:
+        load(config)
+    assert str(raised.value).startswith(error)
+
+
+def test_connection_limits_default_and_null_means_no_limit(tmp_path):
+    from driver.config import load
+    config = tmp_path / "config.yaml"
+    config.write_text(f"server:\n  tls_port: null\nmudlib:\n  directory: {FAIR_MUDLIB}\n")
+    limits = load(config).connections
+    assert (limits.commands_per_second, limits.output_buffer, limits.keepalive_idle) == (20, 262144, 300)
+    config.write_text(config.read_text() + "connections:\n  commands_per_second: null\n")
+    assert load(config).connections.commands_per_second is None
