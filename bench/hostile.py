@@ -298,7 +298,7 @@ def _bytes(value) -> int | None:
 
 
 def write_buffer_cap(config: Path | None) -> tuple[int | None, str]:
-    """``limits.write_buffer`` of a driver configuration: (bytes, as written)."""
+    """``connections.output_buffer`` of a driver configuration: (bytes, as written)."""
     if config is None:
         return None, "no configuration"
     try:
@@ -306,13 +306,13 @@ def write_buffer_cap(config: Path | None) -> tuple[int | None, str]:
         data = yaml.safe_load(config.read_text()) or {}
     except (OSError, ImportError, ValueError) as exc:
         return None, f"configuration not read ({type(exc).__name__})"
-    limits = data.get("limits") if isinstance(data, dict) else None
-    value = limits.get("write_buffer") if isinstance(limits, dict) else None
+    section = data.get("connections") if isinstance(data, dict) else None
+    value = section.get("output_buffer") if isinstance(section, dict) else None
     if value is None:
         return None, "no cap configured"
     cap = _bytes(value)
-    return cap, (f"limits.write_buffer: {value}" if cap is not None
-                 else f"limits.write_buffer: {value!r} not understood")
+    return cap, (f"connections.output_buffer: {value}" if cap is not None
+                 else f"connections.output_buffer: {value!r} not understood")
 
 
 # --- one phase ---------------------------------------------------------------------------------

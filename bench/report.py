@@ -406,7 +406,7 @@ def _hostile_section(results: dict, targets: list) -> list[str]:
                          + "), all from 127.0.0.1.")
     for run in runs:
         if run["phase"] == "never_reader":
-            lines.append(f"- Write-buffer cap (`limits.write_buffer` in the driver's "
+            lines.append(f"- Write-buffer cap (`connections.output_buffer` in the driver's "
                          f"configuration): {run.get('write_buffer_cap_note', '?')}.")
     lines.append("")
     for run in runs:

@@ -145,25 +145,26 @@ def _wait_for_log(process: subprocess.Popen, log_file: Path, pattern: str,
 
 # --- the driver ---------------------------------------------------------------------
 
-def shipped_limits(driver_root: Path) -> dict | None:
-    """The ``limits`` section of the driver tree's own ``config.yaml``, if it has one."""
+def shipped_connections(driver_root: Path) -> dict | None:
+    """The ``connections`` section (what one connection may hold and cost) of
+    the driver tree's own ``config.yaml``, if it has one."""
     try:
         import yaml
         data = yaml.safe_load((driver_root / "config.yaml").read_text()) or {}
     except (OSError, ImportError, ValueError):
         return None
-    limits = data.get("limits") if isinstance(data, dict) else None
-    return limits if isinstance(limits, dict) and limits else None
+    section = data.get("connections") if isinstance(data, dict) else None
+    return section if isinstance(section, dict) and section else None
 
 
 def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: Path,
                         log_level: str = "info", session_tickets: bool = True,
-                        limits: dict | None = None) -> Path:
+                        connections: dict | None = None) -> Path:
     """A configuration like the shipped one, on ports chosen by the kernel.
 
     No trust file: like the baselines, the driver does not ask for client
-    certificates.  ``limits``: a ``limits`` section, as the driver tree's
-    ``config.yaml`` has it (the hostile scenario reads its write-buffer cap).
+    certificates.  ``connections``: that section, as the driver tree's
+    ``config.yaml`` has it (the hostile scenario reads its output cap).
     """
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "config.yaml"
@@ -177,10 +178,10 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
         # The load comes from loopback, far faster than any one real address.
         "limits:\n  exempt: [127.0.0.0/8, '::1']\n"
     )
-    if limits:
+    if connections:
         import yaml
         with open(config, "a") as f:
-            f.write(yaml.safe_dump({"limits": limits}, default_flow_style=False))
+            f.write(yaml.safe_dump({"connections": connections}, default_flow_style=False))
     return config
 
 
@@ -191,7 +192,7 @@ def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path,
     # A fresh world: no characters saved by an earlier run in this directory.
     shutil.rmtree(workdir / "data", ignore_errors=True)
     config = write_driver_config(workdir, certificate, key, mudlib, log_level,
-                                 limits=shipped_limits(driver_root))
+                                 connections=shipped_connections(driver_root))
     log_file = workdir / "driver.log"
     if uvloop:
         command = [sys.executable, str(BENCH_DIR / "uvloop_driver.py"), str(driver_root),

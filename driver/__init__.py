@@ -16,7 +16,8 @@ The packages are the layers; each depends only on those below it, and
                                  applies; slow work on worker threads
       coroutines, messages,      async world code; the one text path (write,
       persistence                say, catch_tell); save files
-      inputs, runtime            input_to, char mode, snoop; the running driver
+      inputs, runtime, turns     input_to, char mode, snoop; the running driver;
+                                 whose input runs next (fair turns, command rates)
       objects                    the object table, programs, the call stack
       evaluation, passwords      the per-call evaluation limit; password hashes
     net/               bytes on a socket, nothing about the game:

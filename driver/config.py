@@ -35,7 +35,8 @@ class ConfigError(Exception):
 # more), "optional_str", "str_mapping", "log_format", "limit" (a whole number,
 # 0 for no limit), "rate" (a number, 0 for no limit), "network_list" (addresses
 # and networks), "prefix_length", "whole_number"
-# (0 or more).
+# (0 or more), "optional_rate" (a whole number of at least 1, or null: no limit),
+# "buffer_size" (bytes, at least 4096).
 
 #: server.tls_port's default: 4443 when a certificate is configured, else off,
 #: so a configuration without TLS needs no ``tls_port: null``.
@@ -69,6 +70,14 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "telnet.starttls": ("bool", False),
     "mssp.name": ("optional_str", None),
     "mssp.fields": ("str_mapping", None),
+    "connections.commands_per_second": ("optional_rate", 20),
+    "connections.command_burst": ("positive_int", 40),
+    "connections.input_buffer": ("buffer_size", 16 * 1024),
+    "connections.output_buffer": ("buffer_size", 256 * 1024),
+    "connections.send_timeout": ("seconds", 60.0),
+    "connections.keepalive_idle": ("positive_int", 300),
+    "connections.keepalive_interval": ("positive_int", 60),
+    "connections.keepalive_count": ("positive_int", 4),
     "logging.level": ("level", "info"),
     "logging.file": ("optional_path", None),
     "logging.format": ("log_format", "text"),
@@ -194,6 +203,27 @@ class LoginPolicy:
 
 
 @dataclasses.dataclass(frozen=True)
+class ConnectionLimits:
+    """``connections``: what one player may cost the others."""
+
+    #: commands a player's input may run per second (None: no limit), and
+    #: how many may run at once before the rate applies
+    commands_per_second: int | None = 20
+    command_burst: int = 40
+    #: bytes of a player's input the driver holds before it stops reading
+    #: the socket; bytes of output it holds for a client before discarding
+    input_buffer: int = 16 * 1024
+    output_buffer: int = 256 * 1024
+    #: seconds output may wait for a client that reads nothing; 0: forever
+    send_timeout: float = 60.0
+    #: TCP keepalive: idle seconds before the first probe, seconds between
+    #: probes, probes unanswered before the kernel drops the connection
+    keepalive_idle: int = 300
+    keepalive_interval: int = 60
+    keepalive_count: int = 4
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """The checked configuration.  Paths are absolute."""
 
@@ -234,6 +264,8 @@ class Config:
     worker_threads: int = 2
     worker_queue: int = 32
     login: LoginPolicy = LoginPolicy()
+
+    connections: ConnectionLimits = dataclasses.field(default_factory=ConnectionLimits)
 
     @property
     def loopback_only(self) -> bool:
@@ -306,6 +338,16 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise fail("a number of seconds, 0 or more")
         return float(value)
+    if kind == "optional_rate":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise fail("a whole number of at least 1, or null for no limit")
+        return value
+    if kind == "buffer_size":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 4096:
+            raise fail("a number of bytes, at least 4096")
+        return value
     if kind == "optional_str":
         if value is None:
             return None
@@ -524,6 +566,16 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
             throttle_max_delay=values["login.throttle_max_delay"],
             lockout_after=values["login.lockout_after"],
             lockout_duration=values["login.lockout_duration"],
+        ),
+        connections=ConnectionLimits(
+            commands_per_second=values["connections.commands_per_second"],
+            command_burst=values["connections.command_burst"],
+            input_buffer=values["connections.input_buffer"],
+            output_buffer=values["connections.output_buffer"],
+            send_timeout=values["connections.send_timeout"],
+            keepalive_idle=values["connections.keepalive_idle"],
+            keepalive_interval=values["connections.keepalive_interval"],
+            keepalive_count=values["connections.keepalive_count"],
         ),
     )
     _check_metrics(config.metrics)

@@ -193,6 +193,7 @@ class Game:
         config = self.config
         table = ObjectTable(config.mudlib_dir)
         interactives = Interactives(table, config.master)
+        interactives.set_limits(config.connections)
         table.on_destruct = interactives.object_destructed
         objects.error_reporter = _tell_player_about_error
         objects.coroutine_starter = coroutines.start

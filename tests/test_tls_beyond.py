@@ -373,7 +373,7 @@ def test_a_clean_close_and_a_vanished_peer_are_told_apart(make_driver, certs):
     clean.read_until(b"\xff\xf9")  # the prompt: nothing more is coming
     mark = driver.log_mark()
     clean.sock.unwrap().close()  # close_notify, then FIN
-    driver.wait_for_log(rf"DISCONNECT {name} how=closed by the peer", start=mark)
+    driver.wait_for_log(rf"DISCONNECT {name} how=peer closed TLS", start=mark)
 
     vanishing = tls_player(driver, context)
     name = re.search(r"LOGON (/player#\d+)", vanishing.text).group(1)

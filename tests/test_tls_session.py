@@ -504,27 +504,34 @@ def test_a_short_plain_line_after_dropping_tls_is_not_held_back(server_context, 
     assert session.state is TLSState.INACTIVE
 
 
-def test_peer_close_notify_alone_while_active_is_answered(server_context, client_context):
+def test_peer_close_notify_alone_while_active_is_answered_and_ends_the_stream(
+        server_context, client_context):
     session, peer = active_pair(server_context, client_context)
     received = session.receive(peer.close_notify())
     assert received.plaintext == b"" and received.fatal is None
-    assert session.state is TLSState.INACTIVE, "the peer's close_notify went unnoticed"
+    assert received.closed, "the peer's close_notify went unnoticed"
+    assert session.state is TLSState.CLOSED
     assert received.to_send  # our close_notify
     peer.feed(received.to_send)
     peer.ssl.unwrap()
 
 
-def test_peer_close_notify_while_active_makes_the_session_inactive(server_context, client_context):
+def test_plaintext_never_follows_a_close_notify_the_mudlib_did_not_ask_for(
+        server_context, client_context):
+    """The peer's close_notify while ACTIVE ends the stream: what it sent
+    before is delivered, what follows it is never read as plaintext, and
+    nothing written afterwards leaves in the clear."""
     session, peer = active_pair(server_context, client_context)
     received = session.receive(peer.write(b"quit\r\n") + peer.close_notify() + b"plain\r\n")
-    assert received.plaintext == b"quit\r\nplain\r\n"
-    assert received.fatal is None
-    assert session.state is TLSState.INACTIVE and session.ssl_object is None
-    # We answered with our own close_notify.
+    assert received.plaintext == b"quit\r\n"
+    assert received.closed and received.fatal is None
+    assert session.state is TLSState.CLOSED and session.ssl_object is None
     assert received.to_send  # our own close_notify, in answer
     peer.feed(received.to_send)
     peer.ssl.unwrap()  # completes at once: the peer's close_notify arrived
-    assert session.send(b"now plain\r\n") == b"now plain\r\n"
+    assert session.send(b"a private tell\r\n") == b""
+    later = session.receive(b"look\r\n")
+    assert later.plaintext == b"" and later.closed
 
 
 def test_a_corrupt_record_while_active_is_fatal(server_context, client_context):

@@ -26,7 +26,7 @@ from ..world.inputs import (
 from ..world.messages import deliver as _deliver
 from ..world.objects import EfunError, MudObject, check_alive
 from ..world.runtime import current as _runtime
-from .objects import callable_argument, load_object, this_object, this_player
+from .objects import callable_argument, load_object, this_interactive, this_object, this_player
 
 __all__ = [
     "write",
@@ -54,6 +54,8 @@ __all__ = [
     "snoop",
     "query_snoop",
     "query_once_interactive",
+    "set_max_commands",
+    "get_max_commands",
 ]
 
 
@@ -227,3 +229,30 @@ def snoop(snooper: MudObject, snoopee: MudObject | None = None) -> int:
     if snoopee is None:
         return int(_inputs.stop_snoop(snooper))
     return int(_inputs.start_snoop(snooper, snoopee))
+
+
+def set_max_commands(num: int, ob: MudObject | None = None) -> None:
+    """How many commands per second ``ob`` (default this_interactive()) may
+    run; negative: no limit.  Asks the master's privilege_violation first."""
+    if isinstance(num, bool) or not isinstance(num, int):
+        raise EfunError(f"bad argument 1 to set_max_commands: expected a whole number, got {num!r}")
+    ob = this_interactive() if ob is None else ob
+    if ob is None:
+        raise EfunError("set_max_commands: no object given and no this_interactive()")
+    binding = binding_of(check_alive(ob))
+    if binding is None:
+        raise EfunError(f"set_max_commands: {ob._mud_name} is not interactive")
+    _permissions.check_privilege("set_max_commands", ob, num)
+    binding.max_commands = -1 if num < 0 else num
+    _runtime().interactives.turns.limits_changed(binding)
+
+
+def get_max_commands(ob: MudObject | None = None) -> int:
+    """Commands per second ``ob`` (default this_interactive()) may run: -1
+    means no limit, 0 that ``ob`` is not interactive."""
+    ob = this_interactive() if ob is None else ob
+    binding = binding_of(check_alive(ob)) if ob is not None else None
+    if binding is None:
+        return 0
+    rate = _runtime().interactives.turns.rate_of(binding)
+    return -1 if rate is None else rate

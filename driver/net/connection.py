@@ -30,6 +30,35 @@ runs, so the mudlib's ``connect()`` sees a connection that is already
 secure.  Until then nothing reaches the layer above, and a deadline
 (``WebLimits.upgrade_timeout``) closes connections that never get there.
 Once open, the same deadline slot keeps the WebSocket alive with pings.
+
+Flow control: what one connection may hold
+==========================================
+
+A connection never holds more of the driver's memory than ``FlowPolicy``
+allows, whatever its peer sends or fails to read.
+
+Input is parsed one line at a time, and only when the layer above has run
+the line before (``next_line``, then ``input_done``): a line may start TLS,
+and then the bytes after it belong to the handshake, not to telnet.  What
+has arrived but not been parsed waits in ``_unparsed``; when that passes
+``input_buffer`` bytes the socket is no longer read (``pause_reading``), so
+a flood waits in the kernel and in TCP's window, and reading resumes as the
+lines are consumed.
+
+Output leaves at the end of each turn, or sooner when a turn writes more
+than a quarter of ``output_buffer`` (at most 64 KiB), and waits in the
+transport's buffer only when the kernel's is full.  Above a
+quarter of ``output_buffer`` asyncio calls ``pause_writing``: the layer
+above stops running that player's commands (``output_backed_up``), which
+make most of its output.  Text that would take the total past
+``output_buffer`` is discarded, and the client reads one line saying so when
+the buffer drains.  If nothing is sent for ``send_timeout`` seconds while
+output waits, the connection is dropped.  For TLS the total counts the
+plaintext not yet encrypted as well as the records in the buffer.
+
+A TLS session ends where the mudlib says (``stop_tls``).  A peer's own
+close_notify ends the connection instead: the driver answers it and
+closes, and whatever follows on the stream is never read as plaintext.
 """
 
 from __future__ import annotations
@@ -38,13 +67,13 @@ import asyncio
 import logging
 import socket
 import ssl
-import time
-from typing import Protocol
+from collections import deque
+from typing import NamedTuple, Protocol
 
 from .. import metrics
 from . import starttls, tls
 from .admission import Admission
-from .telnet import MudTelnetProtocol, TelnetPolicy
+from .telnet import MAX_LINE, MudTelnetProtocol, TelnetPolicy
 from .websocket import CLOSE_GOING_AWAY, CLOSE_NORMAL, WebSession, WebSite
 
 log = logging.getLogger("driver.connection")
@@ -54,6 +83,9 @@ log = logging.getLogger("driver.connection")
 CLOSED_BY_DRIVER = "closed by the driver"
 CLOSED_BY_PEER = "closed by the peer"
 CONNECTION_LOST = "lost"
+CLOSED_TLS_BY_PEER = "peer closed TLS"
+CLOSED_NOT_READING = "not reading: output waited too long"
+CLOSED_OUTPUT_OVERFLOW = "output overflow"
 
 #: a handshake's result code -> its name in the metrics ("ok", "not_tls", ...)
 _RESULT_NAMES = {code: name[len("TLS_ERR_"):].lower() for name, code in vars(tls).items()
@@ -61,13 +93,34 @@ _RESULT_NAMES = {code: name[len("TLS_ERR_"):].lower() for name, code in vars(tls
 _RESULT_NAMES[tls.TLS_OK] = "ok"
 metrics.declare_handshake_results((name, code) for code, name in _RESULT_NAMES.items())
 
+#: The line a client reads when output meant for it was discarded.
+DISCARD_MARKER = "\n*** output discarded: your client is not reading ***\n"
+
+
+class FlowPolicy(NamedTuple):
+    """What one connection may hold (config.yaml's ``connections`` section)."""
+
+    #: bytes of unparsed input held before the socket is no longer read
+    input_buffer: int = 16 * 1024
+    #: bytes of output held for the client; past it, output is discarded
+    output_buffer: int = 256 * 1024
+    #: seconds output may wait without any of it being sent; 0: forever
+    send_timeout: float = 60.0
+    #: TCP keepalive: idle seconds, seconds between probes, probes
+    keepalive_idle: int = 300
+    keepalive_interval: int = 60
+    keepalive_count: int = 4
+
 
 class ConnectionEvents(Protocol):
     """What the layer above hears from a connection."""
 
     def connection_opened(self, connection: Connection) -> None: ...
 
-    def line_received(self, connection: Connection, line: str) -> None: ...
+    def input_ready(self, connection: Connection) -> None:
+        """A line waits in ``connection.pending_lines``, or may run again
+        after output drained.  The layer above takes it with ``next_line``
+        when it is the player's turn, and calls ``input_done`` after."""
 
     def handshake_finished(self, connection: Connection, result: int) -> None: ...
 
@@ -129,7 +182,10 @@ class Connection(asyncio.Protocol):
     __slots__ = ("events", "incoming", "remote_host", "requested_owner", "tls_session", "telnet",
                  "closing", "_closed_by_driver", "peer", "local_port", "binding", "_transport",
                  "_deadline", "_loop", "awaiting_follows", "_follows", "_line", "_line_settled",
-                 "_outbox", "_wire_prefix", "_web_site", "web", "_admission",
+                 "_outbox", "_wire_prefix", "policy", "pending_lines", "_unparsed",
+                 "_to_handshake", "_reading_paused", "output_backed_up", "_outbox_size",
+                 "_discarding", "_wire_written", "_send_watch", "_last_progress",
+                 "_close_reason", "_flush_at", "_web_site", "web", "_admission",
                  "_admission_ticket", "_handshake_started")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
@@ -168,6 +224,28 @@ class Connection(asyncio.Protocol):
         self._outbox: list[bytes] | None = None
         #: TLS records that go out ahead of the outbox (see data_received)
         self._wire_prefix: bytes | None = None
+        policy = getattr(events, "flow_policy", None)
+        self.policy: FlowPolicy = policy if isinstance(policy, FlowPolicy) else FlowPolicy()
+        #: output of one turn past this is sent before the turn ends
+        self._flush_at = min(64 * 1024, self.policy.output_buffer // 4)
+        #: lines parsed and waiting for their turn (one at a time; char mode: one key)
+        self.pending_lines: deque[str] = deque()
+        #: plaintext received but not yet given to the telnet layer
+        self._unparsed = bytearray()
+        #: TLS began without STARTTLS: unparsed bytes are the client's handshake
+        self._to_handshake = False
+        self._reading_paused = False
+        #: asyncio said the send buffer is past its high-water mark
+        self.output_backed_up = False
+        self._outbox_size = 0
+        #: output was discarded; the marker goes out once the client reads again
+        self._discarding = False
+        #: bytes ever given to the transport (minus its buffer: bytes sent)
+        self._wire_written = 0
+        self._send_watch: asyncio.TimerHandle | None = None
+        self._last_progress = (0, 0.0)
+        #: why the driver closed the connection, if not at the mudlib's word
+        self._close_reason: str | None = None
         #: the web port's shared state, and this connection's HTTP/WebSocket
         #: layer (made at connect): None on the telnet and TLS ports
         self._web_site = web_site
@@ -193,10 +271,10 @@ class Connection(asyncio.Protocol):
                 return
         sock = transport.get_extra_info("socket")
         if sock is not None:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-            except OSError:
-                pass
+            self._set_keepalive(sock)
+        # Past the high-water mark the player's commands wait (pause_writing).
+        limit = self.policy.output_buffer
+        transport.set_write_buffer_limits(high=limit // 4, low=limit // 16)
         if self._web_site is not None:
             self._begin_web()
         else:
@@ -225,6 +303,21 @@ class Connection(asyncio.Protocol):
             self._transport.write(line)
         self._transport.close()
 
+    def _set_keepalive(self, sock: socket.socket) -> None:
+        """TCP keepalive with the policy's timing, where the platform allows."""
+        policy = self.policy
+        options = (("TCP_KEEPIDLE", policy.keepalive_idle),
+                   ("TCP_KEEPINTVL", policy.keepalive_interval),
+                   ("TCP_KEEPCNT", policy.keepalive_count))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for name, value in options:
+                option = getattr(socket, name, None)
+                if option is not None:
+                    sock.setsockopt(socket.IPPROTO_TCP, option, value)
+        except OSError as exc:  # not a TCP socket, or the platform refuses: keep the defaults
+            log.debug("%r: TCP keepalive not tuned: %s", self, exc)
+
     def data_received(self, data: bytes) -> None:
         metrics.traffic.received += len(data)
         if self._outbox is not None:
@@ -232,13 +325,15 @@ class Connection(asyncio.Protocol):
         if self.web is not None:
             self._web_received(data)
             return
+        if self._to_handshake:
+            data = self._take_unparsed() + data  # they arrived first
         if self.awaiting_follows:  # STARTTLS: still telnet until the client's FOLLOWS
             if not self.closing:
                 self._feed_telnet(data)
             return
         received = self.tls_session.receive(data)
         if received.to_send:
-            if received.outcome == tls.TLS_OK:
+            if received.outcome == tls.TLS_OK and not (received.fatal or received.closed):
                 # The handshake just ended.  What the session sends now
                 # (session tickets, text held during the handshake) waits
                 # for the greeting logon() is about to write: one send.
@@ -247,17 +342,43 @@ class Connection(asyncio.Protocol):
                     self._outbox = []
                     self._loop.call_soon(self._end_turn)
             else:
+                # An alert, or the answer to the peer's close_notify: it
+                # goes out now, whatever happens to the connection next.
                 self._write_wire(received.to_send)
         if received.outcome is not None:
             self._handshake_over(received.outcome)
+        if received.closed:
+            # The peer ended TLS on its own.  Only the mudlib may turn a
+            # secure connection back into plaintext (tls_deinit_connection),
+            # so this ends the connection, and what the peer sends after its
+            # close_notify is never read.
+            if not self.closing:
+                log.debug("%r: the client ended TLS with close_notify; closing", self)
+                self.close(reason=CLOSED_TLS_BY_PEER)
+            return
         if received.plaintext and not self.closing:
             self._feed_telnet(received.plaintext)
         if received.fatal:
             log.warning("%r: %s; closing", self, received.fatal)
-            self.close(flush=False)
+            self._close_after_alert()
 
     def eof_received(self) -> bool:
         return False  # close our side too
+
+    def pause_writing(self) -> None:
+        """asyncio: the send buffer passed its high-water mark."""
+        self.output_backed_up = True
+        self._watch_sending()
+
+    def resume_writing(self) -> None:
+        """asyncio: the send buffer drained below its low-water mark."""
+        self.output_backed_up = False
+        if not self.closing:
+            self._stop_watching_sending()
+            if self._discarding:
+                self._tell_discarded()
+            if self.pending_lines:
+                self.events.input_ready(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._admission is not None:
@@ -277,6 +398,11 @@ class Connection(asyncio.Protocol):
             how = CLOSED_BY_PEER
         self.closing = True
         self._cancel_deadline()
+        self._stop_watching_sending()
+        if self._close_reason is not None:
+            how = self._close_reason
+        self.pending_lines.clear()
+        self._unparsed = bytearray()
         if self.web is not None and self.telnet is None:
             # A web connection that never opened its WebSocket: it was never
             # a player's, and the layer above never heard of it.
@@ -307,6 +433,8 @@ class Connection(asyncio.Protocol):
             self._transport.pause_reading()
 
     def resume_reading(self) -> None:
+        if self._reading_paused:
+            return  # input is still full: it resumes as the lines are consumed
         if self._transport is not None and not self._transport.is_closing():
             self._transport.resume_reading()
 
@@ -318,57 +446,103 @@ class Connection(asyncio.Protocol):
     # -- input -----------------------------------------------------------------
 
     def _feed_telnet(self, plaintext: bytes) -> None:
-        """Plaintext to the telnet layer, one line at a time.
+        """Plaintext for the telnet layer: parsed once the lines before it ran."""
+        self._unparsed += plaintext
+        self._parse_input()
+        if len(self._unparsed) > self.policy.input_buffer and not self._reading_paused:
+            # The rest waits in the kernel and in TCP's window, not here.
+            self._reading_paused = True
+            self.pause_reading()
+
+    def _parse_input(self) -> None:
+        """Give the telnet layer plaintext until it yields a line, or runs out.
 
         A command may start TLS (a "go ahead, switch now" upgrade), and the
         client may send its ClientHello right behind that command, in the
         same read.  Those bytes belong to the handshake, not to telnet, so
         the telnet layer is never given more than the line that might start
-        it; what follows goes back through the TLS layer.  STARTTLS is the
-        same with the client's IAC SB START_TLS FOLLOWS IAC SE in place of a
-        line: the handshake starts at the byte after it.
+        it, and the next piece only after that line has run (``input_done``).
+        STARTTLS is the same with the client's IAC SB START_TLS FOLLOWS IAC
+        SE in place of a line: the handshake starts at the byte after it.
         """
-        session = self.tls_session
-        start, size = 0, len(plaintext)
-        while start < size:
-            end = plaintext.find(b"\n", start)
-            end = size if end < 0 else end + 1
+        telnet = self.telnet
+        reader = telnet.line_reader
+        if reader.held:
+            reader.release()  # a key left from a piece in character mode
+        unparsed = self._unparsed
+        while unparsed and not self.pending_lines and not self.closing:
+            # One line at most: up to a newline, or a line's worth of bytes.
+            end = unparsed.find(b"\n", 0, MAX_LINE + 1)
+            end = min(len(unparsed), MAX_LINE + 1) if end < 0 else end + 1
             awaiting = self.awaiting_follows
             if awaiting:
-                follows = self._follows.end_within(plaintext, start, end)
+                follows = self._follows.end_within(unparsed, 0, end)
                 end = end if follows < 0 else follows
-            was_plain = session.state is tls.TLSState.INACTIVE
-            self.telnet.feed(plaintext[start:end] if start or end < size else plaintext)
+            piece = bytes(unparsed[:end])
+            del unparsed[:end]
+            telnet.feed(piece)
             if awaiting:
-                self._follows.fed(plaintext[start:end])
-            start = end
+                self._follows.fed(piece)
             if self.closing:
                 return
-            if self.awaiting_follows:
-                if self.telnet.starttls_follows:
-                    # Every byte after the client's FOLLOWS belongs to the handshake.
-                    self.awaiting_follows = False
-                    if start < size:
-                        self.data_received(plaintext[start:])
-                    return
-                continue
-            if was_plain and session.state is not tls.TLSState.INACTIVE:
-                rest = self.telnet.line_reader.take_unread() + plaintext[start:]
+            if self.awaiting_follows and telnet.starttls_follows:
+                # Every byte after the client's FOLLOWS belongs to the handshake.
+                self.awaiting_follows = False
+                rest = self._take_unparsed()
                 if rest:
                     self.data_received(rest)
                 return
 
+    def _take_unparsed(self) -> bytes:
+        """Every byte not yet parsed as a line (they belong to a handshake)."""
+        self._to_handshake = False
+        rest = self.telnet.line_reader.take_unread() if self.telnet is not None else b""
+        if self._unparsed:
+            rest += bytes(self._unparsed)
+            self._unparsed.clear()
+        self._resume_reading_if_room()
+        return rest
+
+    def _resume_reading_if_room(self) -> None:
+        if self._reading_paused and len(self._unparsed) <= self.policy.input_buffer // 2:
+            self._reading_paused = False
+            self.resume_reading()
+
     def _line_from_telnet(self, line: str) -> bool:
-        """A complete line arrived; returns False to stop reading lines."""
+        """A complete line arrived: it waits for its turn.  Returns False, so
+        the reader parses no further until this line has run."""
         if self.closing:
             return False
         self._line = "start"  # the player pressed enter: their screen is on a new line
-        started = time.perf_counter()
-        try:
-            self.events.line_received(self, line)  # the command, or the input_to answer
-        finally:
-            metrics.command_seconds.observe(time.perf_counter() - started)
-        return not self.closing
+        self.pending_lines.append(line)
+        if len(self.pending_lines) == 1:
+            self.events.input_ready(self)
+        return False
+
+    @property
+    def has_input(self) -> bool:
+        return bool(self.pending_lines) and not self.closing
+
+    def next_line(self) -> str | None:
+        """The oldest line waiting; the caller runs it, then calls ``input_done``."""
+        if self.closing or not self.pending_lines:
+            return None
+        return self.pending_lines.popleft()
+
+    def input_done(self) -> None:
+        """The line taken has run: parse the next, and read the socket again
+        once there is room.  If the line started TLS, the bytes after it go
+        to the handshake instead."""
+        if self.closing or self.telnet is None:
+            return
+        if self._to_handshake:
+            rest = self._take_unparsed()
+            if rest:
+                self.data_received(rest)
+            return
+        if not self.pending_lines:
+            self._parse_input()
+        self._resume_reading_if_room()
 
     # -- output ----------------------------------------------------------------
 
@@ -383,11 +557,54 @@ class Connection(asyncio.Protocol):
         """
         if self.closing or self._transport is None:
             return
+        if self._queued_output() + len(data) > 2 * self.policy.output_buffer:
+            self._overflow()
+            return
+        self._outbox_size += len(data)
         if self._outbox is None:
             self._outbox = [bytes(data)]
             self._loop.call_soon(self._end_turn)
         else:
             self._outbox.append(bytes(data))
+            if self._outbox_size >= self._flush_at:
+                # A turn that writes a lot (a long file, a flood) sends as it
+                # goes, so the kernel's buffer takes it and only a client that
+                # is not reading fills ours.
+                self.flush()
+
+    def _queued_output(self) -> int:
+        """Output held for the client: in the transport's buffer (TLS
+        records, for a secure connection), written this turn, and held
+        while a handshake runs."""
+        return (self._transport.get_write_buffer_size() + self._outbox_size
+                + self.tls_session.held_size)
+
+    def _room_for(self, size: int) -> bool:
+        """Whether ``size`` more bytes of text fit under ``output_buffer``."""
+        if self._discarding:
+            return False
+        if self._queued_output() + size <= self.policy.output_buffer:
+            return True
+        self._discarding = True
+        log.info("%r: output discarded: the client is not reading", self)
+        return False
+
+    def _overflow(self) -> None:
+        """Protocol output (GMCP, negotiation) past twice the cap: dropped,
+        unless it is a compressed stream, which a gap would corrupt."""
+        if self.telnet is not None and self.telnet.compressing:
+            log.warning("%r: compressed output overflowed %d bytes; closing",
+                        self, 2 * self.policy.output_buffer)
+            self.close(flush=False, reason=CLOSED_OUTPUT_OVERFLOW)
+            return
+        if not self._discarding:
+            self._discarding = True
+            log.info("%r: output discarded: the client is not reading", self)
+
+    def _tell_discarded(self) -> None:
+        """The client reads again: one line says that something was lost."""
+        self._discarding = False
+        self.write_text(DISCARD_MARKER)
 
     def _end_turn(self) -> None:
         """Scheduled by the first write of a turn: the turn's output leaves,
@@ -399,6 +616,7 @@ class Connection(asyncio.Protocol):
         """Send the plaintext written so far through the TLS layer now."""
         pending, self._outbox = self._outbox, None
         prefix, self._wire_prefix = self._wire_prefix, None
+        self._outbox_size = 0
         if self._transport is None or self._transport.is_closing():
             return
         wire = b""
@@ -412,10 +630,55 @@ class Connection(asyncio.Protocol):
             wire = prefix + wire
         if wire:
             self._write_wire(wire)
+        if self._discarding and not self.output_backed_up and not self.closing:
+            self._tell_discarded()  # the client keeps up: this turn's output was just too much
 
-    def _write_wire(self, wire: bytes) -> None:
-        metrics.traffic.sent += len(wire)
-        self._transport.write(wire)
+    def _write_wire(self, data: bytes) -> None:
+        """Bytes for the socket, exactly as they are."""
+        self._wire_written += len(data)
+        metrics.traffic.sent += len(data)
+        self._transport.write(data)
+
+    # -- the send deadline -----------------------------------------------------
+
+    def _watch_sending(self) -> None:
+        """Output waits: check now and then that some of it leaves."""
+        timeout = self.policy.send_timeout
+        if timeout <= 0 or self._send_watch is not None or self._transport is None:
+            return
+        self._last_progress = (self._bytes_sent(), self._loop.time())
+        self._send_watch = self._loop.call_later(self._watch_interval(), self._check_sending)
+
+    def _watch_interval(self) -> float:
+        return min(10.0, max(0.1, self.policy.send_timeout / 4))
+
+    def _stop_watching_sending(self) -> None:
+        if self._send_watch is not None:
+            self._send_watch.cancel()
+            self._send_watch = None
+
+    def _bytes_sent(self) -> int:
+        return self._wire_written - self._transport.get_write_buffer_size()
+
+    def _check_sending(self) -> None:
+        self._send_watch = None
+        transport = self._transport
+        if transport is None or transport.get_write_buffer_size() == 0:
+            return  # all sent
+        sent, since = self._last_progress
+        now = self._loop.time()
+        if self._bytes_sent() > sent:
+            self._last_progress = (self._bytes_sent(), now)
+        elif now - since >= self.policy.send_timeout:
+            log.info("%r: the client read nothing for %.0f s with %d bytes waiting; dropping it",
+                     self, now - since, transport.get_write_buffer_size())
+            if self._close_reason is None:
+                self._close_reason = CLOSED_NOT_READING
+            self.closing = True
+            self._closed_by_driver = True
+            transport.abort()
+            return
+        self._send_watch = self._loop.call_later(self._watch_interval(), self._check_sending)
 
     def write_text(self, text: str) -> None:
         """Text for the player: newlines become CRLF, IAC is escaped.
@@ -426,6 +689,8 @@ class Connection(asyncio.Protocol):
         clients keep the last one, which GA or EOR marked, on screen.)
         """
         if self.closing or self.telnet is None or not text:
+            return
+        if not self._room_for(len(text)):
             return
         new_line = self._line == "prompt" or (self._line == "text" and self._line_settled)
         if new_line and not text.startswith(("\n", "\r")):
@@ -440,7 +705,7 @@ class Connection(asyncio.Protocol):
 
     def send_prompt(self, prompt: str) -> None:
         """A prompt, marked for MUD clients with GA or EOR."""
-        if self.closing or self.telnet is None:
+        if self.closing or self.telnet is None or self._discarding:
             return
         if prompt:
             self.write_text(prompt)
@@ -497,6 +762,15 @@ class Connection(asyncio.Protocol):
                 self.flush()
                 self.awaiting_follows = True
                 self._follows = starttls.FollowsScanner()
+        if self.tls_session.state is tls.TLSState.INACTIVE and not self.awaiting_follows:
+            # What the client sent after the line being run (its ClientHello,
+            # after a "go ahead") is the handshake's: see input_done.  Its
+            # reading resumes too, since the handshake cannot wait.
+            self._to_handshake = bool(self._unparsed or (
+                self.telnet is not None and self.telnet.line_reader.has_unread))
+            self._resume_reading_if_room()
+            if self._to_handshake:
+                self._loop.call_soon(self._unparsed_to_handshake)
         first_flight = self.tls_session.start(
             context, server_side=self.incoming,
             server_hostname=server_hostname or self.remote_host)
@@ -504,6 +778,14 @@ class Connection(asyncio.Protocol):
             self._write_wire(first_flight)
         self._handshake_started = self._loop.time()
         self._deadline = self._loop.call_later(timeout, self._handshake_timed_out)
+
+    def _unparsed_to_handshake(self) -> None:
+        """TLS was started outside a line's turn (a call_out, say): the
+        bytes not yet parsed go to the handshake all the same."""
+        if self._to_handshake and not self.closing:
+            rest = self._take_unparsed()
+            if rest:
+                self.data_received(rest)
 
     def stop_tls(self) -> None:
         """``tls_deinit_connection``: close_notify, then plaintext.  No outcome."""
@@ -549,10 +831,13 @@ class Connection(asyncio.Protocol):
 
     # -- closing ---------------------------------------------------------------
 
-    def close(self, flush: bool = True, *, going_away: bool = False) -> None:
+    def close(self, flush: bool = True, reason: str | None = None, *,
+              going_away: bool = False) -> None:
         """Close the connection; a secure one says close_notify first.
 
-        A WebSocket is closed with a close frame before that: 1000 (normal
+        ``reason`` is what the layer above hears (``connection_closed``)
+        when the driver closes for its own reasons, not the mudlib's.  A
+        WebSocket is closed with a close frame before that: 1000 (normal
         closure), or 1001 when the driver is ``going_away`` (shutting down),
         which tells the web client to come back.
         """
@@ -560,8 +845,10 @@ class Connection(asyncio.Protocol):
             return
         if flush:
             self.flush()
+        self._outbox, self._outbox_size = None, 0
         self.closing = True
         self._closed_by_driver = True
+        self._close_reason = reason
         self._cancel_deadline()
         transport = self._transport
         if transport is None:
@@ -578,8 +865,23 @@ class Connection(asyncio.Protocol):
                 pass
         if flush:
             transport.close()  # sends what is buffered, then closes
+            if transport.get_write_buffer_size():
+                self._watch_sending()  # ... unless the client never reads it
         else:
             transport.abort()
+
+    def _close_after_alert(self) -> None:
+        """A broken TLS stream: the alert already written goes out, then FIN.
+        Nothing else is sent: the outbox is dropped, no close_notify."""
+        self._outbox = self._wire_prefix = None
+        self._outbox_size = 0
+        self.closing = True
+        self._closed_by_driver = True
+        self._cancel_deadline()
+        if self._transport is not None:
+            self._transport.close()
+            if self._transport.get_write_buffer_size():
+                self._watch_sending()
 
     # -- the web port --------------------------------------------------------------
 
@@ -598,14 +900,14 @@ class Connection(asyncio.Protocol):
             return
         first_flight = self.tls_session.start(context, server_side=True)
         if first_flight:
-            self._transport.write(first_flight)
+            self._write_wire(first_flight)
 
     def _web_received(self, data: bytes) -> None:
         web = self.web
         if web.site.secure:
             received = self.tls_session.receive(data)
             if received.to_send:
-                self._transport.write(received.to_send)
+                self._write_wire(received.to_send)
             if received.outcome is not None and received.outcome != tls.TLS_OK:
                 log.info("%r: web connection's TLS handshake failed: %s", self,
                          tls.describe(received.outcome))
@@ -638,7 +940,7 @@ class Connection(asyncio.Protocol):
         if self._outbox is not None:
             self.flush()
         if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(self.tls_session.send(plaintext))
+            self._write_wire(self.tls_session.send(plaintext))
 
     def _web_opened(self) -> None:
         """The WebSocket is open: the connection becomes a player's."""

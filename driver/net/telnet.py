@@ -84,12 +84,15 @@ class LineReader:
     (``feed_data``, ``feed_eof``, ``set_exception``, ``exception``).
     """
 
-    __slots__ = ("_buffer", "_deliver", "_overlong", "_exception", "eof", "codec", "char_mode")
+    __slots__ = ("_buffer", "_deliver", "_overlong", "_exception", "eof", "codec", "char_mode",
+                 "held")
 
     def __init__(self, deliver: Callable[[str], bool]) -> None:
-        #: ``deliver(line)`` runs a line; returning False stops the reader, and
+        #: ``deliver(line)`` hands a line on; returning False holds the reader
+        #: (bytes fed meanwhile are only buffered) until ``release``, and
         #: what is still buffered can be taken back with ``take_unread``.
         self._deliver = deliver
+        self.held = False
         self._buffer = bytearray()
         self._overlong = False
         self._exception: BaseException | None = None
@@ -103,6 +106,8 @@ class LineReader:
     def feed_data(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
+        if self.held:
+            return
         while True:
             if self.char_mode:
                 size = _char_size(buffer)
@@ -113,6 +118,7 @@ class LineReader:
                     size = 2  # CR LF and CR NUL are one Enter
                 del buffer[:size]
                 if char != "\n" and not self._deliver(char):
+                    self.held = True
                     return
                 continue
             end = buffer.find(b"\n")
@@ -128,12 +134,23 @@ class LineReader:
                 continue
             line = mud_protocols.decode_line(raw.rstrip(b"\r\x00"), self.codec)
             if not self._deliver(line):
+                self.held = True
                 return
+
+    def release(self) -> None:
+        """Deliver again, starting with what was buffered while held."""
+        self.held = False
+        self.feed_data(b"")
+
+    @property
+    def has_unread(self) -> bool:
+        return bool(self._buffer)
 
     def take_unread(self) -> bytes:
         """Bytes received but not yet delivered as lines."""
         rest = bytes(self._buffer)
         self._buffer.clear()
+        self.held = False
         return rest
 
     def feed_eof(self) -> None:

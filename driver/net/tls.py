@@ -34,6 +34,11 @@ States, and what each does with the two streams::
                    new handshake: outgoing plaintext is held as in
                    HANDSHAKING, and the new handshake begins at the byte
                    after the peer's close_notify.
+    CLOSED         the peer sent close_notify while ACTIVE, unasked: the
+                   session answered it and the stream is over.  Nothing
+                   passes in either direction, so no plaintext can follow
+                   TLS that the mudlib did not ask for (the connection
+                   closes; ``Received.closed`` tells it to).
 
 Every transition is in ``_TRANSITIONS``; ``_move`` refuses anything else, so an
 illegal move is a bug that raises rather than a connection in a strange state.
@@ -159,6 +164,7 @@ class TLSState(enum.Enum):
     ACTIVE = "active"
     SHUTTING_DOWN = "shutting down"
     RESTARTING = "restarting"
+    CLOSED = "closed"
 
     @property
     def efun_value(self) -> int:
@@ -173,6 +179,7 @@ _EFUN_VALUES = {
     # Once our close_notify is out the connection no longer counts as secure.
     TLSState.SHUTTING_DOWN: 0,
     TLSState.RESTARTING: -1,
+    TLSState.CLOSED: 0,
 }
 
 _TRANSITIONS: dict[tuple[TLSState, str], TLSState] = {
@@ -181,7 +188,7 @@ _TRANSITIONS: dict[tuple[TLSState, str], TLSState] = {
     (TLSState.HANDSHAKING, "handshake failed"): TLSState.INACTIVE,
     (TLSState.HANDSHAKING, "abandon"): TLSState.INACTIVE,
     (TLSState.ACTIVE, "shut down"): TLSState.SHUTTING_DOWN,
-    (TLSState.ACTIVE, "peer closed"): TLSState.INACTIVE,
+    (TLSState.ACTIVE, "peer closed"): TLSState.CLOSED,
     (TLSState.ACTIVE, "fatal error"): TLSState.INACTIVE,
     (TLSState.SHUTTING_DOWN, "peer closed"): TLSState.INACTIVE,
     (TLSState.SHUTTING_DOWN, "peer left TLS"): TLSState.INACTIVE,
@@ -206,6 +213,7 @@ class Received(NamedTuple):
     to_send: bytes  # for the network (handshake messages, alerts, close_notify)
     outcome: int | None = None  # the handshake just ended with this result code
     fatal: str | None = None  # the TLS stream is broken; the connection must close
+    closed: bool = False  # the peer ended TLS unasked (close_notify); the connection must close
 
 
 _RECORD_HEADER = 5
@@ -265,6 +273,12 @@ class TLSSession:
     # -- public interface ------------------------------------------------------
 
     @property
+    def held_size(self) -> int:
+        """Bytes of plaintext held until a handshake's outcome is known."""
+        held = self._held
+        return sum(map(len, held)) if held else 0
+
+    @property
     def ssl_object(self) -> ssl.SSLObject | None:
         """The OpenSSL session while handshaking or secure, for reporting."""
         return self._ssl
@@ -303,6 +317,8 @@ class TLSSession:
             return self._receive_records(data)
         if state is TLSState.HANDSHAKING:
             return self._receive_handshake(data)
+        if state is TLSState.CLOSED:
+            return Received(b"", b"", closed=True)  # never plaintext after TLS
         return self._receive_while_shutting_down(data)  # or RESTARTING
 
     def send(self, plaintext: bytes) -> bytes:
@@ -314,6 +330,8 @@ class TLSSession:
         if state is TLSState.HANDSHAKING or state is TLSState.RESTARTING:
             self._held.append(bytes(plaintext))
             return b""
+        if state is TLSState.CLOSED:
+            return b""  # the peer ended TLS: nothing leaves in the clear
         return plaintext
 
     def fail_handshake(self) -> None:
@@ -374,7 +392,8 @@ class TLSSession:
             self._held.clear()
         # The peer may have sent application data right behind its Finished.
         after = self._receive_records(b"")
-        return Received(after.plaintext, after.to_send, outcome=TLS_OK, fatal=after.fatal)
+        return Received(after.plaintext, after.to_send, outcome=TLS_OK, fatal=after.fatal,
+                        closed=after.closed)
 
     def _receive_records(self, data: bytes) -> Received:
         if data:
@@ -396,13 +415,15 @@ class TLSSession:
                                 fatal=f"TLS stream broken: {exc.reason or exc}")
             if not chunk:
                 # The peer sent close_notify (``read`` says so with b"" or
-                # SSLZeroReturnError): answer it and carry on in plaintext.
+                # SSLZeroReturnError) without the mudlib having ended TLS:
+                # answer it, and the stream is over.  What the peer sent
+                # after it is dropped unread: plaintext never follows TLS
+                # unless the mudlib asked (tls_deinit_connection).
                 self._attempt(self._ssl.unwrap)
                 to_send = self._drain()
-                chunks.append(self._incoming.read())
                 self._move("peer closed")
                 self._drop_ssl()
-                return Received(b"".join(chunks), to_send)
+                return Received(b"".join(chunks), to_send, closed=True)
             chunks.append(chunk)
         return Received(b"".join(chunks), self._drain())
 

@@ -7,10 +7,11 @@ object that owns it:
   ``connect()`` chooses the owner, then ``logon()`` runs at once, or, if
   ``connect()`` started TLS, when the handshake's outcome is known (and not
   at all if ``connect()`` gave the connection away with ``exec``);
-* input: each line goes to the pending ``input_to`` handler if there is one,
-  else to the owner's ``process_input`` apply; a line that arrives while the
-  player's last turn goes on in a coroutine waits for it to end (as input
-  waits for the command before it in any LP driver);
+* input: each line waits for the player's turn (``turns.Turns``: one line
+  per player per turn, round-robin, within the player's command rate, and
+  not while the player's last turn goes on in a coroutine), then goes to
+  the pending ``input_to`` handler if there is one, else to the owner's
+  ``process_input`` apply;
 * prompts: printed after each turn the player caused (logon, a command, a TLS
   callback, or a handshake whose callback was skipped), never while a
   handshake runs; a turn that goes on in a coroutine (awaiting a worker,
@@ -28,23 +29,22 @@ object that owns it:
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 from typing import Callable
 
+from .. import metrics
 from . import commands, inputs, objects
 from .client_applies import ClientApplies
-from ..net.connection import Connection
+from ..config import ConnectionLimits
+from ..net.connection import Connection, FlowPolicy
 from .inputs import INPUT_CHARMODE, INPUT_NOECHO, InputHandler, binding_of
 from .objects import EfunError, MudObject
+from .turns import CommandBudget, Turns
 
 log = logging.getLogger("driver.interactive")
 
 DEFAULT_PROMPT = "> "
-#: lines held while a turn goes on in a coroutine; more are dropped (a
-#: client cannot make the driver hold its whole stream)
-MAX_HELD_LINES = 32
 
 
 class TLSCallback:
@@ -64,7 +64,8 @@ class Interactive:
     """The driver's state for one connection that belongs to an object."""
 
     __slots__ = ("connection", "owner", "input_handlers", "prompt", "tls_callback",
-                 "connected_at", "last_input", "in_turn", "waiting_coroutines", "held_lines",
+                 "connected_at", "last_input", "in_turn", "waiting_coroutines",
+                 "max_commands", "budget",
                  "__weakref__")
 
     def __init__(self, connection: Connection, owner: MudObject) -> None:
@@ -80,10 +81,14 @@ class Interactive:
         self.in_turn = False
         #: coroutines of this player's turns still running (awaiting a
         #: handshake, a worker); the prompt waits for the last one
-        #: (coroutines.turn_finished prints it then), and lines typed
-        #: meanwhile wait in held_lines
+        #: (coroutines.turn_finished prints it then), and so does the
+        #: player's next line (``turns.Turns`` skips them meanwhile)
         self.waiting_coroutines = 0
-        self.held_lines: collections.deque[str] = collections.deque()
+        #: ``set_max_commands``: commands per second (negative: no limit);
+        #: None: connections.commands_per_second
+        self.max_commands: int | None = None
+        #: the player's command-rate bucket, made when the rate first matters
+        self.budget: CommandBudget | None = None
 
     @property
     def alive(self) -> bool:
@@ -104,6 +109,21 @@ class Interactives(ClientApplies):
         self.bindings: dict[Interactive, None] = {}
         #: called when the last connection has closed (shutdown waits on it)
         self.on_last_closed: Callable[[], None] | None = None
+        #: whose input runs next
+        self.turns = Turns(self.run_line)
+        #: what each connection may hold (read by Connection)
+        self.flow_policy = FlowPolicy()
+
+    def set_limits(self, limits: ConnectionLimits) -> None:
+        """config.yaml's ``connections``: rates here, buffers and keepalive
+        for each connection made from now on."""
+        self.turns.commands_per_second = limits.commands_per_second
+        self.turns.command_burst = limits.command_burst
+        self.flow_policy = FlowPolicy(
+            input_buffer=limits.input_buffer, output_buffer=limits.output_buffer,
+            send_timeout=limits.send_timeout, keepalive_idle=limits.keepalive_idle,
+            keepalive_interval=limits.keepalive_interval,
+            keepalive_count=limits.keepalive_count)
 
     @property
     def master(self) -> MudObject:
@@ -195,20 +215,26 @@ class Interactives(ClientApplies):
 
     # -- ConnectionEvents ------------------------------------------------------
 
-    def line_received(self, connection: Connection, line: str) -> None:
+    def input_ready(self, connection: Connection) -> None:
         binding: Interactive = connection.binding
         if binding is None or binding.owner is None:
+            connection.pending_lines.clear()  # nobody to read it: the connection is going
+            return
+        self.turns.input_ready(binding)
+
+    def run_line(self, binding: Interactive, line: str) -> None:
+        """The player's turn: one line of their input, timed for the metrics."""
+        started = time.perf_counter()
+        try:
+            self._run_line(binding, line)
+        finally:
+            metrics.command_seconds.observe(time.perf_counter() - started)
+
+    def _run_line(self, binding: Interactive, line: str) -> None:
+        connection = binding.connection
+        if binding.owner is None:
             return
         binding.last_input = time.monotonic()
-        if binding.waiting_coroutines:
-            # The last turn is not over (a password is being checked, say):
-            # this line is the next turn, after it.
-            if len(binding.held_lines) < MAX_HELD_LINES:
-                binding.held_lines.append(line)
-            else:
-                log.debug("%r: more than %d lines typed during one turn; dropped one",
-                          connection, MAX_HELD_LINES)
-            return
         owner = binding.owner
         handler = inputs.next_handler(binding) if binding.input_handlers else None
         if handler is not None:
@@ -260,12 +286,12 @@ class Interactives(ClientApplies):
         binding: Interactive | None = connection.binding
         if binding is None:
             return
+        self.turns.forget(binding)
         if self.bindings.pop(binding, False) is None:
             if not self.bindings and self.on_last_closed is not None:
                 self.on_last_closed()
         binding.tls_callback = None
         binding.input_handlers.clear()
-        binding.held_lines.clear()
         owner = binding.owner
         was_attached = owner is not None and owner._mud_interactive is binding
         self._detach(binding)
@@ -297,11 +323,11 @@ class Interactives(ClientApplies):
 
     def turn_finished(self, binding: Interactive) -> None:
         """The coroutine that carried a player's turn on has ended: its
-        prompt comes, then the lines typed meanwhile get their turns, each
-        with its own prompt."""
+        prompt comes, then the lines typed meanwhile get their turns (they
+        waited in the connection, as any player's next line does)."""
         self.print_prompt(binding)
-        while binding.held_lines and not binding.waiting_coroutines and binding.alive:
-            self.line_received(binding.connection, binding.held_lines.popleft())
+        if binding.alive and binding.connection.has_input:
+            self.turns.input_ready(binding)
 
     def print_prompt(self, binding: Interactive) -> None:
         connection = binding.connection

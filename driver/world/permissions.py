@@ -3,7 +3,7 @@
 This module owns every question the driver asks the master before a
 privileged operation, and the mapping of mudlib file names to disk:
 
-* ``privilege_violation(op, caller, *args)`` for ``shutdown``,
+* ``privilege_violation(op, caller, *args)`` for ``shutdown``, ``set_max_commands``,
   ``tls_refresh_certs``, ``command`` on another object, and the site bans
   (``ban_site``, ``unban_site``, ``query_bans``): a positive result
   allows the operation, anything else refuses it with an ``EfunError``;

@@ -1,0 +1,184 @@
+"""Turns: whose input runs next, so that no player can starve the others.
+
+Theory of operation
+===================
+
+LDMud's rule: each turn of the driver runs at most one command of each
+player who has input waiting, round-robin, and the rest of a player's input
+waits for later turns.  A client that sends forty thousand lines in one
+write gets one of them run per turn, like everyone else, and a player who
+types a single command waits for at most one command of each other player.
+
+Who waits, and where their input is:
+
+* each connection parses its input one line at a time and keeps the line
+  in ``Connection.pending_lines`` until its turn (the net layer's flow
+  control, which also stops reading a socket whose unparsed input is full);
+* this module keeps only *who* has a line waiting: ``_ready``, an
+  insertion-ordered dict of bindings (O(1) to add, remove and rotate).
+
+A turn takes the players ready at its start, in order, and runs one line of
+each (``run_line``: input_to, char mode, snoop and commands all go that
+way).  A player with more input goes to the back.  If anyone is still
+waiting, the next turn is scheduled with ``call_soon``: the event loop reads
+the sockets in between, so new input joins the queue before the next round.
+One callback per turn for the whole driver; no task or timer per line.
+
+A player is skipped (and comes back by ``input_ready``) when:
+
+* their connection's output is backed up (``output_backed_up``): their own
+  commands make most of their output, so those wait until the client reads
+  (the connection calls ``input_ready`` when its buffer drains);
+* they are over their command rate: a token bucket per player,
+  ``commands_per_second`` (``set_max_commands`` changes it for one player;
+  negative or None: no limit) refilling up to ``command_burst``.  The first
+  time in a burst they are told why their commands wait, and a timer wakes
+  them when the next token is due.  Nothing they typed is dropped.
+
+Connections the mudlib opened itself (``net_connect``) take turns too but
+have no rate: the remote end is a server, not a typist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .interactive import Interactive
+
+log = logging.getLogger("driver.turns")
+
+#: What a player over their command rate reads, once per burst.
+TOO_FAST = "You are typing faster than the game can follow; your commands wait their turn.\n"
+
+
+class CommandBudget:
+    """One player's token bucket, made the first time their rate matters."""
+
+    __slots__ = ("tokens", "refilled_at", "told", "wake")
+
+    def __init__(self, tokens: float, now: float) -> None:
+        self.tokens = tokens
+        self.refilled_at = now
+        #: the player was told their commands wait (once per burst)
+        self.told = False
+        #: the timer that makes them ready when their next token is due
+        self.wake: asyncio.TimerHandle | None = None
+
+
+class Turns:
+    """The one scheduler of players' input."""
+
+    def __init__(self, run_line: Callable[[Interactive, str], None]) -> None:
+        #: runs one line of a player's input (``Interactives.run_line``)
+        self._run_line = run_line
+        #: players with a line waiting, in turn order
+        self._ready: dict[Interactive, None] = {}
+        self._next_turn: asyncio.Handle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: config.yaml's connections.commands_per_second (None: no limit)
+        #: and connections.command_burst
+        self.commands_per_second: int | None = None
+        self.command_burst = 40
+
+    # -- who is ready ----------------------------------------------------------
+
+    def input_ready(self, binding: Interactive) -> None:
+        """``binding`` has a line waiting (or may run again): it takes turns."""
+        if binding not in self._ready:
+            self._ready[binding] = None
+            self._schedule()
+
+    def forget(self, binding: Interactive) -> None:
+        """The connection closed: no more turns, no pending wake-up."""
+        self._ready.pop(binding, None)
+        budget = binding.budget
+        if budget is not None and budget.wake is not None:
+            budget.wake.cancel()
+            budget.wake = None
+
+    def _schedule(self) -> None:
+        if self._next_turn is None:
+            if self._loop is None:
+                self._loop = asyncio.get_running_loop()
+            self._next_turn = self._loop.call_soon(self._turn)
+
+    # -- a turn ----------------------------------------------------------------
+
+    def _turn(self) -> None:
+        """One line of each player who was ready when the turn began."""
+        self._next_turn = None
+        ready = self._ready
+        now = self._loop.time()
+        for binding in list(ready):
+            del ready[binding]
+            connection = binding.connection
+            if not connection.has_input or connection.output_backed_up \
+                    or binding.waiting_coroutines:
+                # Closed; or comes back when its output drains, or when its
+                # last turn's coroutine ends (``Interactives.turn_finished``).
+                continue
+            if not self._may_run(binding, now):
+                continue  # comes back when a token is due
+            line = connection.next_line()
+            try:
+                self._run_line(binding, line)
+            except Exception:  # noqa: BLE001 - one player's turn never stops the others'
+                log.exception("%r: error running a line of input", connection)
+            finally:
+                connection.input_done()
+            if connection.has_input:
+                ready[binding] = None
+            elif binding.budget is not None:
+                binding.budget.told = False  # the burst is over
+        if ready:
+            self._schedule()
+
+    # -- rates -----------------------------------------------------------------
+
+    def rate_of(self, binding: Interactive) -> int | None:
+        """Commands per second ``binding`` may run; None: no limit."""
+        rate = binding.max_commands
+        if rate is None:
+            rate = self.commands_per_second
+        return None if rate is None or rate < 0 else rate
+
+    def _may_run(self, binding: Interactive, now: float) -> bool:
+        """Take one token from the player's bucket, if there is one."""
+        if not binding.connection.incoming:
+            return True
+        rate = self.rate_of(binding)
+        if rate is None:
+            return True
+        burst = max(1, self.command_burst)
+        budget = binding.budget
+        if budget is None:
+            budget = binding.budget = CommandBudget(burst, now)
+        else:
+            budget.tokens = min(burst, budget.tokens + (now - budget.refilled_at) * rate)
+            budget.refilled_at = now
+        if budget.tokens >= 1 and rate > 0:
+            budget.tokens -= 1
+            return True
+        if not budget.told:
+            budget.told = True
+            binding.connection.write_text(TOO_FAST)
+        if rate > 0 and budget.wake is None:
+            budget.wake = self._loop.call_later((1 - budget.tokens) / rate, self._wake, binding)
+        return False
+
+    def _wake(self, binding: Interactive) -> None:
+        binding.budget.wake = None
+        if binding.connection.has_input:
+            self.input_ready(binding)
+
+    def limits_changed(self, binding: Interactive) -> None:
+        """``set_max_commands``: a waiting player is looked at again."""
+        budget = binding.budget
+        if budget is not None and budget.wake is not None:
+            budget.wake.cancel()
+            budget.wake = None
+        if binding.connection.has_input:
+            self.input_ready(binding)

@@ -1,0 +1,27 @@
+"""/master of the fairness test mudlib.
+
+Every connection gets a clone of /player; on the TLS port it is secured
+first.  Disconnects are logged with how they happened, and so is every
+privilege question (allowed for players who typed `wiz`).
+"""
+
+from driver.efuns import (MudObject, clone_object, debug_message, destruct, object_name,
+                          query_listen_ports, query_mud_port, this_interactive,
+                          tls_init_connection)
+
+
+class Master(MudObject):
+    def connect(self):
+        if query_listen_ports().tls is not None and query_mud_port(self) == query_listen_ports().tls:
+            tls_init_connection()
+        return clone_object("/player")
+
+    def disconnect(self, ob, how):
+        debug_message(f"DISCONNECT {object_name(ob)} how={how}")
+        destruct(ob)
+
+    def privilege_violation(self, operation, caller, *args):
+        player = this_interactive()
+        allowed = bool(getattr(player, "wizard", False))
+        debug_message(f"PRIVILEGE {operation} allowed={allowed}")
+        return 1 if allowed else -1

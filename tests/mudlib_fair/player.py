@@ -1,0 +1,89 @@
+"""/player: the object behind every connection of the fairness tests.
+
+Commands, each answering with one machine-readable line:
+
+    look                 LOOK <n>: this player's n-th look
+    echo <text>          ECHO <text> looks=<every player's looks so far>
+    log <text>           "LOG <text>" in the driver's log, then LOGGED
+    ask                  ASKED, then the next line is answered: ANSWER <line>
+    flood-to <who> <k>   <k> lines of 1 KiB to player <who>, then FLOODED
+    wiz                  WIZ (privileged efuns are allowed from now on)
+    rate <n>             set_max_commands(n): RATE OK, or RATE ERROR <why>
+    getrate              GETRATE <get_max_commands()>
+    quit                 remove_interactive
+"""
+
+from driver.efuns import (EfunError, MudObject, add_action, debug_message, enable_commands,
+                          find_player, get_max_commands, input_to, object_name,
+                          remove_interactive, set_living_name, set_max_commands, tell_object,
+                          write)
+
+#: looks run by every player, in the order the driver ran them
+LOOKS = [0]
+
+
+class Player(MudObject):
+    def create(self):
+        self.looks = 0
+        self.wizard = False
+
+    def logon(self, *args):
+        enable_commands()
+        set_living_name(object_name(self).replace("/", "").replace("#", ""))
+        for verb in ("look", "echo", "log", "ask", "flood-to", "wiz", "rate", "getrate", "quit"):
+            add_action("cmd_" + verb.replace("-", "_"), verb)
+        write(f"LOGON {object_name(self)}\n")
+
+    def cmd_look(self, arg):
+        self.looks += 1
+        LOOKS[0] += 1
+        write(f"LOOK {self.looks}\n")
+        return 1
+
+    def cmd_echo(self, arg):
+        write(f"ECHO {arg} looks={LOOKS[0]}\n")
+        return 1
+
+    def cmd_log(self, arg):
+        debug_message(f"LOG {arg}")
+        write("LOGGED\n")
+        return 1
+
+    def cmd_ask(self, arg):
+        write("ASKED\n")
+        input_to(self.answer)
+        return 1
+
+    def answer(self, line):
+        write(f"ANSWER {line}\n")
+
+    def cmd_flood_to(self, arg):
+        who, count = arg.split()
+        target = find_player(who)
+        line = "x" * 1023 + "\n"
+        for _ in range(int(count)):
+            tell_object(target, line)
+        write("FLOODED\n")
+        return 1
+
+    def cmd_wiz(self, arg):
+        self.wizard = True
+        write("WIZ\n")
+        return 1
+
+    def cmd_rate(self, arg):
+        try:
+            set_max_commands(int(arg), self)
+        except EfunError as exc:
+            write(f"RATE ERROR {exc}\n")
+        else:
+            write("RATE OK\n")
+        return 1
+
+    def cmd_getrate(self, arg):
+        write(f"GETRATE {get_max_commands(self)}\n")
+        return 1
+
+    def cmd_quit(self, arg):
+        remove_interactive(self)
+        return 1
