@@ -97,7 +97,7 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "limits.new_per_second": ("rate", 5.0),
     "limits.burst": ("limit", 10),
     "limits.total": ("limit", 1000),
-    "limits.exempt": ("network_list", None),
+    "limits.exempt": ("network_list", []),
     "limits.ipv6_prefix": ("prefix_length", 64),
     # Prometheus metrics over HTTP (driver/metrics.py); off without a port.
     "metrics.port": ("optional_port", None),
@@ -462,6 +462,12 @@ def _flatten(data: Any, file: Path) -> dict[str, Any]:
     return flat
 
 
+def _section(cls: type, prefix: str, values: dict[str, Any]) -> Any:
+    """One section's dataclass, whose fields are named as the section's keys."""
+    return cls(**{field.name: values[f"{prefix}.{field.name}"]
+                  for field in dataclasses.fields(cls)})
+
+
 def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
     """Read and check a configuration file; ``overrides`` win over the file.
 
@@ -535,48 +541,13 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         mssp_name=values["mssp.name"],
         mssp_fields=values["mssp.fields"] or (),
         web_port=values["server.web_port"],
-        web=WebConfig(
-            proxy_port=values["web.proxy_port"],
-            proxy_host=values["web.proxy_host"],
-            trusted_proxies=values["web.trusted_proxies"],
-            max_request_bytes=values["web.max_request_bytes"],
-            max_headers=values["web.max_headers"],
-            max_message_bytes=values["web.max_message_bytes"],
-            upgrade_timeout=values["web.upgrade_timeout"],
-            ping_interval=values["web.ping_interval"],
-        ),
-        limits=LimitsConfig(
-            per_address=values["limits.per_address"],
-            new_per_second=values["limits.new_per_second"],
-            burst=values["limits.burst"],
-            total=values["limits.total"],
-            exempt=values["limits.exempt"] or (),
-            ipv6_prefix=values["limits.ipv6_prefix"],
-        ),
-        metrics=MetricsConfig(
-            port=values["metrics.port"],
-            host=values["metrics.host"],
-            allow_remote=values["metrics.allow_remote"],
-        ),
+        web=_section(WebConfig, "web", values),
+        limits=_section(LimitsConfig, "limits", values),
+        metrics=_section(MetricsConfig, "metrics", values),
         worker_threads=values["workers.threads"],
         worker_queue=values["workers.queue"],
-        login=LoginPolicy(
-            throttle_after=values["login.throttle_after"],
-            throttle_delay=values["login.throttle_delay"],
-            throttle_max_delay=values["login.throttle_max_delay"],
-            lockout_after=values["login.lockout_after"],
-            lockout_duration=values["login.lockout_duration"],
-        ),
-        connections=ConnectionLimits(
-            commands_per_second=values["connections.commands_per_second"],
-            command_burst=values["connections.command_burst"],
-            input_buffer=values["connections.input_buffer"],
-            output_buffer=values["connections.output_buffer"],
-            send_timeout=values["connections.send_timeout"],
-            keepalive_idle=values["connections.keepalive_idle"],
-            keepalive_interval=values["connections.keepalive_interval"],
-            keepalive_count=values["connections.keepalive_count"],
-        ),
+        login=_section(LoginPolicy, "login", values),
+        connections=_section(ConnectionLimits, "connections", values),
     )
     _check_metrics(config.metrics)
     _check_files(config)
