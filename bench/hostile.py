@@ -93,6 +93,8 @@ class Sink(Client):
         self.discard = False
         self.received = 0
         self.arrived = asyncio.Event()
+        #: what the last successful ``wait_for`` consumed, the needle included
+        self.consumed = b""
 
     def _check(self) -> None:
         if self.needle is not None:  # waiting for the greeting
@@ -114,6 +116,7 @@ class Sink(Client):
         while True:
             at = self.buffer.find(needle)
             if at >= 0:
+                self.consumed = bytes(self.buffer[:at + len(needle)])
                 del self.buffer[:at + len(needle)]
                 return True
             left = deadline - perf_counter()
@@ -413,7 +416,12 @@ async def measure(server: servers.Server, player: HonestPlayer, settings, attack
         seconds = max(1, round(end - last_from))
         per_second = Counter(min(int(t - last_from), seconds - 1) for t in last)
         result["password_per_second_last"] = [per_second.get(i, 0) for i in range(seconds)]
+        checks = [t for t in sorted(attack_stats.get("check_times", [])) if last_from <= t < end]
+        result["password_checks_per_s_last"] = len(checks) / (end - last_from)
+        per_second = Counter(min(int(t - last_from), seconds - 1) for t in checks)
+        result["password_checks_per_second_last"] = [per_second.get(i, 0) for i in range(seconds)]
         attack_stats.pop("reply_times", None)
+        attack_stats.pop("check_times", None)
     result["stalled"] = bool(result["lost"] or result["honest_closed"]
                              or not result["server_alive"])
     return result
@@ -478,7 +486,8 @@ def _log_phase(result: dict) -> None:
     nan = float("nan")
     extra = ""
     if result.get("password_per_s_last") is not None:
-        extra = f", password replies {result['password_per_s_last']:.1f}/s in the last half"
+        extra = (f", password replies {result['password_per_s_last']:.1f}/s, of them checks "
+                 f"{result.get('password_checks_per_s_last', 0):.1f}/s in the last half")
     _log(f"hostile {result['phase']:12} {result['server']:14} "
          f"{result.get('received', 0)}/{result.get('sent', 0)} replies: "
          f"p50 {lat.get('p50_ms', nan):.1f} ms p99 {lat.get('p99_ms', nan):.1f} ms "
@@ -629,6 +638,9 @@ async def attack_main(kind: str, port: int, duration: float, greeting: bytes, *,
                 transport.abort()
         elif kind == "password":
             reply_times: list[float] = []
+            #: answers that come from a real password check ("Wrong password."),
+            #: not a refusal of a throttled attempt
+            check_times: list[float] = []
             guesses = [0]
             sessions = [0]
             ready()
@@ -652,7 +664,10 @@ async def attack_main(kind: str, port: int, duration: float, greeting: bytes, *,
                             guesses[0] += 1
                             client.send(b"wrong%d-%d\r\n" % (index, guesses[0]))
                             if await client.wait_for(b"Password: ", 15):
-                                reply_times.append(perf_counter())
+                                now = perf_counter()
+                                reply_times.append(now)
+                                if b"Wrong password" in client.consumed:
+                                    check_times.append(now)
                                 continue
                             if b"assword" in client.buffer:  # "Too many wrong passwords"
                                 reply_times.append(perf_counter())
@@ -669,7 +684,7 @@ async def attack_main(kind: str, port: int, duration: float, greeting: bytes, *,
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             stats.update(guesses=guesses[0], replies=len(reply_times), sessions=sessions[0],
-                         reply_times=reply_times)
+                         reply_times=reply_times, check_times=check_times)
         else:
             raise ValueError(f"unknown attack {kind!r}")
     except CLIENT_ERRORS as exc:

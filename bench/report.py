@@ -403,7 +403,11 @@ def _hostile_section(results: dict, targets: list) -> list[str]:
                          f"{run['password_per_s_last']:.1f} times a second over the last "
                          f"{run['password_last_s']:.1f} s of the phase (per second: "
                          + ", ".join(str(n) for n in run["password_per_second_last"])
-                         + "), all from 127.0.0.1.")
+                         + "), all from 127.0.0.1; of those answers, real password checks "
+                         + f"(\"Wrong password.\") came {run.get('password_checks_per_s_last', 0):.1f} "
+                         + "times a second (per second: "
+                         + ", ".join(str(n) for n in run.get("password_checks_per_second_last", []))
+                         + "), the rest were refusals of throttled attempts.")
     for run in runs:
         if run["phase"] == "never_reader":
             lines.append(f"- Write-buffer cap (`connections.output_buffer` in the driver's "
@@ -450,7 +454,7 @@ def _hostile_section(results: dict, targets: list) -> list[str]:
                             f"+{growth / 2**20:.1f} MiB in {run.get('window_s', 0):.0f} s",
                             verdict))
         if phase == "password" and run.get("password_per_s_last") is not None:
-            rate = run["password_per_s_last"]
+            rate = run.get("password_checks_per_s_last", run["password_per_s_last"])
             targets.append(("password guessing: ≤ 1 password check per second per address once "
                             "throttled", f"{rate:.1f}/s from one address over the last "
                             f"{run['password_last_s']:.0f} s",

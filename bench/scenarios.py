@@ -160,14 +160,16 @@ class Launcher:
         self.certs = certs
         self.count = 0
 
-    def start(self, kind: str, cert_kind: str = "ec") -> servers.Server:
+    def start(self, kind: str, cert_kind: str = "ec", *,
+              exempt_loopback: bool = True) -> servers.Server:
         self.count += 1
         workdir = self.settings.out_dir / "run" / f"{self.count:03d}-{kind}-{cert_kind}"
         cert = self.certs[cert_kind]
         if kind in ("driver", "driver-shipped", "driver-uvloop"):
             server = servers.start_driver(self.settings.driver_root, workdir, cert.fullchain,
                                           cert.key, shipped_mudlib=kind == "driver-shipped",
-                                          uvloop=kind == "driver-uvloop", name=kind)
+                                          uvloop=kind == "driver-uvloop", name=kind,
+                                          exempt_loopback=exempt_loopback)
             if self.settings.profile:
                 profile_dir = self.settings.out_dir / "profile"
                 servers.attach_profiler(server, profile_dir / f"{self.count:03d}-{kind}-{cert_kind}",

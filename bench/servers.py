@@ -159,12 +159,16 @@ def shipped_connections(driver_root: Path) -> dict | None:
 
 def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: Path,
                         log_level: str = "info", session_tickets: bool = True,
-                        connections: dict | None = None) -> Path:
+                        connections: dict | None = None,
+                        exempt_loopback: bool = True) -> Path:
     """A configuration like the shipped one, on ports chosen by the kernel.
 
     No trust file: like the baselines, the driver does not ask for client
     certificates.  ``connections``: that section, as the driver tree's
     ``config.yaml`` has it (the hostile scenario reads its output cap).
+    ``exempt_loopback``: the load comes from loopback, far faster than any
+    one real address, so the admission limits at accept spare it; without
+    it, loopback is one address like any other, as in the shipped config.
     """
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "config.yaml"
@@ -175,8 +179,7 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
         "  handshake_timeout: 10\n  minimum_version: TLSv1.2\n"
         f"  session_tickets: {'true' if session_tickets else 'false'}\n"
         f"logging:\n  level: {log_level}\n  file: null\n"
-        # The load comes from loopback, far faster than any one real address.
-        "limits:\n  exempt: [127.0.0.0/8, '::1']\n"
+        + ("limits:\n  exempt: [127.0.0.0/8, '::1']\n" if exempt_loopback else "")
     )
     if connections:
         import yaml
@@ -187,12 +190,14 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
 
 def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path, *,
                  shipped_mudlib: bool = False, uvloop: bool = False,
-                 log_level: str = "info", name: str | None = None) -> Server:
+                 log_level: str = "info", name: str | None = None,
+                 exempt_loopback: bool = True) -> Server:
     mudlib = driver_root / "mudlib" if shipped_mudlib else BENCH_MUDLIB
     # A fresh world: no characters saved by an earlier run in this directory.
     shutil.rmtree(workdir / "data", ignore_errors=True)
     config = write_driver_config(workdir, certificate, key, mudlib, log_level,
-                                 connections=shipped_connections(driver_root))
+                                 connections=shipped_connections(driver_root),
+                                 exempt_loopback=exempt_loopback)
     log_file = workdir / "driver.log"
     if uvloop:
         command = [sys.executable, str(BENCH_DIR / "uvloop_driver.py"), str(driver_root),

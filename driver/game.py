@@ -25,6 +25,7 @@ import json
 import logging
 import logging.handlers
 import signal
+import socket
 import ssl
 
 from . import metrics
@@ -41,6 +42,12 @@ from .net.tls_context import (CertificateError, CertificatePair, ConfigureHook,
                           ServerCredentials, TLSPolicy)
 
 log = logging.getLogger("driver")
+
+#: Connections accepted per turn of the event loop: a thousand arriving at
+#: once are set up a batch at a time, between the players' turns, instead of
+#: all before anyone's next reply.  The kernel queues the rest
+#: (``server.backlog``).
+ACCEPT_BATCH = 16
 
 #: How long shutdown waits for connections to drain before closing them hard.
 SHUTDOWN_GRACE = 5.0
@@ -278,7 +285,15 @@ class Game:
             admission = self.admission
             server = await loop.create_server(
                 lambda: Connection(interactives, web_site=web_site, admission=admission),
-                host, port, reuse_address=True, backlog=self.config.backlog)
+                host, port, reuse_address=True, backlog=ACCEPT_BATCH)
+            # asyncio accepts as many connections per wake-up as the backlog it
+            # listens with; the kernel's queue may be longer (reconnect storms).
+            # listen() again on a duplicate of each socket (asyncio's wrapper
+            # hides the method) to give the kernel's queue its full length.
+            for listening in server.sockets:
+                with socket.fromfd(listening.fileno(), listening.family,
+                                   listening.type) as sock:
+                    sock.listen(max(self.config.backlog, ACCEPT_BATCH))
         except OSError as exc:
             hint = ""
             if exc.errno == errno.EADDRINUSE:

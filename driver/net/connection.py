@@ -43,7 +43,10 @@ and then the bytes after it belong to the handshake, not to telnet.  What
 has arrived but not been parsed waits in ``_unparsed``; when that passes
 ``input_buffer`` bytes the socket is no longer read (``pause_reading``), so
 a flood waits in the kernel and in TCP's window, and reading resumes as the
-lines are consumed.
+lines are consumed.  ``PARSE_PER_TURN`` bytes that yield no line (a stream
+of telnet commands) end the parsing for this turn too: the
+rest is parsed in the player's following turns, so negotiation floods cost
+other players no more than a flood of commands does.
 
 Output leaves at the end of each turn, or sooner when a turn writes more
 than a quarter of ``output_buffer`` (at most 64 KiB), and waits in the
@@ -92,6 +95,10 @@ _RESULT_NAMES = {code: name[len("TLS_ERR_"):].lower() for name, code in vars(tls
                  if name.startswith("TLS_ERR_") and isinstance(code, int)}
 _RESULT_NAMES[tls.TLS_OK] = "ok"
 metrics.declare_handshake_results((name, code) for code, name in _RESULT_NAMES.items())
+
+#: Bytes of a player's input parsed in one turn when they yield no line (a
+#: stream of telnet commands): the rest waits for the player's next turn.
+PARSE_PER_TURN = 4096
 
 #: The line a client reads when output meant for it was discarded.
 DISCARD_MARKER = "\n*** output discarded: your client is not reading ***\n"
@@ -185,7 +192,7 @@ class Connection(asyncio.Protocol):
                  "_outbox", "_wire_prefix", "policy", "pending_lines", "_unparsed",
                  "_to_handshake", "_reading_paused", "output_backed_up", "_outbox_size",
                  "_discarding", "_wire_written", "_send_watch", "_last_progress",
-                 "_close_reason", "_flush_at", "_web_site", "web", "_admission",
+                 "_close_reason", "_flush_at", "_parse_more", "_web_site", "web", "_admission",
                  "_admission_ticket", "_handshake_started")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
@@ -232,6 +239,9 @@ class Connection(asyncio.Protocol):
         self.pending_lines: deque[str] = deque()
         #: plaintext received but not yet given to the telnet layer
         self._unparsed = bytearray()
+        #: parsing stopped at its per-turn budget with input left: the next
+        #: turn of this player continues it
+        self._parse_more = False
         #: TLS began without STARTTLS: unparsed bytes are the client's handshake
         self._to_handshake = False
         self._reading_paused = False
@@ -448,7 +458,8 @@ class Connection(asyncio.Protocol):
     def _feed_telnet(self, plaintext: bytes) -> None:
         """Plaintext for the telnet layer: parsed once the lines before it ran."""
         self._unparsed += plaintext
-        self._parse_input()
+        if not self._parse_more:  # else the player's next turn goes on with it
+            self._parse_input()
         if len(self._unparsed) > self.policy.input_buffer and not self._reading_paused:
             # The rest waits in the kernel and in TCP's window, not here.
             self._reading_paused = True
@@ -470,7 +481,16 @@ class Connection(asyncio.Protocol):
         if reader.held:
             reader.release()  # a key left from a piece in character mode
         unparsed = self._unparsed
+        self._parse_more = False
+        parsed = 0
         while unparsed and not self.pending_lines and not self.closing:
+            if parsed >= PARSE_PER_TURN:
+                # A line's worth of bytes gave no line (a stream of telnet
+                # commands, say): the rest waits for this player's next turn,
+                # so one client's negotiation costs a bounded share of a turn.
+                self._parse_more = True
+                self.events.input_ready(self)
+                return
             # One line at most: up to a newline, or a line's worth of bytes.
             end = unparsed.find(b"\n", 0, MAX_LINE + 1)
             end = min(len(unparsed), MAX_LINE + 1) if end < 0 else end + 1
@@ -480,6 +500,7 @@ class Connection(asyncio.Protocol):
                 end = end if follows < 0 else follows
             piece = bytes(unparsed[:end])
             del unparsed[:end]
+            parsed += end
             telnet.feed(piece)
             if awaiting:
                 self._follows.fed(piece)
@@ -521,10 +542,12 @@ class Connection(asyncio.Protocol):
 
     @property
     def has_input(self) -> bool:
-        return bool(self.pending_lines) and not self.closing
+        """A line waits for its turn, or input still to be parsed does."""
+        return (bool(self.pending_lines) or self._parse_more) and not self.closing
 
     def next_line(self) -> str | None:
-        """The oldest line waiting; the caller runs it, then calls ``input_done``."""
+        """The oldest line waiting (None: this turn only parses more input);
+        the caller runs it, then calls ``input_done``."""
         if self.closing or not self.pending_lines:
             return None
         return self.pending_lines.popleft()

@@ -124,7 +124,8 @@ class Turns:
                 continue  # comes back when a token is due
             line = connection.next_line()
             try:
-                self._run_line(binding, line)
+                if line is not None:  # None: this turn parses more of the input
+                    self._run_line(binding, line)
             except Exception:  # noqa: BLE001 - one player's turn never stops the others'
                 log.exception("%r: error running a line of input", connection)
             finally:
