@@ -53,9 +53,10 @@ from telnetlib3 import slc
 from telnetlib3._session_context import TelnetSessionContext
 from telnetlib3.server import TelnetServer
 from telnetlib3.stream_writer import Option, TelnetWriter
-from telnetlib3.telopt import (BINARY, CHARSET, DO, DONT, ECHO, EOR, GMCP, IAC, LFLOW, LINEMODE,
-                               LOGOUT, MCCP2_COMPRESS, MSSP, NAWS, NEW_ENVIRON, SB, SE, SGA,
-                               SNDLOC, STATUS, TM, TSPEED, TTYPE, WILL, WONT, XDISPLOC)
+from telnetlib3.telopt import (BINARY, CHARSET, CMD_EOR, DO, DONT, ECHO, EOR, GA, GMCP, IAC,
+                               LFLOW, LINEMODE, LOGOUT, MCCP2_COMPRESS, MSSP, NAWS, NEW_ENVIRON,
+                               SB, SE, SGA, SNDLOC, STATUS, TM, TSPEED, TTYPE, WILL, WONT,
+                               XDISPLOC)
 
 from . import mud_protocols, starttls
 from .mud_protocols import ClientInfo
@@ -772,6 +773,17 @@ class MudTelnetProtocol(TelnetServer):
             # A client that never answered leaves WILL ECHO "pending", and
             # telnetlib3 would then skip the next WILL ECHO as a repeat.
             self.writer.pending_option[WILL + ECHO] = False
+
+    def prompt_end_marker(self) -> bytes:
+        """What ends a prompt for this client, as ``send_prompt_end`` would
+        send it: IAC EOR if it asked for EOR, else IAC GA unless it asked
+        for no go-aheads (DO SGA); then nothing."""
+        local_option = self.writer.local_option
+        if local_option.enabled(EOR):
+            return IAC + CMD_EOR
+        if local_option.enabled(SGA):
+            return b""
+        return IAC + GA
 
     def send_prompt_end(self) -> None:
         """Mark the end of a prompt: EOR if the client asked for it, else GA."""

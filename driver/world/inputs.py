@@ -185,12 +185,12 @@ def _send_to_snooper(binding, text: str) -> None:
 
 
 def snoop_output(binding, text: str) -> None:
-    if _snoops:
+    if _snoops.data:
         _send_to_snooper(binding, text)
 
 
 def snoop_input(binding, line: str, hidden: bool) -> None:
-    if _snoops and not hidden:
+    if _snoops.data and not hidden:  # (the dict itself: no Python-level __len__ per line)
         _send_to_snooper(binding, f" {line}\n")
 
 

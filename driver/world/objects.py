@@ -170,7 +170,7 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
         if on_error is not None:
             on_error(exc)
         return None
-    if inspect.iscoroutine(result):
+    if type(result) is types.CoroutineType:  # inspect.iscoroutine, without a call per command
         # ``async def`` world code: the driver steps it (see coroutines.py).
         coroutine_starter(result, this_object, player, interactive, what or describe_callable(fn))
         return None

@@ -23,6 +23,9 @@ way).  A player with more input goes to the back.  If anyone is still
 waiting, the next turn is scheduled with ``call_soon``: the event loop reads
 the sockets in between, so new input joins the queue before the next round.
 One callback per turn for the whole driver; no task or timer per line.
+The output the lines wrote leaves when the turn's lines have run
+(``hold_output`` / ``release_output``): one send per player, in the same
+pass of the event loop.
 
 A player is skipped (and comes back by ``input_ready``) when:
 
@@ -44,6 +47,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import TYPE_CHECKING, Callable
+
+from ..net.connection import hold_output, release_output
 
 if TYPE_CHECKING:
     from .interactive import Interactive
@@ -108,10 +113,21 @@ class Turns:
     # -- a turn ----------------------------------------------------------------
 
     def _turn(self) -> None:
-        """One line of each player who was ready when the turn began."""
+        """One line of each player who was ready when the turn began; what
+        the lines wrote leaves at the end, one send per player."""
         self._next_turn = None
+        hold_output()
+        try:
+            self._run_lines()
+        finally:
+            release_output()
+        if self._ready:
+            self._schedule()
+
+    def _run_lines(self) -> None:
         ready = self._ready
         now = self._loop.time()
+        run_line = self._run_line
         for binding in list(ready):
             del ready[binding]
             connection = binding.connection
@@ -125,7 +141,7 @@ class Turns:
             line = connection.next_line()
             try:
                 if line is not None:  # None: this turn parses more of the input
-                    self._run_line(binding, line)
+                    run_line(binding, line)
             except Exception:  # noqa: BLE001 - one player's turn never stops the others'
                 log.exception("%r: error running a line of input", connection)
             finally:
@@ -134,8 +150,6 @@ class Turns:
                 ready[binding] = None
             elif binding.budget is not None:
                 binding.budget.told = False  # the burst is over
-        if ready:
-            self._schedule()
 
     # -- rates -----------------------------------------------------------------
 
