@@ -16,8 +16,9 @@ The packages are the layers; each depends only on those below it, and
                                  applies; slow work on worker threads
       coroutines, messages,      async world code; the one text path (write,
       persistence                say, catch_tell); save files
-      inputs, runtime, turns     input_to, char mode, snoop; the running driver;
-                                 whose input runs next (fair turns, command rates)
+      inputs, runtime, turns,    input_to, char mode, snoop; the running driver;
+      audit                      whose input runs next (fair turns, command
+                                 rates); the audit log of privileged actions
       objects                    the object table, programs, the call stack
       evaluation, passwords      the per-call evaluation limit; password hashes
     net/               bytes on a socket, nothing about the game:
@@ -29,8 +30,9 @@ The packages are the layers; each depends only on those below it, and
                                  (its page: web_client/)
       mud_protocols, starttls,   MTTS, NAWS, CHARSET, GMCP, MSSP; telnet
       openssl_native,            START_TLS; what only OpenSSL itself can do;
-      telnet_input               the client's bytes split into text and commands
-      admission                  site bans and connection limits, at accept
+      telnet_input, ansi,        the client's bytes split into text and commands;
+      admission                  LP colour markup and wrapping; site bans and
+                                 connection limits, at accept
     metrics.py         the Prometheus series and their HTTP endpoint
     config.py          config.yaml and the command line (imports nothing here)
 """
