@@ -38,6 +38,10 @@ A player is skipped (and comes back by ``input_ready``) when:
   time in a burst they are told why their commands wait, and a timer wakes
   them when the next token is due.  Nothing they typed is dropped.
 
+A turn may only parse: input that yields no line for a while (a stream of
+telnet commands) is parsed a bounded piece per turn (``PARSE_PER_TURN`` in
+the connection), and such a turn counts against the rate like a command.
+
 Connections the mudlib opened itself (``net_connect``) take turns too but
 have no rate: the remote end is a server, not a typist.
 """
