@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TIMEOUT, Client, strip_telnet
+from test_admission import scrape, value
 
 FAIR_MUDLIB = Path(__file__).resolve().parent / "mudlib_fair"
 MARKER = "*** output discarded: your client is not reading ***"
@@ -184,7 +185,9 @@ def not_reading_client(port: int) -> socket.socket:
 @pytest.mark.parametrize("port", ["telnet", "tls"])
 def test_a_client_that_never_reads_costs_at_most_its_output_buffer(make_driver, certs, port):
     cap = 256 * 1024
-    driver = make_driver(mudlib=FAIR_MUDLIB, extra=connections(output_buffer=cap))
+    driver = make_driver(mudlib=FAIR_MUDLIB, extra=connections(output_buffer=cap)
+                         + "metrics:\n  port: 0\n")
+    metrics_port = int(driver.wait_for_log(r"metrics: http://[^:]+:(\d+)/metrics").group(1))
     honest = Client.plain(driver.telnet_port)
     login(honest)
     if port == "tls":
@@ -202,6 +205,9 @@ def test_a_client_that_never_reads_costs_at_most_its_output_buffer(make_driver, 
     grown = rss_kib(driver.process.pid) - before
     print(f"{port}: driver RSS grew {grown} KiB while 40 MiB were written to a client not reading")
     assert grown < cap // 1024 + 6 * 1024, f"the driver grew {grown} KiB"
+    # What was thrown away is counted for the operator.
+    discarded = value(scrape(metrics_port), "mud_output_discarded_bytes_total")
+    assert discarded > 30 * 2**20, discarded
 
     # It reads again: what was kept, one marker for what was not, and it plays on.
     # (Bytes, not text: megabytes are waiting in the kernel's buffers.)

@@ -648,7 +648,7 @@ class Connection(asyncio.BufferedProtocol):
         if self.closing or self._transport is None:
             return
         if self._queued_output() + len(data) > 2 * self.policy.output_buffer:
-            self._overflow()
+            self._overflow(len(data))
             return
         self._outbox_size += len(data)
         if self._outbox is None:
@@ -671,15 +671,15 @@ class Connection(asyncio.BufferedProtocol):
 
     def _room_for(self, size: int) -> bool:
         """Whether ``size`` more bytes of text fit under ``output_buffer``."""
-        if self._discarding:
-            return False
-        if self._queued_output() + size <= self.policy.output_buffer:
-            return True
-        self._discarding = True
-        log.info("%r: output discarded: the client is not reading", self)
+        if not self._discarding:
+            if self._queued_output() + size <= self.policy.output_buffer:
+                return True
+            self._discarding = True
+            log.info("%r: output discarded: the client is not reading", self)
+        metrics.output_discarded.inc(size)
         return False
 
-    def _overflow(self) -> None:
+    def _overflow(self, size: int) -> None:
         """Protocol output (GMCP, negotiation) past twice the cap: dropped,
         unless it is a compressed stream, which a gap would corrupt."""
         if self.telnet is not None and self.telnet.compressing:
@@ -687,6 +687,7 @@ class Connection(asyncio.BufferedProtocol):
                         self, 2 * self.policy.output_buffer)
             self.close(flush=False, reason=CLOSED_OUTPUT_OVERFLOW)
             return
+        metrics.output_discarded.inc(size)
         if not self._discarding:
             self._discarding = True
             log.info("%r: output discarded: the client is not reading", self)
