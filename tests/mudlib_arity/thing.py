@@ -1,0 +1,7 @@
+"""/thing: something to destruct (the master's prepare_destruct runs first)."""
+
+from driver.efuns import MudObject
+
+
+class Thing(MudObject):
+    pass
