@@ -139,6 +139,22 @@ def test_input_to_handlers_take_what_they_declare(world, command, reply):
     peer.close()
 
 
+def test_an_action_that_takes_no_argument(world):
+    peer, _ = enter(world)
+    mark = world.log_mark()
+    assert peer.run("bare with words", "BARE ") == "BARE ran"  # the argument is dropped
+    no_argument_errors(world, mark)
+    peer.close()
+
+
+def test_a_call_out_function_that_takes_fewer_arguments(world):
+    peer, _ = enter(world)
+    mark = world.log_mark()
+    assert peer.run("later", "TOCK ") == "TOCK ran"  # call_out's "surplus" is dropped
+    no_argument_errors(world, mark)
+    peer.close()
+
+
 # --- connection events: disconnect, telnet_neg, receive_gmcp ---------------------------------
 
 def test_disconnect_that_takes_only_the_object(world):

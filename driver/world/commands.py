@@ -338,7 +338,11 @@ def execute(giver: MudObject, line: str) -> bool:
             else:
                 fun = objects.current_callable(fun)
             command.verb = shown_verb
-            result = objects.call_in_frame(sentence.owner, fun, argument, this_player=giver)
+            # An action that declares no parameter is called without the
+            # argument, as an LPC function ignores what it does not declare.
+            result = objects.call_in_frame(sentence.owner, fun,
+                                           *objects.accepted_arguments(fun, (argument,)),
+                                           this_player=giver)
             if inspect.iscoroutine(result):
                 coroutines.start(result, sentence.owner, giver, objects.current_frame().this_interactive,
                       f"{sentence.owner._mud_name}->{sentence.fun_name}()")

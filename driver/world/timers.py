@@ -190,7 +190,7 @@ class CallOuts:
                 player_now = None
             else:
                 player_now = player
-            objects.run(owner, objects.current_callable(fun), *args, this_player=player_now,
+            objects.run_apply(owner, objects.current_callable(fun), *args, this_player=player_now,
                         this_interactive=None)
 
         handle = self.loop.call_later(max(0.0, delay), fire)

@@ -17,12 +17,16 @@ commands make the driver call the master's applies.
     tick                   clones a /ticker, whose first heart beat fails: TICKING <name>
     dial <port>            a /link net_connects to 127.0.0.1:<port>: DIALLING <name>
     fail                   raises ValueError("arity boom")
+    bare [words]           an add_action whose function takes nothing: BARE ran
+    later                  call_out("tock", 0, "surplus"), tock() takes nothing: TOCK ran
     anything else          left to the driver's parser (no actions: fallback_command)
 """
 
 from driver.efuns import (
     EfunError,
     MudObject,
+    add_action,
+    call_out,
     call_other,
     clone_object,
     debug_message,
@@ -51,8 +55,19 @@ class Player(MudObject):
     def create(self):
         enable_commands()  # living, so a line no action takes reaches fallback_command
 
+    def bare_action(self):
+        write("BARE ran\n")
+        return 1
+
+    def cmd_later(self, arg):
+        call_out("tock", 0, "surplus")
+
+    def tock(self):
+        write("TOCK ran\n")
+
     def logon(self):
         me = this_object()
+        add_action("bare_action", "bare")  # its own action: the driver's parser calls it
         debug_message(f"ARITY logon {object_name(me)} state={tls_query_connection_state(me)}")
         write(f"WELCOME {object_name(me)} state={tls_query_connection_state(me)}\n")
 
