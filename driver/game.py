@@ -47,7 +47,7 @@ log = logging.getLogger("driver")
 #: once are set up a batch at a time, between the players' turns, instead of
 #: all before anyone's next reply.  The kernel queues the rest
 #: (``server.backlog``).
-ACCEPT_BATCH = 16
+ACCEPT_BATCH = 8
 
 #: How long shutdown waits for connections to drain before closing them hard.
 SHUTDOWN_GRACE = 5.0

@@ -98,7 +98,7 @@ metrics.declare_handshake_results((name, code) for code, name in _RESULT_NAMES.i
 
 #: Bytes of a player's input parsed in one turn when they yield no line (a
 #: stream of telnet commands): the rest waits for the player's next turn.
-PARSE_PER_TURN = 4096
+PARSE_PER_TURN = 1024
 
 #: The line a client reads when output meant for it was discarded.
 DISCARD_MARKER = "\n*** output discarded: your client is not reading ***\n"
