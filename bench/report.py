@@ -11,10 +11,12 @@ import ssl
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from . import servers
 
 PLOT_NAME = "latency.png"
+RATIO_PLOT_NAME = "ratios.png"
 
 #: The targets, from a 2-core machine of this kind (EC P-256, full handshakes).
 REFERENCE = {"s_server": 2060, "asyncio": 2150, "asyncio-uvloop": 2690}
@@ -539,6 +541,108 @@ def plot(results: dict, path: Path) -> Path | None:
     return path
 
 
+# --- the picture at the top: every ratio against its target -------------------------------------
+
+class Ratio(NamedTuple):
+    """One figure of the driver as a ratio to a baseline of the same run."""
+
+    label: str
+    value: float
+    #: the target's bound, if there is one, and which side of it is good
+    target: float | None
+    higher_is_better: bool
+
+
+def ratios(results: dict) -> list[Ratio]:
+    """The headline ratios of every scenario that ran, in the report's order."""
+    found: list[Ratio] = []
+
+    def add(label, a, b, target, higher):
+        if a is not None and b:
+            found.append(Ratio(label, a / b, target, higher))
+
+    handshakes = _runs(results, "handshake")
+    d = _find(handshakes, server="driver", variant="tls13-ec")
+    for base, name, target in (("s_server", "s_server", 1.0),
+                               ("asyncio-uvloop", "asyncio + uvloop", 1.0)):
+        b = _find(handshakes, server=base, variant="tls13-ec")
+        if d and b:
+            add(f"handshakes per CPU-s ÷ {name}", d.get("per_cpu_s"), b.get("per_cpu_s"),
+                target, True)
+    storms = _runs(results, "storm")
+    d, b = _find(storms, server="driver", tickets=True), _find(storms, server="s_server", tickets=True)
+    if d and b:
+        add("reconnect storm time ÷ s_server", d.get("all_greeted_s"), b.get("all_greeted_s"),
+            None, False)
+    playing = _runs(results, "playing")
+    for storm in (False, True):
+        d, b = _find(playing, server="driver", storm=storm), _find(playing, server="asyncio", storm=storm)
+        if d and b:
+            if not storm:
+                add("CPU per command ÷ asyncio", d.get("server_utilization"),
+                    b.get("server_utilization"), 1.2, False)
+            else:
+                add("p99 reply under a storm ÷ asyncio", d["latency"].get("p99_ms"),
+                    b["latency"].get("p99_ms"), 1.5, False)
+    memory = [r for r in _runs(results, "memory") if r["secure"]]
+    d = max((r for r in memory if r["server"] == "driver"), key=lambda r: r["players"], default=None)
+    if d:
+        b = _find(memory, server="asyncio", secure=True, wanted=d["wanted"])
+        if b:
+            add("RSS per idle TLS player ÷ asyncio", d.get("per_player_bytes"),
+                b.get("per_player_bytes"), None, False)
+    hostile = _runs(results, "hostile")
+    quiet = {r["server"]: r for r in hostile if r["phase"] == "quiet"}
+    for run in hostile:
+        base = quiet.get(run["server"])
+        if run["phase"] != "quiet" and base:
+            add(f"p99 under {HOSTILE_PHASES.get(run['phase'], run['phase'])} ÷ quiet",
+                run["latency"].get("p99_ms"), base["latency"].get("p99_ms"), 3.0, False)
+    return found
+
+
+def ratio_chart(results: dict, path: Path) -> Path | None:
+    """One bar a ratio (log scale, 1× marked), its target as a black tick:
+    green where the target is met, red where it is not, grey without one."""
+    rows = ratios(results)
+    if not rows:
+        return None
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.4))
+    for y, row in enumerate(rows):
+        if row.target is None:
+            color = "tab:gray"
+        else:
+            met = row.value >= row.target if row.higher_is_better else row.value <= row.target
+            color = "tab:green" if met else "tab:red"
+            ax.plot([row.target, row.target], [y - 0.4, y + 0.4], color="black", linewidth=2)
+        ax.barh(y, row.value, color=color, left=0)
+        ax.text(row.value * 1.05, y, f"{row.value:.2f}×", va="center", fontsize=8)
+    ax.axvline(1.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_yticks(range(len(rows)), [f"{r.label}  ({'higher' if r.higher_is_better else 'lower'}"
+                                     " is better)" for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    low = min(min(r.value for r in rows), 0.5)
+    high = max(max(r.value for r in rows), max((r.target or 1) for r in rows)) * 1.6
+    ax.set(xscale="log", xlim=(low / 1.5, high), xlabel="driver ÷ baseline, same run (log scale)",
+           title="Where the driver leads and trails (black tick: the target)")
+    ax.set_xticks([t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500)
+                   if low / 1.5 <= t <= high])
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 # --- the whole report ------------------------------------------------------------------------------
 
 def write(results: dict, directory: Path) -> tuple[Path, Path | None]:
@@ -549,6 +653,7 @@ def write(results: dict, directory: Path) -> tuple[Path, Path | None]:
             + _playing_section(results, targets) + _memory_section(results, targets)
             + _hostile_section(results, targets))
     png = plot(results, directory / PLOT_NAME)
+    chart = ratio_chart(results, directory / RATIO_PLOT_NAME)
     lines = ["# Benchmark results" + (" (quick run: small counts, short windows)"
                                        if meta.get("quick") else ""), "",
              f"Measured {meta.get('date', '?')} with `{meta.get('command', 'python -m bench run')}` "
@@ -567,6 +672,8 @@ def write(results: dict, directory: Path) -> tuple[Path, Path | None]:
              "back reversed) and a minimal asyncio TLS server that greets and echoes "
              "(`bench/baseline_server.py`, on asyncio's loop and on uvloop's), all serving the "
              "same certificate.  How the harness works: `bench/README.md`.", ""]
+    if chart is not None:
+        lines += [f"![the driver's ratios to its baselines, with the targets]({chart.name})", ""]
     if targets:
         lines += ["## Targets", ""] + _table(["target", "measured", "verdict"],
                                              [list(t) for t in targets]) + [""]
