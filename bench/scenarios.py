@@ -763,6 +763,11 @@ async def scrape_gc_pauses(server: servers.Server) -> dict[str, dict] | None:
         writer.close()
     pauses: dict[str, dict] = {}
     for line in body.decode("latin-1").splitlines():
+        if line.startswith("mud_gc_collected_objects_total{"):
+            generation = line[line.index('"') + 1:line.rindex('"')]
+            entry = pauses.setdefault(generation, {"count": 0, "sum": 0.0, "buckets": {}})
+            entry["collected"] = int(float(line.rsplit(" ", 1)[1]))
+            continue
         if not line.startswith("mud_gc_pause_seconds"):
             continue
         name_labels, value = line.rsplit(" ", 1)
@@ -794,6 +799,7 @@ def gc_pauses_between(before: dict | None, after: dict | None) -> dict | None:
                 worst = bound  # the buckets come in ascending order
                 break
         window[generation] = {"count": count, "total_ms": (late["sum"] - early["sum"]) * 1000,
+                              "collected": late.get("collected", 0) - early.get("collected", 0),
                               "worst_under_ms": (float(worst) * 1000 if worst not in (None, "+Inf")
                                                  else None) if count else 0.0}
     return window
@@ -880,7 +886,8 @@ async def scenario_gc(settings: Settings, launcher: Launcher) -> list[dict]:
                      f"{lat.get('max_ms', float('nan')):.1f} ms, server CPU "
                      f"{result['server_utilization']:.0%}"
                      + (f"; full collections {full['count']}, {full['total_ms']:.0f} ms "
-                        f"in all, worst < {full['worst_under_ms']} ms" if full else ""))
+                        f"in all, worst < {full['worst_under_ms']} ms, freed "
+                        f"{full['collected']}" if full else ""))
                 results.append(result)
         finally:
             if players is not None and not players.stopping:
