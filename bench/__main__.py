@@ -1,6 +1,6 @@
 """``python -m bench``: the driver's benchmark.  See bench/README.md.
 
-    python -m bench run [--quick] [--scenario handshake|storm|playing|memory|hostile ...]
+    python -m bench run [--quick] [--scenario handshake|storm|playing|memory|hostile|gc ...]
                         [--driver-root PATH] [--servers driver,s_server,...]
                         [--repeat N] [--profile] [--out DIR]
     python -m bench report [RESULTS.json] [--out DIR]
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run = sub.add_parser("run", help="run scenarios against the driver and its baselines")
     run.add_argument("--scenario", action="append", choices=list(SCENARIOS),
-                     help="run only this scenario (repeatable); default: all five")
+                     help="run only this scenario (repeatable); default: all six")
     run.add_argument("--quick", action="store_true",
                      help="smaller counts and shorter windows (about a minute in all)")
     run.add_argument("--driver-root", default=str(BENCH_DIR.parent),

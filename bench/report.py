@@ -307,6 +307,43 @@ def _memory_section(results: dict, targets: list) -> list[str]:
     return lines
 
 
+def _gc_section(results: dict, targets: list) -> list[str]:
+    runs = _runs(results, "gc")
+    if not runs:
+        return []
+    first = runs[0]
+    lines = ["## 6. Collector pauses among thousands of players", "",
+             f"{first['players']:,} TLS players each send a command a second and time the reply; "
+             f"*arriving*: meanwhile {first['idle']:,} more TLS players log in, "
+             f"{first.get('login_rate', 0):,.0f} a second; *connected*: then all of them stay "
+             "(the new ones idle).  Full collections: the driver's generation-2 passes of the "
+             "cyclic garbage collector in the window (from `mud_gc_pause_seconds`), their "
+             "total time and the bucket bound the longest stayed under.", ""]
+    header = ["server", "window", "replies", "p50 ms", "p99 ms", "max ms", "max ÷ asyncio",
+              "server CPU", "full collections", "their time ms", "longest <"]
+    rows = []
+    for run in runs:
+        base = _find(runs, server="asyncio", phase=run["phase"])
+        full = (run.get("gc") or {}).get("2")
+        rows.append([run["server"], run["phase"], f"{run['replies']:,}", _lat(run, "p50_ms", 2),
+                     _lat(run, "p99_ms", 2), _lat(run, "max_ms", 1),
+                     _ratio(run["latency"].get("max_ms"),
+                            base["latency"].get("max_ms") if base else None),
+                     f"{run['server_utilization']:.0%}",
+                     str(full["count"]) if full else "–",
+                     _num(full["total_ms"], 0) if full else "–",
+                     (f"{full['worst_under_ms']:g} ms" if full and full["worst_under_ms"]
+                      is not None else "–")])
+    lines += _table(header, rows) + [""]
+    for run in runs:
+        if run["server"] == "driver":
+            worst = run["latency"].get("max_ms", math.nan)
+            targets.append((f"worst reply, {run['players']:,} playing + {run['idle']:,} "
+                            f"{run['phase']}: < 20 ms", f"{worst:.1f} ms",
+                            "met" if worst < 20 else f"missed ({worst / 20:.1f}× the target)"))
+    return lines
+
+
 HOSTILE_PHASES = {
     "quiet": "quiet",
     "burst": "command burst",
@@ -651,7 +688,7 @@ def write(results: dict, directory: Path) -> tuple[Path, Path | None]:
     targets: list[tuple[str, str, str]] = []
     body = (_handshake_section(results, targets) + _storm_section(results, targets)
             + _playing_section(results, targets) + _memory_section(results, targets)
-            + _hostile_section(results, targets))
+            + _hostile_section(results, targets) + _gc_section(results, targets))
     png = plot(results, directory / PLOT_NAME)
     chart = ratio_chart(results, directory / RATIO_PLOT_NAME)
     lines = ["# Benchmark results" + (" (quick run: small counts, short windows)"

@@ -81,6 +81,13 @@ class Settings:
     # scenario 4
     memory_steps: tuple[int, ...] = (1000, 5000, 10000)
     memory_settle: float = 1.5  # seconds idle before RSS is read
+    # scenario 6 (gc)
+    gc_players: int = 1000
+    gc_idle: int = 10000
+    gc_login_rate: float = 400.0  # idle players logging in per second, window "arriving"
+    gc_warmup: float = 2.0
+    gc_window: float = 20.0
+    gc_servers: tuple[str, ...] = ("driver", "asyncio")
     # scenario 5
     hostile_rate: float = 20.0  # the honest player's commands per second
     hostile_warmup: float = 0.5
@@ -112,6 +119,11 @@ class Settings:
             settings.play_servers = ("driver", "asyncio")
             settings.memory_steps = (250, 750)
             settings.memory_settle = 0.7
+            settings.gc_players = 100
+            settings.gc_idle = 1000
+            settings.gc_login_rate = 300.0
+            settings.gc_warmup = 0.5
+            settings.gc_window = 3.0
             settings.hostile_warmup = 0.3
             settings.hostile_window = 2.0
             settings.hostile_grace = 1.0
@@ -161,7 +173,7 @@ class Launcher:
         self.count = 0
 
     def start(self, kind: str, cert_kind: str = "ec", *,
-              exempt_loopback: bool = True) -> servers.Server:
+              exempt_loopback: bool = True, metrics: bool = False) -> servers.Server:
         self.count += 1
         workdir = self.settings.out_dir / "run" / f"{self.count:03d}-{kind}-{cert_kind}"
         cert = self.certs[cert_kind]
@@ -169,7 +181,7 @@ class Launcher:
             server = servers.start_driver(self.settings.driver_root, workdir, cert.fullchain,
                                           cert.key, shipped_mudlib=kind == "driver-shipped",
                                           uvloop=kind == "driver-uvloop", name=kind,
-                                          exempt_loopback=exempt_loopback)
+                                          exempt_loopback=exempt_loopback, metrics=metrics)
             if self.settings.profile:
                 profile_dir = self.settings.out_dir / "profile"
                 servers.attach_profiler(server, profile_dir / f"{self.count:03d}-{kind}-{cert_kind}",
@@ -479,6 +491,39 @@ async def login(server: servers.Server, context: ssl.SSLContext | None, count: i
     return errors
 
 
+async def login_paced(server: servers.Server, context: ssl.SSLContext | None, count: int,
+                      rate: float, clients: list[Client], timeout: float = 60.0) -> Counter:
+    """Open ``count`` connections, ``rate`` a second whatever the server's
+    speed; greeted ones are added to ``clients``.  Returns the errors."""
+    port = server.tls_port if context is not None else server.plain_port
+    errors: Counter = Counter()
+    tasks: set[asyncio.Task] = set()
+
+    async def one() -> None:
+        try:
+            client, _s, _g = await open_client(port, context, greeting=server.greeting,
+                                               probe=server.probe, timeout=timeout)
+        except CLIENT_ERRORS as exc:
+            errors[_error_name(exc)] += 1
+            return
+        clients.append(client)
+
+    loop = asyncio.get_running_loop()
+    start = perf_counter()
+    launched = 0
+    while launched < count:
+        due = min(count, int((perf_counter() - start) * rate) + 1) - launched
+        for _ in range(due):
+            task = loop.create_task(one())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        launched += due
+        await asyncio.sleep(0.005)
+    if tasks:
+        await asyncio.wait(tasks, timeout=timeout + 5)
+    return errors
+
+
 class Players:
     """Logged-in players, each sending a command a second and timing the reply."""
 
@@ -702,12 +747,164 @@ async def scenario_memory(settings: Settings, launcher: Launcher) -> list[dict]:
     return results
 
 
+# --- scenario 6: collector pauses among thousands of players ---------------------------------
+
+async def scrape_gc_pauses(server: servers.Server) -> dict[str, dict] | None:
+    """The driver's ``mud_gc_pause_seconds`` histogram, by generation (None
+    for a server without the metrics endpoint): count, sum and the
+    cumulative count per bucket bound."""
+    port = server.extra.get("metrics_port")
+    if port is None:
+        return None
+    async with asyncio.timeout(10.0):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        body = await reader.read()
+        writer.close()
+    pauses: dict[str, dict] = {}
+    for line in body.decode("latin-1").splitlines():
+        if line.startswith("mud_gc_collected_objects_total{"):
+            generation = line[line.index('"') + 1:line.rindex('"')]
+            entry = pauses.setdefault(generation, {"count": 0, "sum": 0.0, "buckets": {}})
+            entry["collected"] = int(float(line.rsplit(" ", 1)[1]))
+            continue
+        if not line.startswith("mud_gc_pause_seconds"):
+            continue
+        name_labels, value = line.rsplit(" ", 1)
+        labels = dict(part.split("=", 1) for part in
+                      name_labels[name_labels.index("{") + 1:-1].split(","))
+        generation = labels["generation"].strip('"')
+        entry = pauses.setdefault(generation, {"count": 0, "sum": 0.0, "buckets": {}})
+        if name_labels.startswith("mud_gc_pause_seconds_bucket"):
+            entry["buckets"][labels["le"].strip('"')] = float(value)
+        elif name_labels.startswith("mud_gc_pause_seconds_count"):
+            entry["count"] = int(float(value))
+        elif name_labels.startswith("mud_gc_pause_seconds_sum"):
+            entry["sum"] = float(value)
+    return pauses
+
+
+def gc_pauses_between(before: dict | None, after: dict | None) -> dict | None:
+    """Collections per generation in a window: how many, their total time,
+    and the bucket bound the longest of them stayed under."""
+    if before is None or after is None:
+        return None
+    window = {}
+    for generation, late in sorted(after.items()):
+        early = before.get(generation, {"count": 0, "sum": 0.0, "buckets": {}})
+        count = late["count"] - early["count"]
+        worst = None
+        for bound, cumulative in late["buckets"].items():
+            if cumulative - early["buckets"].get(bound, 0.0) >= count:
+                worst = bound  # the buckets come in ascending order
+                break
+        window[generation] = {"count": count, "total_ms": (late["sum"] - early["sum"]) * 1000,
+                              "collected": late.get("collected", 0) - early.get("collected", 0),
+                              "worst_under_ms": (float(worst) * 1000 if worst not in (None, "+Inf")
+                                                 else None) if count else 0.0}
+    return window
+
+
+async def _players_window(players: Players, server: servers.Server, during) -> dict:
+    """Time every reply while ``during`` (an awaitable) runs, with the
+    driver's collections over the same window."""
+    bucket: list[float] = []
+    gc0 = await scrape_gc_pauses(server)
+    cpu0, gen0, busy0, start = server.cpu_seconds(), _gen_cpu(), machine_busy(), perf_counter()
+    players.bucket = bucket
+    extra = await during
+    players.bucket = None
+    elapsed = perf_counter() - start
+    cpu1, gen1, busy1 = server.cpu_seconds(), _gen_cpu(), machine_busy()
+    gc1 = await scrape_gc_pauses(server)
+    return {
+        "replies": len(bucket),
+        "window_s": elapsed,
+        "server_cpu_s": cpu1 - cpu0,
+        "server_utilization": (cpu1 - cpu0) / elapsed,
+        "generator_cpu_s": gen1 - gen0,
+        "other_load": _other_load([busy0, busy1], cpu1 - cpu0, gen1 - gen0, elapsed),
+        "latency": summarize(bucket),
+        "gc": gc_pauses_between(gc0, gc1),
+        **(extra or {}),
+    }
+
+
+async def scenario_gc(settings: Settings, launcher: Launcher) -> list[dict]:
+    """Playing TLS players while many more log in and then sit idle: the
+    worst replies, and the driver's garbage collections meanwhile.
+
+    Window *arriving*: ``gc_players`` players play (a command a second
+    each) while ``gc_idle`` more TLS players log in, ``gc_login_rate`` a
+    second (open loop, as people arriving: the server's own speed does not
+    pace them), so that the heap grows as a busy evening's would.
+    Window *connected*: the same players go on playing among all of them."""
+    kinds = settings.servers_for(settings.gc_servers, exclude=("s_server",))
+    limit = servers.raise_nofile_limit()
+    if settings.gc_players + settings.gc_idle + 64 > limit:
+        _log(f"gc: RLIMIT_NOFILE is {limit}: too few for {settings.gc_players} + "
+             f"{settings.gc_idle} players; scenario skipped")
+        return []
+    results = []
+    context = client_context()
+    for kind in kinds:
+        server = launcher.start(kind, "ec", metrics=True)
+        playing: list[Client] = []
+        idle: list[Client] = []
+        players = None
+        try:
+            errors = await login(server, context, settings.gc_players, settings.concurrency,
+                                 playing)
+            players = Players(playing, settings.play_rate)
+            players.start()
+            await asyncio.sleep(settings.gc_warmup)
+            rss0 = server.rss_bytes()
+
+            async def arriving() -> dict:
+                started = perf_counter()
+                failed = await login_paced(server, context, settings.gc_idle,
+                                           settings.gc_login_rate, idle)
+                return {"logins": len(idle), "login_s": perf_counter() - started,
+                        "login_rate": settings.gc_login_rate, "login_errors": dict(failed)}
+
+            windows = [("arriving", await _players_window(players, server, arriving()))]
+            windows.append(("connected", await _players_window(
+                players, server, asyncio.sleep(settings.gc_window))))
+            rss1 = server.rss_bytes()
+            await players.stop()
+            for phase, result in windows:
+                result.update(scenario="gc", server=kind, phase=phase, players=len(playing),
+                              idle=len(idle), rate=settings.play_rate,
+                              rss_before_bytes=rss0, rss_after_bytes=rss1,
+                              player_errors=dict(players.errors),
+                              player_login_errors=dict(errors))
+                lat = result["latency"]
+                full = (result["gc"] or {}).get("2")
+                _log(f"gc {kind:15} {phase:9} {len(playing)} playing + {len(idle)} idle: "
+                     f"p50 {lat.get('p50_ms', float('nan')):.2f} ms "
+                     f"p99 {lat.get('p99_ms', float('nan')):.2f} ms max "
+                     f"{lat.get('max_ms', float('nan')):.1f} ms, server CPU "
+                     f"{result['server_utilization']:.0%}"
+                     + (f"; full collections {full['count']}, {full['total_ms']:.0f} ms "
+                        f"in all, worst < {full['worst_under_ms']} ms, freed "
+                        f"{full['collected']}" if full else ""))
+                results.append(result)
+        finally:
+            if players is not None and not players.stopping:
+                await players.stop()
+            for client in playing + idle:
+                client.abort()
+            server.stop()
+    return results
+
+
 SCENARIOS = {
     "handshake": scenario_handshake,
     "storm": scenario_storm,
     "playing": scenario_playing,
     "memory": scenario_memory,
     "hostile": scenario_hostile,
+    "gc": scenario_gc,
 }
 
 

@@ -160,7 +160,7 @@ def shipped_connections(driver_root: Path) -> dict | None:
 def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: Path,
                         log_level: str = "info", session_tickets: bool = True,
                         connections: dict | None = None,
-                        exempt_loopback: bool = True) -> Path:
+                        exempt_loopback: bool = True, metrics: bool = False) -> Path:
     """A configuration like the shipped one, on ports chosen by the kernel.
 
     No trust file: like the baselines, the driver does not ask for client
@@ -169,6 +169,10 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
     ``exempt_loopback``: the load comes from loopback, far faster than any
     one real address, so the admission limits at accept spare it; without
     it, loopback is one address like any other, as in the shipped config.
+    ``metrics``: the Prometheus endpoint on a port the kernel picks, whose
+    ``mud_gc_pause_seconds`` times every collection of the cyclic garbage
+    collector (the gc scenario reads it; off elsewhere, so the other
+    scenarios measure the driver without its probes).
     """
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "config.yaml"
@@ -183,6 +187,7 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
         # and the scenarios hold more players than the default cap on all
         # connections (1,000: scenario 3's storm comes on top of 1,000 players).
         + ("limits:\n  exempt: [127.0.0.0/8, '::1']\n  total: 0\n" if exempt_loopback else "")
+        + ("metrics:\n  port: 0\n" if metrics else "")
     )
     if connections:
         import yaml
@@ -194,13 +199,13 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
 def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path, *,
                  shipped_mudlib: bool = False, uvloop: bool = False,
                  log_level: str = "info", name: str | None = None,
-                 exempt_loopback: bool = True) -> Server:
+                 exempt_loopback: bool = True, metrics: bool = False) -> Server:
     mudlib = driver_root / "mudlib" if shipped_mudlib else BENCH_MUDLIB
     # A fresh world: no characters saved by an earlier run in this directory.
     shutil.rmtree(workdir / "data", ignore_errors=True)
     config = write_driver_config(workdir, certificate, key, mudlib, log_level,
                                  connections=shipped_connections(driver_root),
-                                 exempt_loopback=exempt_loopback)
+                                 exempt_loopback=exempt_loopback, metrics=metrics)
     log_file = workdir / "driver.log"
     if uvloop:
         command = [sys.executable, str(BENCH_DIR / "uvloop_driver.py"), str(driver_root),
@@ -214,10 +219,17 @@ def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path,
     match = _wait_for_log(process, log_file,
                           r"listening: telnet on [^:]+:(\d+)(?:, TLS on [^:]+:(\d+))?",
                           f"the driver in {driver_root}")
+    extra = {"config": str(config)}
+    if metrics:
+        # Logged before "listening", so it is in the log by now.
+        found = re.search(r"metrics: http://[^:]+:(\d+)/metrics",
+                          log_file.read_text(errors="replace"))
+        if found:
+            extra["metrics_port"] = int(found.group(1))
     return Server(name or "driver", process, log_file, tls_port=int(match.group(2)),
                   plain_port=int(match.group(1)),
                   greeting=GREETING_SHIPPED if shipped_mudlib else GREETING_BENCH,
-                  extra={"config": str(config)})
+                  extra=extra)
 
 
 def attach_profiler(server: Server, stem: Path, native: bool = False) -> Path | None:

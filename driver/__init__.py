@@ -34,5 +34,6 @@ The packages are the layers; each depends only on those below it, and
       admission                  LP colour markup and wrapping; site bans and
                                  connection limits, at accept
     metrics.py         the Prometheus series and their HTTP endpoint
+    collector.py       what the cyclic garbage collector's full passes rescan
     config.py          config.yaml and the command line (imports nothing here)
 """

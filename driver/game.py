@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import errno
-import gc
 import json
 import logging
 import logging.handlers
@@ -29,6 +28,7 @@ import socket
 import ssl
 
 from . import metrics
+from .collector import FreezeAfterFullPasses
 from .world import commands, coroutines, evaluation, inputs, objects, persistence, runtime
 from .config import Config
 from .net.admission import Admission, BanFileError, BanList
@@ -240,8 +240,10 @@ class Game:
             config, master_configure_hook(table, config.master))
         # What exists now (the master, its programs, the driver's own
         # modules) lives as long as the driver: keep it out of the cyclic
-        # garbage collector's passes, which otherwise rescan it every time.
-        gc.freeze()
+        # garbage collector's passes, which otherwise rescan it every time;
+        # and after each full pass, what it kept (collector.py).
+        collector = FreezeAfterFullPasses(loop)
+        collector.start()
 
         rt.telnet_port = await self._listen(interactives, config.telnet_port, "server.telnet_port")
         if config.tls_port is not None:
@@ -266,6 +268,7 @@ class Game:
 
         await self._stop.wait()
         await self._shut_down(rt)
+        collector.stop()
         workers.stop()
         runtime.install(None)
         return 0

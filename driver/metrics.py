@@ -101,6 +101,10 @@ loop_lag_seconds = Histogram("mud_event_loop_lag_seconds",
 gc_pause_seconds = Histogram("mud_gc_pause_seconds",
                              "Pauses of Python's cyclic garbage collector, by generation",
                              ["generation"], registry=REGISTRY, buckets=_FAST)
+gc_collected_objects = Counter("mud_gc_collected_objects",
+                               "Objects the cyclic garbage collector freed (garbage in "
+                               "reference cycles), by the generation of the pass",
+                               ["generation"], registry=REGISTRY)
 output_discarded = Counter("mud_output_discarded_bytes",
                            "Output for players the driver threw away (a client that does "
                            "not read fast enough)", registry=REGISTRY)
@@ -243,6 +247,7 @@ class GCPauseProbe:
     def __init__(self) -> None:
         self._started = 0.0
         self._by_generation = [gc_pause_seconds.labels(str(g)) for g in range(3)]
+        self._collected = [gc_collected_objects.labels(str(g)) for g in range(3)]
 
     def __call__(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -250,6 +255,7 @@ class GCPauseProbe:
         elif self._started:
             generation = min(int(info.get("generation", 2)), 2)
             self._by_generation[generation].observe(time.perf_counter() - self._started)
+            self._collected[generation].inc(info.get("collected", 0))
             self._started = 0.0
 
     def start(self) -> None:

@@ -476,6 +476,13 @@ class Connection(asyncio.BufferedProtocol):
         self.closing = True
         self._cancel_deadline()
         self._stop_watching_sending()
+        # asyncio's selector transport keeps a bound method of its own
+        # (``_read_ready_cb``) until it is freed: a cycle the collector must
+        # find.  Long-lived connections are in the collector's frozen
+        # generation (driver/collector.py), where it would never look.
+        transport = self._transport
+        if transport is not None and "_read_ready_cb" in getattr(transport, "__dict__", ()):
+            transport._read_ready_cb = None
         if self._close_reason is not None:
             how = self._close_reason
         self.pending_lines.clear()
@@ -500,10 +507,13 @@ class Connection(asyncio.BufferedProtocol):
         # point back here), so a closed connection is freed at once rather
         # than left for the cyclic garbage collector, whose full passes stall
         # every player.
-        if self.telnet is not None and self.telnet.writer is not None:
-            self.telnet.writer.close()
+        if self.telnet is not None:
+            if self.telnet.writer is not None:
+                self.telnet.writer.close()
+            self.telnet.input = None  # the parser's sink is the protocol
         self.telnet = None
         self.binding = None
+        self.tls_session.release()
 
     def pause_reading(self) -> None:
         if self._transport is not None and not self._transport.is_closing():

@@ -367,6 +367,8 @@ class MudTelnetWriter(TelnetWriter):
             self._transport.close()
         for table in (*_CALLBACK_TABLES, "will_callbacks"):
             self.__dict__[table] = {}  # they hold bound methods of the protocol: break the cycles
+        for options in (self.pending_option, self.local_option, self.remote_option):
+            options._on_change = None  # a bound method of this writer: another cycle
         self._protocol = None
         self._transport = None
         self._connection_closed = True

@@ -367,6 +367,14 @@ class TLSSession:
         self._attempt(self._ssl.do_handshake)
         return self._drain()
 
+    def release(self) -> None:
+        """The connection is gone: drop the OpenSSL session's reference back
+        to this one (for the SNI callback), the cycle that would otherwise
+        keep both for the cyclic garbage collector.  The state, protocol and
+        cipher stay readable."""
+        if self._ssl is not None:
+            self._ssl._driver_session = None
+
     def peer_gone(self) -> int | None:
         """The TCP connection ended; returns a result code if a handshake was cut short."""
         if self.state is TLSState.HANDSHAKING or self.state is TLSState.RESTARTING:
