@@ -215,6 +215,8 @@ def test_each_privileged_command_leaves_exactly_one_audit_line(world, certs):
 def test_a_wizard_who_is_not_an_admin_cannot_promote(world, certs):
     alda, bob = admin_and_player(world, certs)
     do(alda, "promote bob")
+    # Alda's own line is read from the log before the mark, not after it.
+    world.wait_for_log(r"AUDIT action=promote actor=Alda outcome=ok target=Bob$")
     mark = world.log_mark()
     assert "What?" in do(bob, "promote alda")
     assert "Updated /rooms/square." in do(bob, "update here")
