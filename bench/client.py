@@ -6,6 +6,13 @@ client can offer a saved session (resumption), which asyncio's transport
 cannot, and so that the generator spends as little of the shared CPU as
 possible.  The event loop is uvloop's when it is installed.
 
+``WebClient`` is the same connection as a browser playing on the driver's
+web port makes it: TLS, then an HTTP/1.1 upgrade to a WebSocket on ``/ws``
+(with wsproto, as the driver's side does), then the telnet stream in binary
+WebSocket messages; the driver's first message, a text message of JSON about
+the TLS session, is kept as ``hello``.  It answers pings, as a browser does,
+so that the driver's keepalive does not close an idle one.
+
 Clients never answer telnet negotiation (like ``openssl s_client``); they
 skip certificate verification (the server's work is the same either way,
 and the generator shares the cores with the server).  Times are
@@ -18,6 +25,11 @@ from __future__ import annotations
 import asyncio
 import ssl
 from time import perf_counter
+
+from wsproto import ConnectionType, WSConnection
+from wsproto.connection import ConnectionState
+from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Ping,
+                            RejectConnection, RejectData, Request, TextMessage)
 
 READ_SIZE = 65536
 
@@ -72,8 +84,8 @@ class Client(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.ssl is None:
-            self.buffer += data
-            self._check()
+            if self._plaintext(data):
+                self._check()
             return
         self.incoming.write(data)
         if self.secure:
@@ -123,8 +135,7 @@ class Client(asyncio.Protocol):
                 chunk = read(READ_SIZE)
                 if not chunk:
                     break
-                self.buffer += chunk
-                got = True
+                got = self._plaintext(chunk) or got
         except ssl.SSLWantReadError:
             pass
         except ssl.SSLZeroReturnError:
@@ -135,6 +146,12 @@ class Client(asyncio.Protocol):
         self._flush()  # key updates, alerts
         if got:
             self._check()
+
+    def _plaintext(self, data: bytes) -> bool:
+        """What came out of TLS (or the socket); True if the stream the
+        generator reads (``buffer``) grew."""
+        self.buffer += data
+        return True
 
     def _fail(self, exc: Exception) -> None:
         waiter = self.waiter
@@ -199,15 +216,87 @@ class Client(asyncio.Protocol):
             self.transport.abort()
 
 
+class WebClient(Client):
+    """A browser's connection to the web port: TLS, the WebSocket upgrade
+    on ``/ws``, then telnet in binary messages.
+
+    The upgrade request leaves as soon as the TLS handshake is over (in
+    TLS 1.3 in the same flight as the client's Finished), with ``Host`` and
+    a same-origin ``Origin`` as a browser sends them.  Only the binary
+    messages' payload reaches ``buffer``, so ``expect`` sees the telnet
+    stream as a telnet client would; ``send`` wraps its bytes in one binary
+    message.
+    """
+
+    __slots__ = ("websocket", "hello")
+
+    def __init__(self, context: ssl.SSLContext | None, port: int,
+                 session: ssl.SSLSession | None = None) -> None:
+        self.websocket = WSConnection(ConnectionType.CLIENT)
+        host = f"localhost:{port}"
+        scheme = "https" if context is not None else "http"
+        upgrade = self.websocket.send(Request(
+            host=host, target="/ws", extra_headers=[(b"origin", f"{scheme}://{host}".encode())]))
+        super().__init__(context, session, probe=upgrade)
+        #: the driver's first message (JSON: whether secure, TLS protocol and cipher)
+        self.hello: str | None = None
+
+    def _plaintext(self, data: bytes) -> bool:
+        websocket = self.websocket
+        websocket.receive_data(data)
+        grew = False
+        for event in websocket.events():
+            if isinstance(event, BytesMessage):
+                self.buffer += event.data
+                grew = True
+            elif isinstance(event, TextMessage):
+                self.hello = event.data if self.hello is None else self.hello + event.data
+            elif isinstance(event, Ping):
+                Client.send(self, websocket.send(event.response()))
+            elif isinstance(event, AcceptConnection):
+                pass
+            elif isinstance(event, (RejectConnection, RejectData)):
+                status = getattr(event, "status_code", "")
+                self._fail(ConnectionError(f"WebSocket upgrade refused {status}".rstrip()))
+                break
+            elif isinstance(event, CloseConnection):
+                if websocket.state is ConnectionState.REMOTE_CLOSING:
+                    Client.send(self, websocket.send(event.response()))
+                self._fail(ConnectionError(f"WebSocket closed by the server ({event.code} "
+                                           f"{event.reason or ''})".rstrip()))
+                break
+        return grew
+
+    def send(self, data: bytes) -> None:
+        if self.closed:
+            raise ConnectionError("connection closed")
+        Client.send(self, self.websocket.send(BytesMessage(data=data)))
+
+    def close(self) -> None:
+        """A WebSocket close frame, then close_notify and FIN."""
+        if not self.closed and self.websocket.state is ConnectionState.OPEN:
+            Client.send(self, self.websocket.send(CloseConnection(code=1000)))
+        super().close()
+
+
 async def open_client(port: int, context: ssl.SSLContext | None, *, greeting: bytes,
                       probe: bytes | None = None, session: ssl.SSLSession | None = None,
-                      timeout: float = 10.0) -> tuple[Client, float, float]:
-    """Connect, handshake, wait for the greeting: (client, started, greeted)."""
+                      timeout: float = 10.0, web: bool = False) -> tuple[Client, float, float]:
+    """Connect, handshake, wait for the greeting: (client, started, greeted).
+
+    ``web``: ``port`` is the driver's web port, and the client a ``WebClient``
+    (the greeting is then looked for in the telnet stream inside the
+    WebSocket's binary messages)."""
     loop = asyncio.get_running_loop()
     started = perf_counter()
+    if web:
+        def factory() -> Client:
+            return WebClient(context, port, session)
+    else:
+        def factory() -> Client:
+            return Client(context, session, probe)
     async with asyncio.timeout(timeout):
-        _transport, client = await loop.create_connection(
-            lambda: Client(context, session, probe), "127.0.0.1", port)
+        _transport, client = await loop.create_connection(factory, "127.0.0.1", port)
         try:
             greeted = await client.expect(greeting)
         except BaseException:

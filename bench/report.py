@@ -272,6 +272,16 @@ def _playing_section(results: dict, targets: list) -> list[str]:
     return lines
 
 
+#: The memory scenario's kinds of connection, as the report names them.
+MEMORY_CONNECTION_NAMES = {"tls": "TLS", "plain": "plain", "web": "web (TLS + WebSocket)"}
+
+
+def _connection(run: dict) -> str:
+    """A memory run's kind of connection: "tls", "plain" or "web" (results
+    from before the web rows have only ``secure``)."""
+    return run.get("connection") or ("tls" if run["secure"] else "plain")
+
+
 def _memory_section(results: dict, targets: list) -> list[str]:
     runs = _runs(results, "memory")
     if not runs:
@@ -279,27 +289,53 @@ def _memory_section(results: dict, targets: list) -> list[str]:
     lines = ["## 4. Memory", "",
              "RSS of the server process holding idle logged-in players (greeted, then silent), "
              "less its RSS before the first connection, per player.", ""]
+    if any(_connection(r) == "web" for r in runs):
+        lines += ["*web*: browser players on the driver's web port: TLS, an HTTP/1.1 upgrade "
+                  "to a WebSocket on `/ws`, then the telnet stream in binary messages (the "
+                  "greeting arrives in one), answering the driver's pings; that driver also "
+                  "listens on a web port, the others do not.  The baselines have no web port: "
+                  "the web rows are compared with the driver's own TLS telnet players of the "
+                  "same count.", ""]
     header = ["server", "connection", "players", "RSS MiB", "KiB per player",
-              "per player ÷ asyncio"]
+              "per player ÷ asyncio", "÷ driver TLS"]
     rows = []
     for run in runs:
-        base = _find(runs, server="asyncio", secure=run["secure"], wanted=run["wanted"])
+        connection = _connection(run)
+        base = next((r for r in runs if r["server"] == "asyncio"
+                     and _connection(r) == connection and r["wanted"] == run["wanted"]), None)
+        tls = next((r for r in runs if r["server"] == run["server"]
+                    and _connection(r) == "tls" and r["wanted"] == run["wanted"]), None)
         per = run.get("per_player_bytes")
-        rows.append([run["server"], "TLS" if run["secure"] else "plain", f"{run['players']:,}",
+        rows.append([run["server"], MEMORY_CONNECTION_NAMES.get(connection, connection),
+                     f"{run['players']:,}",
                      _num(run["rss_bytes"] / 2**20, 1), _num(per / 1024 if per else None, 1),
-                     _ratio(per, base.get("per_player_bytes") if base else None)])
+                     _ratio(per, base.get("per_player_bytes") if base else None),
+                     _ratio(per, tls.get("per_player_bytes") if tls else None)
+                     if run["server"].startswith("driver") else "–"])
     lines += _table(header, rows) + [""]
+    web = [r for r in runs if r["server"] == "driver" and _connection(r) == "web"]
+    if web:
+        top = max(web, key=lambda r: r["players"])
+        tls = next((r for r in runs if r["server"] == "driver" and _connection(r) == "tls"
+                    and r["wanted"] == top["wanted"]), None)
+        per, tls_per = top.get("per_player_bytes"), tls and tls.get("per_player_bytes")
+        if per and tls_per:
+            lines += [f"An idle web player costs the driver {per / 1024:.1f} KiB at "
+                      f"{top['players']:,} players, {per / tls_per:.2f}× a TLS telnet "
+                      f"player's ({tls_per / 1024:.1f} KiB, a difference of "
+                      f"{(per - tls_per) / 1024:+.1f} KiB).", ""]
     notes = {r.get("note") for r in runs if r.get("note")}
     lines += [f"- {note}" for note in notes] + ([""] if notes else [])
-    for secure, limit in ((True, 38), (False, 20)):
-        mine = [r for r in runs if r["server"] == "driver" and r["secure"] == secure]
+    for connection, limit in (("tls", 38), ("plain", 20)):
+        mine = [r for r in runs if r["server"] == "driver" and _connection(r) == connection]
         if mine:
             top = max(mine, key=lambda r: r["players"])
             per = (top.get("per_player_bytes") or 0) / 1024
             verdict = "met" if per <= limit else f"missed by {per - limit:.1f} KiB ({per / limit:.2f}× the target)"
-            targets.append((f"RSS per idle {'TLS' if secure else 'plain'} player ≤ {limit} KiB",
+            targets.append((f"RSS per idle {'TLS' if connection == 'tls' else 'plain'} player "
+                            f"≤ {limit} KiB",
                             f"{per:.1f} KiB at {top['players']:,} players", verdict))
-    tls = [r for r in runs if r["server"] == "driver" and r["secure"]]
+    tls = [r for r in runs if r["server"] == "driver" and _connection(r) == "tls"]
     if tls:
         most = max(r["players"] for r in tls)
         targets.append(("10,000 idle TLS players in one process", f"{most:,} held",
@@ -553,20 +589,22 @@ def plot(results: dict, path: Path) -> Path | None:
 
     ax = axes[1][1]
     runs = _runs(results, "memory")
-    labels, values, bar_colors = [], [], []
+    labels, values, bar_colors, hatches = [], [], [], []
     for run in runs:
         if run.get("per_player_bytes"):
             count = (f"{run['players'] // 1000}k" if run["players"] >= 1000
                      else str(run["players"]))
-            labels.append(f"{run['server']}\n{'TLS' if run['secure'] else 'plain'}\n{count}")
+            labels.append(f"{run['server']}\n{MEMORY_CONNECTION_NAMES[_connection(run)].split()[0]}"
+                          f"\n{count}")
             values.append(run["per_player_bytes"] / 1024)
             bar_colors.append(colors.get(run["server"], "grey"))
-    ax.bar(range(len(values)), values, color=bar_colors)
+            hatches.append("//" if _connection(run) == "web" else "")
+    ax.bar(range(len(values)), values, color=bar_colors, hatch=hatches)
     ax.set_xticks(range(len(values)), labels, fontsize=7)
     ax.axhline(38, color="grey", linewidth=0.6, linestyle=":")
     ax.axhline(20, color="grey", linewidth=0.6, linestyle=":")
     ax.set(ylabel="KiB per idle player", yscale="log",
-           title="4. RSS per idle player (targets: TLS 38 KiB, plain 20 KiB)")
+           title="4. RSS per idle player (targets: TLS 38 KiB, plain 20 KiB; web hatched)")
     for ax in (axes[0][0], axes[0][1], axes[1][0]):
         ax.grid(True, which="both", alpha=0.3)
         ax.set_ylim(0, 100)
@@ -621,10 +659,10 @@ def ratios(results: dict) -> list[Ratio]:
             else:
                 add("p99 reply under a storm ÷ asyncio", d["latency"].get("p99_ms"),
                     b["latency"].get("p99_ms"), 1.5, False)
-    memory = [r for r in _runs(results, "memory") if r["secure"]]
+    memory = [r for r in _runs(results, "memory") if _connection(r) == "tls"]
     d = max((r for r in memory if r["server"] == "driver"), key=lambda r: r["players"], default=None)
     if d:
-        b = _find(memory, server="asyncio", secure=True, wanted=d["wanted"])
+        b = _find(memory, server="asyncio", wanted=d["wanted"])
         if b:
             add("RSS per idle TLS player ÷ asyncio", d.get("per_player_bytes"),
                 b.get("per_player_bytes"), None, False)

@@ -173,7 +173,8 @@ class Launcher:
         self.count = 0
 
     def start(self, kind: str, cert_kind: str = "ec", *,
-              exempt_loopback: bool = True, metrics: bool = False) -> servers.Server:
+              exempt_loopback: bool = True, metrics: bool = False,
+              web: bool = False) -> servers.Server:
         self.count += 1
         workdir = self.settings.out_dir / "run" / f"{self.count:03d}-{kind}-{cert_kind}"
         cert = self.certs[cert_kind]
@@ -181,7 +182,8 @@ class Launcher:
             server = servers.start_driver(self.settings.driver_root, workdir, cert.fullchain,
                                           cert.key, shipped_mudlib=kind == "driver-shipped",
                                           uvloop=kind == "driver-uvloop", name=kind,
-                                          exempt_loopback=exempt_loopback, metrics=metrics)
+                                          exempt_loopback=exempt_loopback, metrics=metrics,
+                                          web=web)
             if self.settings.profile:
                 profile_dir = self.settings.out_dir / "profile"
                 servers.attach_profiler(server, profile_dir / f"{self.count:03d}-{kind}-{cert_kind}",
@@ -468,9 +470,16 @@ async def scenario_storm(settings: Settings, launcher: Launcher) -> list[dict]:
 # --- scenario 3: playing under a storm -----------------------------------------------------------
 
 async def login(server: servers.Server, context: ssl.SSLContext | None, count: int,
-                concurrency: int, clients: list[Client], timeout: float = 30.0) -> Counter:
-    """Open connections until ``clients`` holds ``count``; returns the errors."""
-    port = server.tls_port if context is not None else server.plain_port
+                concurrency: int, clients: list[Client], timeout: float = 30.0,
+                web: bool = False) -> Counter:
+    """Open connections until ``clients`` holds ``count``; returns the errors.
+
+    ``web``: browser players on the driver's web port (TLS, WebSocket upgrade,
+    telnet in binary messages) instead of telnet ones."""
+    if web:
+        port = server.web_port
+    else:
+        port = server.tls_port if context is not None else server.plain_port
     errors: Counter = Counter()
     wanted = count - len(clients)
     tickets = iter(range(wanted))
@@ -480,7 +489,8 @@ async def login(server: servers.Server, context: ssl.SSLContext | None, count: i
             for _attempt in range(3):
                 try:
                     client, _s, _g = await open_client(port, context, greeting=server.greeting,
-                                                       probe=server.probe, timeout=timeout)
+                                                       probe=server.probe, timeout=timeout,
+                                                       web=web)
                 except CLIENT_ERRORS as exc:
                     errors[_error_name(exc)] += 1
                     continue
@@ -690,8 +700,15 @@ async def arrivals_main(port: int, rate: float, duration: float, greeting: bytes
 
 # --- scenario 4: memory ------------------------------------------------------------------------
 
-async def memory_run(server: servers.Server, secure: bool, steps: tuple[int, ...],
+#: The memory scenario's kinds of connection: name -> (TLS, over the web port).
+#: "web" is a browser's: TLS, an HTTP upgrade, then telnet in WebSocket
+#: messages, on the driver's web port (the baselines have none).
+MEMORY_CONNECTIONS = {"tls": (True, False), "plain": (False, False), "web": (True, True)}
+
+
+async def memory_run(server: servers.Server, connection: str, steps: tuple[int, ...],
                      concurrency: int, settle: float) -> list[dict]:
+    secure, web = MEMORY_CONNECTIONS[connection]
     context = client_context() if secure else None
     clients: list[Client] = []
     await asyncio.sleep(settle)
@@ -700,7 +717,8 @@ async def memory_run(server: servers.Server, secure: bool, steps: tuple[int, ...
     try:
         for target in steps:
             started = time.monotonic()
-            errors = await login(server, context, target, concurrency, clients, timeout=60)
+            errors = await login(server, context, target, concurrency, clients, timeout=60,
+                                 web=web)
             took = time.monotonic() - started
             await asyncio.sleep(settle)  # telnet negotiation timers run out (0.5 s)
             rss = server.rss_bytes()
@@ -709,9 +727,10 @@ async def memory_run(server: servers.Server, secure: bool, steps: tuple[int, ...
                          "rss0_bytes": rss0,
                          "per_player_bytes": (rss - rss0) / held if held else None,
                          "login_s": took, "errors": dict(errors)})
-            _log(f"memory {server.name:15} {'tls' if secure else 'plain':5} {held:6} players: "
+            _log(f"memory {server.name:15} {connection:5} {held:6} players: "
                  f"RSS {rss / 2**20:7.1f} MiB, "
-                 f"{(rss - rss0) / max(held, 1) / 1024:6.1f} KiB per player")
+                 f"{(rss - rss0) / max(held, 1) / 1024:6.1f} KiB per player, "
+                 f"logged in in {took:.1f} s")
             if held < target:
                 break
     finally:
@@ -734,15 +753,20 @@ async def scenario_memory(settings: Settings, launcher: Launcher) -> list[dict]:
         _log(note)
     results = []
     for kind in kinds:
-        for secure in (True, False):
-            server = launcher.start(kind, "ec")
+        for connection, (secure, web) in MEMORY_CONNECTIONS.items():
+            if web and not kind.startswith("driver"):
+                continue  # only the driver has a web port
+            # Only the web rows' driver listens on a web port: the others
+            # are measured as they always were.
+            server = launcher.start(kind, "ec", web=web)
             try:
-                rows = await memory_run(server, secure, steps, settings.concurrency,
+                rows = await memory_run(server, connection, steps, settings.concurrency,
                                         settings.memory_settle)
             finally:
                 server.stop()
             for row in rows:
-                row.update(scenario="memory", server=kind, secure=secure, note=note)
+                row.update(scenario="memory", server=kind, secure=secure,
+                           connection=connection, note=note)
                 results.append(row)
     return results
 

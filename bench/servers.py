@@ -4,7 +4,8 @@ Three kinds, all serving the same certificate on 127.0.0.1:
 
 * ``driver``: ``driver.py`` of a driver tree (``--driver-root``), with the
   benchmark mudlib (``bench/mudlib``) or the shipped one, optionally on uvloop
-  (``bench/uvloop_driver.py``: an experiment, the driver itself runs asyncio).
+  (``bench/uvloop_driver.py``: an experiment, the driver itself runs asyncio),
+  and optionally with its web port (HTTPS and WebSocket, for browser players).
 * ``s_server``: ``openssl s_server -rev``, the TLS library's own loop.  It
   serves one connection at a time and answers a line with the line reversed.
 * ``asyncio`` / ``asyncio-uvloop``: ``bench/baseline_server.py``, a minimal
@@ -72,6 +73,7 @@ class Server:
     log_file: Path
     tls_port: int | None = None
     plain_port: int | None = None
+    web_port: int | None = None  # the driver's HTTPS + WebSocket port, when it has one
     greeting: bytes = GREETING_BENCH
     probe: bytes | None = None  # a line to send after the handshake to get the greeting
     extra: dict = field(default_factory=dict)
@@ -160,7 +162,8 @@ def shipped_connections(driver_root: Path) -> dict | None:
 def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: Path,
                         log_level: str = "info", session_tickets: bool = True,
                         connections: dict | None = None,
-                        exempt_loopback: bool = True, metrics: bool = False) -> Path:
+                        exempt_loopback: bool = True, metrics: bool = False,
+                        web: bool = False) -> Path:
     """A configuration like the shipped one, on ports chosen by the kernel.
 
     No trust file: like the baselines, the driver does not ask for client
@@ -173,11 +176,15 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
     ``mud_gc_pause_seconds`` times every collection of the cyclic garbage
     collector (the gc scenario reads it; off elsewhere, so the other
     scenarios measure the driver without its probes).
+    ``web``: the web port (``server.web_port``: HTTPS and WebSocket, with the
+    same certificate) on a port the kernel picks; off unless a scenario
+    has browser players, so that the others measure the driver as before.
     """
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "config.yaml"
     config.write_text(
         "server:\n  host: 127.0.0.1\n  hostname: localhost\n  telnet_port: 0\n  tls_port: 0\n"
+        + ("  web_port: 0\n" if web else "") +
         f"mudlib:\n  directory: {mudlib}\n  master: /master\n  data_dir: {directory / 'data'}\n"
         f"tls:\n  certificate: {certificate}\n  key: {key}\n  trust_file: null\n"
         "  handshake_timeout: 10\n  minimum_version: TLSv1.2\n"
@@ -199,13 +206,15 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
 def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path, *,
                  shipped_mudlib: bool = False, uvloop: bool = False,
                  log_level: str = "info", name: str | None = None,
-                 exempt_loopback: bool = True, metrics: bool = False) -> Server:
+                 exempt_loopback: bool = True, metrics: bool = False,
+                 web: bool = False) -> Server:
     mudlib = driver_root / "mudlib" if shipped_mudlib else BENCH_MUDLIB
     # A fresh world: no characters saved by an earlier run in this directory.
     shutil.rmtree(workdir / "data", ignore_errors=True)
     config = write_driver_config(workdir, certificate, key, mudlib, log_level,
                                  connections=shipped_connections(driver_root),
-                                 exempt_loopback=exempt_loopback, metrics=metrics)
+                                 exempt_loopback=exempt_loopback, metrics=metrics,
+                                 web=web)
     log_file = workdir / "driver.log"
     if uvloop:
         command = [sys.executable, str(BENCH_DIR / "uvloop_driver.py"), str(driver_root),
@@ -217,7 +226,9 @@ def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path,
                                    stdout=log, stderr=log, preexec_fn=_preexec,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
     match = _wait_for_log(process, log_file,
-                          r"listening: telnet on [^:]+:(\d+)(?:, TLS on [^:]+:(\d+))?",
+                          r"listening: telnet on [^:]+:(\d+)(?:, TLS on [^:]+:(\d+))?"
+                          # the whole line, so that no port is missed in a half-written one
+                          r"(?:, web on [^:]+:(\d+))?(?=[^\n]*\n)",
                           f"the driver in {driver_root}")
     extra = {"config": str(config)}
     if metrics:
@@ -228,6 +239,7 @@ def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path,
             extra["metrics_port"] = int(found.group(1))
     return Server(name or "driver", process, log_file, tls_port=int(match.group(2)),
                   plain_port=int(match.group(1)),
+                  web_port=int(match.group(3)) if match.group(3) else None,
                   greeting=GREETING_SHIPPED if shipped_mudlib else GREETING_BENCH,
                   extra=extra)
 
