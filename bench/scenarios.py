@@ -58,7 +58,7 @@ class Settings:
     # scenario 1
     concurrency: int = 128
     hs_warmup: float = 1.0
-    hs_duration: float = 10.0
+    hs_duration: float = 8.0
     hs_variants: tuple[str, ...] = tuple(VARIANTS)
     hs_extra: tuple[tuple[str, str], ...] = (("driver-shipped", "tls13-ec"),
                                              ("driver-uvloop", "tls13-ec"))
@@ -91,7 +91,7 @@ class Settings:
     # scenario 5
     hostile_rate: float = 20.0  # the honest player's commands per second
     hostile_warmup: float = 0.5
-    hostile_window: float = 8.0  # each phase
+    hostile_window: float = 6.0  # each phase
     hostile_grace: float = 2.0  # after a phase, for replies still on their way
     hostile_burst_lines: int = 40000
     hostile_burst_interval: float = 1.0
