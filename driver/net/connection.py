@@ -34,7 +34,8 @@ Once open, the same deadline slot keeps the WebSocket alive with pings.
 Flow control: what one connection may hold
 ==========================================
 
-A connection never holds more of the driver's memory than ``FlowPolicy``
+A connection never holds more of the driver's memory than its ``policy``
+(config.yaml's ``connections``, ``config.ConnectionLimits``)
 allows, whatever its peer sends or fails to read.
 
 Input is parsed one line at a time, and only when the layer above has run
@@ -71,9 +72,10 @@ import logging
 import socket
 import ssl
 from collections import deque
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from .. import metrics
+from ..config import ConnectionLimits
 from . import starttls, tls
 from .admission import Admission
 from .telnet import MAX_LINE, MudTelnetProtocol, TelnetPolicy
@@ -102,21 +104,6 @@ PARSE_PER_TURN = 1024
 
 #: The line a client reads when output meant for it was discarded.
 DISCARD_MARKER = "\n*** output discarded: your client is not reading ***\n"
-
-
-class FlowPolicy(NamedTuple):
-    """What one connection may hold (config.yaml's ``connections`` section)."""
-
-    #: bytes of unparsed input held before the socket is no longer read
-    input_buffer: int = 16 * 1024
-    #: bytes of output held for the client; past it, output is discarded
-    output_buffer: int = 256 * 1024
-    #: seconds output may wait without any of it being sent; 0: forever
-    send_timeout: float = 60.0
-    #: TCP keepalive: idle seconds, seconds between probes, probes
-    keepalive_idle: int = 300
-    keepalive_interval: int = 60
-    keepalive_count: int = 4
 
 
 class ConnectionEvents(Protocol):
@@ -293,7 +280,8 @@ class Connection(asyncio.BufferedProtocol):
         #: TLS records that go out ahead of the outbox (see data_received)
         self._wire_prefix: bytes | None = None
         policy = getattr(events, "flow_policy", None)
-        self.policy: FlowPolicy = policy if isinstance(policy, FlowPolicy) else FlowPolicy()
+        self.policy: ConnectionLimits = (policy if isinstance(policy, ConnectionLimits)
+                                         else ConnectionLimits())
         #: output of one turn past this is sent before the turn ends
         self._flush_at = min(64 * 1024, self.policy.output_buffer // 4)
         #: lines parsed and waiting for their turn (one at a time; char mode: one key)

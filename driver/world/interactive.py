@@ -37,7 +37,7 @@ from .. import metrics
 from . import commands, inputs, objects
 from .client_applies import ClientApplies
 from ..config import ConnectionLimits
-from ..net.connection import Connection, FlowPolicy
+from ..net.connection import Connection
 from .inputs import INPUT_CHARMODE, INPUT_NOECHO, InputHandler, binding_of
 from .objects import EfunError, MudObject
 from .turns import CommandBudget, Turns
@@ -112,18 +112,14 @@ class Interactives(ClientApplies):
         #: whose input runs next
         self.turns = Turns(self.run_line)
         #: what each connection may hold (read by Connection)
-        self.flow_policy = FlowPolicy()
+        self.flow_policy = ConnectionLimits()
 
     def set_limits(self, limits: ConnectionLimits) -> None:
         """config.yaml's ``connections``: rates here, buffers and keepalive
         for each connection made from now on."""
         self.turns.commands_per_second = limits.commands_per_second
         self.turns.command_burst = limits.command_burst
-        self.flow_policy = FlowPolicy(
-            input_buffer=limits.input_buffer, output_buffer=limits.output_buffer,
-            send_timeout=limits.send_timeout, keepalive_idle=limits.keepalive_idle,
-            keepalive_interval=limits.keepalive_interval,
-            keepalive_count=limits.keepalive_count)
+        self.flow_policy = limits
 
     @property
     def master(self) -> MudObject:
