@@ -223,6 +223,30 @@ def _error_name(exc: BaseException) -> str:
 CLIENT_ERRORS = (OSError, ssl.SSLError, TimeoutError, asyncio.TimeoutError, ConnectionError)
 
 
+def _window_start(server: servers.Server) -> tuple[float, float, float, float]:
+    """What a measured window starts from: server and generator CPU, the
+    machine's busy time, the clock."""
+    return server.cpu_seconds(), _gen_cpu(), machine_busy(), perf_counter()
+
+
+def _window_figures(server: servers.Server, started: tuple[float, float, float, float],
+                    bucket: list[float]) -> dict:
+    """Replies, CPU and the machine's other load over a window, and the
+    latency of the replies timed in ``bucket``."""
+    cpu0, gen0, busy0, start = started
+    elapsed = perf_counter() - start
+    cpu1, gen1, busy1 = server.cpu_seconds(), _gen_cpu(), machine_busy()
+    return {
+        "replies": len(bucket),
+        "window_s": elapsed,
+        "server_cpu_s": cpu1 - cpu0,
+        "server_utilization": (cpu1 - cpu0) / elapsed,
+        "generator_cpu_s": gen1 - gen0,
+        "other_load": _other_load([busy0, busy1], cpu1 - cpu0, gen1 - gen0, elapsed),
+        "latency": summarize(bucket),
+    }
+
+
 def _other_load(busy: list[float], server_cpu: float, generator_cpu: float,
                 elapsed: float) -> float | None:
     """Cores kept busy by anything but the server and this generator (shared machines)."""
@@ -582,23 +606,12 @@ class Players:
     async def measure(self, server: servers.Server, warmup: float, window: float) -> dict:
         await asyncio.sleep(warmup)
         bucket: list[float] = []
-        cpu0, gen0, start = server.cpu_seconds(), _gen_cpu(), perf_counter()
-        busy0 = machine_busy()
+        started = _window_start(server)
         self.bucket = bucket
         await asyncio.sleep(window)
         self.bucket = None
-        elapsed = perf_counter() - start
-        cpu1, gen1, busy1 = server.cpu_seconds(), _gen_cpu(), machine_busy()
-        return {
-            "replies": len(bucket),
-            "window_s": elapsed,
-            "server_cpu_s": cpu1 - cpu0,
-            "server_utilization": (cpu1 - cpu0) / elapsed,
-            "generator_cpu_s": gen1 - gen0,
-            # during a storm this includes the arrivals process
-            "other_load": _other_load([busy0, busy1], cpu1 - cpu0, gen1 - gen0, elapsed),
-            "latency": summarize(bucket),
-        }
+        # during a storm other_load includes the arrivals process
+        return _window_figures(server, started, bucket)
 
 
 def _start_arrivals(server: servers.Server, rate: float, duration: float) -> subprocess.Popen:
@@ -834,21 +847,14 @@ async def _players_window(players: Players, server: servers.Server, during) -> d
     driver's collections over the same window."""
     bucket: list[float] = []
     gc0 = await scrape_gc_pauses(server)
-    cpu0, gen0, busy0, start = server.cpu_seconds(), _gen_cpu(), machine_busy(), perf_counter()
+    started = _window_start(server)
     players.bucket = bucket
     extra = await during
     players.bucket = None
-    elapsed = perf_counter() - start
-    cpu1, gen1, busy1 = server.cpu_seconds(), _gen_cpu(), machine_busy()
+    figures = _window_figures(server, started, bucket)
     gc1 = await scrape_gc_pauses(server)
     return {
-        "replies": len(bucket),
-        "window_s": elapsed,
-        "server_cpu_s": cpu1 - cpu0,
-        "server_utilization": (cpu1 - cpu0) / elapsed,
-        "generator_cpu_s": gen1 - gen0,
-        "other_load": _other_load([busy0, busy1], cpu1 - cpu0, gen1 - gen0, elapsed),
-        "latency": summarize(bucket),
+        **figures,
         "gc": gc_pauses_between(gc0, gc1),
         **(extra or {}),
     }

@@ -78,18 +78,8 @@ def test_closing_during_a_handshake_drops_the_callback_unrun(driver, clients, ho
     assert bystander.run("echo unaffected", "ECHO ") == "ECHO unaffected"
 
 
-def test_the_peer_closing_during_a_handshake_still_reports_it(driver, clients):
-    """Only the driver's own closing drops the callback: a peer that leaves is reported."""
-    player = clients.plain(driver)
-    player.wait_prompt()
-    mark = driver.log_mark()
-    player.client.raw.clear()
-    player.client.send_line("starttls name")
-    player.client.read_until("GO AHEAD\r\n")
-    player.client.close()
-    match = driver.wait_for_log(r"CALLBACK result=(-?\d+) ob=" + re.escape(player.name) + " ",
-                                start=mark)
-    assert int(match.group(1)) == driver_efuns.TLS_ERR_PEER_CLOSED
+# A peer that leaves mid-handshake is still reported (-2): that is
+# test_tls_efuns.py::test_peer_leaving_during_a_world_side_handshake.
 
 
 # --- exec() inside connect() -----------------------------------------------------------
