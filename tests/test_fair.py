@@ -134,6 +134,47 @@ def test_a_flood_of_commands_does_not_starve_an_honest_tls_player(make_driver, c
     assert looks == list(range(1, total + 1))
 
 
+@pytest.mark.timeout(180)
+def test_a_line_run_as_it_arrives_is_still_its_players_one_line_of_the_turn(make_driver):
+    """A line from a player with nothing waiting runs as soon as it is read;
+    a second line from the same write waits for a later turn, behind the
+    line of every other player with input waiting."""
+    driver = make_driver(mudlib=FAIR_MUDLIB, extra=connections(commands_per_second="null"))
+    flooder = Client.plain(driver.telnet_port)
+    login(flooder)
+    typist = Client.plain(driver.telnet_port)
+    login(typist)
+    total = 20_000
+    drain = Drain(flooder.sock, f"TURN flood {total}\r\n".encode())
+    drain.start()
+    flooder.sock.sendall(b"turn flood\r\n" * total)
+    deadline = time.monotonic() + TIMEOUT
+    while "TURN flood 100\r" not in drain.text:  # the flood is running
+        assert time.monotonic() < deadline, "the flood never started"
+        time.sleep(0.01)
+
+    rounds, gaps = 25, []
+    typed = re.compile(r"TURN typed (\d+)\r\n")
+    for _ in range(rounds):
+        typist.raw.clear()
+        typist.sock.sendall(b"turn typed\r\nturn typed\r\n")
+        deadline = time.monotonic() + TIMEOUT
+        while len(typed.findall(typist.text)) < 2:
+            assert time.monotonic() < deadline, f"no two TURN lines; received:\n{typist.text}"
+            try:
+                typist.recv_some(deadline - time.monotonic())
+            except (socket.timeout, TimeoutError):
+                pass
+        first, second = (int(n) for n in typed.findall(typist.text)[:2])
+        gaps.append(second - first)
+    print("turn lines run between the typist's two lines of a write:", gaps)
+    # Every line run so far, less the typist's, was the flooder's: it still had more.
+    assert second - 2 * rounds < total, "the flood ran out before the typist finished"
+    # The flooder had a line waiting every turn: it ran before the typist's second.
+    assert min(gaps) >= 2, gaps
+    assert drain.done.wait(150), "the flood's replies stopped"
+
+
 def test_input_to_follows_the_queue(make_driver):
     driver = make_driver(mudlib=FAIR_MUDLIB)
     player = Client.plain(driver.telnet_port)

@@ -116,6 +116,12 @@ class ConnectionEvents(Protocol):
         after output drained.  The layer above takes it with ``next_line``
         when it is the player's turn, and calls ``input_done`` after."""
 
+    def input_arrived(self, connection: Connection) -> None:
+        """As ``input_ready``, for a line that has just come off the
+        network, when the read that brought it is over and nothing of the
+        connection's is on the stack: the layer above may run it at once,
+        as that player's share of the coming turn."""
+
     def handshake_finished(self, connection: Connection, result: int) -> None: ...
 
     def connection_closed(self, connection: Connection, how: str) -> None: ...
@@ -150,7 +156,7 @@ class TelnetFacingTransport(asyncio.Transport):
     def get_extra_info(self, name, default=None):
         if name == "ssl_object":
             session = self._connection.tls_session
-            return session.ssl_object if session.state is tls.TLSState.ACTIVE else default
+            return session.ssl_object if session.state is tls.ACTIVE else default
         return self._connection.socket_info(name, default)
 
     def pause_reading(self) -> None:
@@ -241,7 +247,8 @@ class Connection(asyncio.BufferedProtocol):
                  "_to_handshake", "_reading_paused", "output_backed_up", "_outbox_size",
                  "_discarding", "_wire_written", "_send_watch", "_last_progress",
                  "_close_reason", "_flush_at", "_parse_more", "_web_site", "web", "_admission",
-                 "_admission_ticket", "_handshake_started")
+                 "_admission_ticket", "_handshake_started", "_reading", "_arrived",
+                 "_quick_room")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
                  remote_host: str | None = None, owner=None,
@@ -284,6 +291,9 @@ class Connection(asyncio.BufferedProtocol):
                                          else ConnectionLimits())
         #: output of one turn past this is sent before the turn ends
         self._flush_at = min(64 * 1024, self.policy.output_buffer // 4)
+        #: what a turn may write while the transport is under its
+        #: high-water mark and still be under ``output_buffer``
+        self._quick_room = self.policy.output_buffer - self.policy.output_buffer // 4
         #: lines parsed and waiting for their turn (one at a time; char mode: one key)
         self.pending_lines: deque[str] = deque()
         #: plaintext received but not yet given to the telnet layer
@@ -309,6 +319,10 @@ class Connection(asyncio.BufferedProtocol):
         #: layer (made at connect): None on the telnet and TLS ports
         self._web_site = web_site
         self.web: WebSession | None = None
+        #: inside a read from the network (``buffer_updated``), and whether
+        #: a line became ready in it (told to the layer above at its end)
+        self._reading = False
+        self._arrived = False
 
     def __repr__(self) -> str:
         return f"<Connection {self.peer[0]}:{self.peer[1]} port {self.local_port}>"
@@ -381,7 +395,18 @@ class Connection(asyncio.BufferedProtocol):
         return _RECEIVE_BUFFER
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(_RECEIVE_BUFFER[:nbytes]))
+        # A line this read completes is announced once the read is over
+        # (``input_arrived``), so the layer above can run it in this same
+        # pass of the event loop without re-entering the parser.
+        self._reading = True
+        try:
+            self.data_received(bytes(_RECEIVE_BUFFER[:nbytes]))
+        finally:
+            self._reading = False
+        if self._arrived:
+            self._arrived = False
+            if self.pending_lines and not self.closing:
+                self.events.input_arrived(self)
 
     def data_received(self, data: bytes) -> None:
         metrics.traffic.received += len(data)
@@ -457,7 +482,7 @@ class Connection(asyncio.BufferedProtocol):
         # off without close_notify).
         if self._closed_by_driver:
             how = CLOSED_BY_DRIVER
-        elif exc is not None or self.tls_session.state is tls.TLSState.ACTIVE:
+        elif exc is not None or self.tls_session.state is tls.ACTIVE:
             how = CONNECTION_LOST
         else:
             how = CLOSED_BY_PEER
@@ -602,7 +627,10 @@ class Connection(asyncio.BufferedProtocol):
         self._line = "start"  # the player pressed enter: their screen is on a new line
         self.pending_lines.append(line)
         if len(self.pending_lines) == 1:
-            self.events.input_ready(self)
+            if self._reading:
+                self._arrived = True  # told when the read is over
+            else:
+                self.events.input_ready(self)
         return False
 
     @property
@@ -628,9 +656,10 @@ class Connection(asyncio.BufferedProtocol):
             if rest:
                 self.data_received(rest)
             return
-        if not self.pending_lines:
+        if not self.pending_lines and (self._unparsed or self.telnet.line_reader.has_unread):
             self._parse_input()
-        self._resume_reading_if_room()
+        if self._reading_paused:
+            self._resume_reading_if_room()
 
     # -- output ----------------------------------------------------------------
 
@@ -645,9 +674,13 @@ class Connection(asyncio.BufferedProtocol):
         """
         if self.closing or self._transport is None:
             return
-        if self._queued_output() + len(data) > 2 * self.policy.output_buffer:
+        if not self._little_queued(len(data)) \
+                and self._queued_output() + len(data) > 2 * self.policy.output_buffer:
             self._overflow(len(data))
             return
+        self._to_outbox(data)
+
+    def _to_outbox(self, data: bytes) -> None:
         self._outbox_size += len(data)
         if self._outbox is None:
             self._outbox = [bytes(data)]
@@ -660,6 +693,16 @@ class Connection(asyncio.BufferedProtocol):
                 # is not reading fills ours.
                 self.flush()
 
+    def _little_queued(self, size: int) -> bool:
+        """Whether ``size`` more bytes certainly fit under ``output_buffer``,
+        known without asking the transport: while asyncio has not called
+        ``pause_writing`` its buffer holds at most its high-water mark (a
+        quarter of ``output_buffer``), and outside a handshake the TLS
+        session holds nothing back.  (The usual case: a command's reply.)"""
+        state = self.tls_session.state
+        return (self._outbox_size + size <= self._quick_room and not self.output_backed_up
+                and state is not tls.HANDSHAKING and state is not tls.RESTARTING)
+
     def _queued_output(self) -> int:
         """Output held for the client: in the transport's buffer (TLS
         records, for a secure connection), written this turn, and held
@@ -670,7 +713,7 @@ class Connection(asyncio.BufferedProtocol):
     def _room_for(self, size: int) -> bool:
         """Whether ``size`` more bytes of text fit under ``output_buffer``."""
         if not self._discarding:
-            if self._queued_output() + size <= self.policy.output_buffer:
+            if self._little_queued(size) or self._queued_output() + size <= self.policy.output_buffer:
                 return True
             self._discarding = True
             log.info("%r: output discarded: the client is not reading", self)
@@ -804,7 +847,15 @@ class Connection(asyncio.BufferedProtocol):
         transport: the top of the TLS layer, or MCCP2's compressor when
         telnetlib3 has put one in its place.  (What telnetlib3's writer
         would do, less its checks and debug logging on every write.)"""
-        self.telnet.writer._transport.write(data)
+        transport = self.telnet.writer._transport
+        if type(transport) is TelnetFacingTransport and "write" not in transport.__dict__:
+            # The usual case, with no compressor between (MCCP2 puts its
+            # own ``write`` on the instance): the text has had its room
+            # checked (``_room_for``), so straight to the outbox.
+            if not self.closing and self._transport is not None:
+                self._to_outbox(data)
+        else:
+            transport.write(data)
 
     def send_prompt(self, prompt: str) -> None:
         """A prompt, marked for MUD clients with GA or EOR: one write."""
@@ -823,7 +874,8 @@ class Connection(asyncio.BufferedProtocol):
 
     @property
     def is_handshaking(self) -> bool:
-        return self.tls_session.state.efun_value == -1
+        state = self.tls_session.state
+        return state is tls.HANDSHAKING or state is tls.RESTARTING
 
     # -- what the telnet layer reports (telnet.TelnetEvents) ----------------------
 
@@ -841,7 +893,7 @@ class Connection(asyncio.BufferedProtocol):
         return hook(self) if hook is not None else {}
 
     def tls_engaged(self) -> bool:
-        return self.awaiting_follows or self.tls_session.state is not tls.TLSState.INACTIVE
+        return self.awaiting_follows or self.tls_session.state is not tls.INACTIVE
 
     # -- TLS -------------------------------------------------------------------
 
@@ -861,12 +913,12 @@ class Connection(asyncio.BufferedProtocol):
         self.flush()  # what was written before the call goes out in plaintext
         if telnet is not None:
             if self.incoming and telnet.starttls_agreed \
-                    and self.tls_session.state is tls.TLSState.INACTIVE:
+                    and self.tls_session.state is tls.INACTIVE:
                 telnet.send_starttls_follows()
                 self.flush()
                 self.awaiting_follows = True
                 self._follows = starttls.FollowsScanner()
-        if self.tls_session.state is tls.TLSState.INACTIVE and not self.awaiting_follows:
+        if self.tls_session.state is tls.INACTIVE and not self.awaiting_follows:
             # What the client sent after the line being run (its ClientHello,
             # after a "go ahead") is the handshake's: see input_done.  Its
             # reading resumes too, since the handshake cannot wait.
@@ -900,7 +952,7 @@ class Connection(asyncio.BufferedProtocol):
             self._cancel_deadline()
             self._handshake_started = None  # abandoned: no outcome, not counted
             session.abandon()
-        elif session.state is tls.TLSState.ACTIVE:
+        elif session.state is tls.ACTIVE:
             self._write_wire(session.shut_down())
 
     def update_keys(self) -> None:
@@ -962,7 +1014,7 @@ class Connection(asyncio.BufferedProtocol):
                                    "the game is restarting" if going_away else "")
             if frame:
                 self._send_through_tls(frame)
-        if flush and self.tls_session.state is tls.TLSState.ACTIVE:
+        if flush and self.tls_session.state is tls.ACTIVE:
             try:
                 self._write_wire(self.tls_session.shut_down())
             except (ssl.SSLError, tls.TLSStateError):
@@ -1055,7 +1107,7 @@ class Connection(asyncio.BufferedProtocol):
             self.peer = (web.client_address, self.peer[1])
         info: dict = {"secure": web.site.secure}
         ssl_object = self.tls_session.ssl_object
-        if ssl_object is not None and self.tls_session.state is tls.TLSState.ACTIVE:
+        if ssl_object is not None and self.tls_session.state is tls.ACTIVE:
             name, _version, bits = ssl_object.cipher()
             info.update(protocol=ssl_object.version(), cipher=name, bits=bits)
         log.info("%r: WebSocket open (%s)", self,

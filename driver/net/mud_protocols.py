@@ -155,9 +155,14 @@ class ClientInfo:
     gmcp_hello: dict | None = None
     #: GMCP Core.Supports: {"Char": 1, "Room": 1}
     gmcp_supports: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: the codec for text to the client: the agreed charset, else UTF-8, or
+    #: ASCII for a client known to show nothing else (kept up to date by
+    #: ``add_ttype`` and ``set_charset``: it is read for every write)
+    text_codec: str = "utf-8"
 
     def add_ttype(self, ttype: str) -> None:
         self.ttypes.append(ttype)
+        self._choose_text_codec()
         bits = parse_mtts(ttype)
         if bits is not None:
             self.mtts = bits
@@ -178,16 +183,15 @@ class ClientInfo:
     def set_charset(self, charset: str) -> None:
         self.charset = charset
         self.codec = codec_name(charset)
+        self._choose_text_codec()
 
-    @property
-    def text_codec(self) -> str:
-        """The codec for text to the client: the agreed charset, else UTF-8,
-        or ASCII for a client known to show nothing else."""
+    def _choose_text_codec(self) -> None:
         if self.codec is not None:
-            return self.codec
-        if self.ttypes and self.ttypes[0].upper() in ASCII_CLIENTS:
-            return "ascii"
-        return "utf-8"
+            self.text_codec = self.codec
+        elif self.ttypes and self.ttypes[0].upper() in ASCII_CLIENTS:
+            self.text_codec = "ascii"
+        else:
+            self.text_codec = "utf-8"
 
     def gmcp_core(self, package: str, data: Any) -> None:
         """Record Core.Hello and Core.Supports.Set/Add/Remove."""

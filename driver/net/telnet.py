@@ -555,7 +555,7 @@ class MudTelnetProtocol(TelnetServer):
         return self._closing or self.writer._connection_closed
 
     def text_received(self, data: bytes) -> None:
-        if not self._detached:
+        if not (self._closing or self.writer._connection_closed):  # _detached, inlined: every line
             self.line_reader.feed_data(data)
 
     def negotiation_received(self, command: int, option: int) -> None:
@@ -780,10 +780,10 @@ class MudTelnetProtocol(TelnetServer):
         """What ends a prompt for this client, as ``send_prompt_end`` would
         send it: IAC EOR if it asked for EOR, else IAC GA unless it asked
         for no go-aheads (DO SGA); then nothing."""
-        local_option = self.writer.local_option
-        if local_option.enabled(EOR):
+        local_option = self.writer.local_option  # a dict: get() is what enabled() does
+        if local_option.get(EOR) is True:
             return IAC + CMD_EOR
-        if local_option.enabled(SGA):
+        if local_option.get(SGA) is True:
             return b""
         return IAC + GA
 

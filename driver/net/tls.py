@@ -172,6 +172,16 @@ class TLSState(enum.Enum):
         return _EFUN_VALUES[self]
 
 
+#: The states by name, for the paths every record takes: looking a member up
+#: on the class (``TLSState.ACTIVE``) goes through ``EnumType.__getattr__``
+#: in Python 3.11, about a thousand machine instructions each time.
+INACTIVE = TLSState.INACTIVE
+HANDSHAKING = TLSState.HANDSHAKING
+ACTIVE = TLSState.ACTIVE
+SHUTTING_DOWN = TLSState.SHUTTING_DOWN
+RESTARTING = TLSState.RESTARTING
+CLOSED = TLSState.CLOSED
+
 _EFUN_VALUES = {
     TLSState.INACTIVE: 0,
     TLSState.HANDSHAKING: -1,
@@ -228,7 +238,7 @@ class TLSSession:
                  "_framing", "_next_handshake", "requested_server_name")
 
     def __init__(self) -> None:
-        self.state = TLSState.INACTIVE
+        self.state = INACTIVE
         self.server_side = True
         self._ssl: ssl.SSLObject | None = None
         self._incoming: ssl.MemoryBIO | None = None
@@ -291,7 +301,7 @@ class TLSSession:
         has arrived; until then this returns nothing.
         """
         self._move("start")
-        if self.state is TLSState.RESTARTING:
+        if self.state is RESTARTING:
             self._next_handshake = (context, server_side, server_hostname)
             return b""
         return self._begin(context, server_side, server_hostname)
@@ -311,26 +321,26 @@ class TLSSession:
     def receive(self, data: bytes) -> Received:
         """Bytes from the network; returns what to hand up and send back."""
         state = self.state
-        if state is TLSState.INACTIVE:
+        if state is INACTIVE:
             return Received(data, b"")
-        if state is TLSState.ACTIVE:
+        if state is ACTIVE:
             return self._receive_records(data)
-        if state is TLSState.HANDSHAKING:
+        if state is HANDSHAKING:
             return self._receive_handshake(data)
-        if state is TLSState.CLOSED:
+        if state is CLOSED:
             return Received(b"", b"", closed=True)  # never plaintext after TLS
         return self._receive_while_shutting_down(data)  # or RESTARTING
 
     def send(self, plaintext: bytes) -> bytes:
         """Plaintext from the telnet layer; returns the bytes for the network."""
         state = self.state
-        if state is TLSState.ACTIVE:
+        if state is ACTIVE:
             self._ssl.write(plaintext)
             return self._drain()
-        if state is TLSState.HANDSHAKING or state is TLSState.RESTARTING:
+        if state is HANDSHAKING or state is RESTARTING:
             self._held.append(bytes(plaintext))
             return b""
-        if state is TLSState.CLOSED:
+        if state is CLOSED:
             return b""  # the peer ended TLS: nothing leaves in the clear
         return plaintext
 
@@ -344,7 +354,7 @@ class TLSSession:
         """Stop a running handshake without an outcome (``tls_deinit_connection``)."""
         self._held.clear()
         self._move("abandon")
-        if self.state is TLSState.SHUTTING_DOWN:
+        if self.state is SHUTTING_DOWN:
             self._next_handshake = None  # the old session still drains
         else:
             self._drop_ssl()
@@ -361,7 +371,7 @@ class TLSSession:
         Raises ``KeyUpdateUnavailable`` (with the reason) on TLS 1.2, where
         the only equivalent would be renegotiation, which stays disabled.
         """
-        if self.state is not TLSState.ACTIVE:
+        if self.state is not ACTIVE:
             raise TLSStateError(f"TLS session cannot update keys while {self.state.value}")
         request_key_update(self._ssl)
         self._attempt(self._ssl.do_handshake)
@@ -377,7 +387,7 @@ class TLSSession:
 
     def peer_gone(self) -> int | None:
         """The TCP connection ended; returns a result code if a handshake was cut short."""
-        if self.state is TLSState.HANDSHAKING or self.state is TLSState.RESTARTING:
+        if self.state is HANDSHAKING or self.state is RESTARTING:
             self.fail_handshake()
             return TLS_ERR_PEER_CLOSED
         return None
@@ -407,7 +417,8 @@ class TLSSession:
         if data:
             self._incoming.write(data)
         chunks: list[bytes] = []
-        read = self._ssl.read
+        sslobj, incoming = self._ssl, self._incoming
+        read = sslobj.read
         while True:
             try:
                 chunk = read(_READ_SIZE)
@@ -433,7 +444,13 @@ class TLSSession:
                 self._drop_ssl()
                 return Received(b"".join(chunks), to_send, closed=True)
             chunks.append(chunk)
-        return Received(b"".join(chunks), self._drain())
+            if not incoming.pending and not sslobj.pending():
+                # Every byte that came has been read as plaintext.  (Reading
+                # on until OpenSSL says "want read" would build and raise an
+                # SSLWantReadError for every record: with no read-ahead,
+                # OpenSSL keeps no raw bytes of its own between reads.)
+                break
+        return Received(b"".join(chunks) if len(chunks) != 1 else chunks[0], self._drain())
 
     def _receive_while_shutting_down(self, data: bytes) -> Received:
         self._framing += data
@@ -464,7 +481,7 @@ class TLSSession:
                 to_send.append(self._drain())
                 return self._shutdown_over("peer closed", plaintext, to_send)
             except ssl.SSLError as exc:
-                restarting = self.state is TLSState.RESTARTING
+                restarting = self.state is RESTARTING
                 self._held.clear()
                 self._move("fatal error")
                 self._drop_ssl()
@@ -479,7 +496,7 @@ class TLSSession:
         next_handshake = self._next_handshake
         self._move(event)
         self._drop_ssl()
-        if self.state is TLSState.INACTIVE:
+        if self.state is INACTIVE:
             plaintext.append(rest)
             return Received(b"".join(plaintext), b"".join(to_send))
         to_send.append(self._begin(*next_handshake))

@@ -29,6 +29,7 @@ This module owns LDMud's command model as the driver sees it:
 from __future__ import annotations
 
 import inspect
+import types
 from typing import Any, Callable
 
 from . import coroutines, objects, runtime
@@ -384,7 +385,7 @@ def command(text: str, ob: MudObject | None = None) -> int:
 def _input_turn(owner: MudObject, line: str, process: Callable | None, what: str) -> None:
     if process is not None:
         result = process(line)
-        if inspect.iscoroutine(result):
+        if type(result) is types.CoroutineType:  # inspect.iscoroutine, without the call
             coroutines.start(result, owner, owner, owner, what)
             return
         if isinstance(result, str):

@@ -87,7 +87,8 @@ def timeouts() -> int:
     return _timeouts
 
 
-def enter() -> None:
+def enter() -> bool:
+    """A call into the mudlib begins; True if it is nested in another."""
     global _depth, _started, _armed
     _depth += 1
     if _depth == 1 and _limit is not None:
@@ -95,6 +96,7 @@ def enter() -> None:
         if not _armed:
             _armed = True
             signal.setitimer(signal.ITIMER_REAL, _limit)
+    return _depth > 1
 
 
 def leave() -> None:

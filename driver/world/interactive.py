@@ -65,7 +65,7 @@ class Interactive:
 
     __slots__ = ("connection", "owner", "input_handlers", "prompt", "tls_callback",
                  "connected_at", "last_input", "in_turn", "waiting_coroutines",
-                 "max_commands", "budget",
+                 "max_commands", "budget", "turn_taken",
                  "__weakref__")
 
     def __init__(self, connection: Connection, owner: MudObject) -> None:
@@ -89,6 +89,9 @@ class Interactive:
         self.max_commands: int | None = None
         #: the player's command-rate bucket, made when the rate first matters
         self.budget: CommandBudget | None = None
+        #: the number of the last turn in which a line of theirs ran
+        #: (``turns.Turns``: one a turn)
+        self.turn_taken = 0
 
     @property
     def alive(self) -> bool:
@@ -217,6 +220,13 @@ class Interactives(ClientApplies):
             connection.pending_lines.clear()  # nobody to read it: the connection is going
             return
         self.turns.input_ready(binding)
+
+    def input_arrived(self, connection: Connection) -> None:
+        binding: Interactive = connection.binding
+        if binding is None or binding.owner is None:
+            connection.pending_lines.clear()
+            return
+        self.turns.input_arrived(binding)
 
     def run_line(self, binding: Interactive, line: str) -> None:
         """The player's turn: one line of their input, timed for the metrics."""

@@ -150,13 +150,15 @@ def run(this_object, fn: Callable, *args, this_player=_KEEP, this_interactive=_K
     top = _frames[-1]
     player = top.this_player if this_player is _KEEP else this_player
     interactive = top.this_interactive if this_interactive is _KEEP else this_interactive
-    nested = evaluation.depth() > 0
+    # (The evaluation limit's alarm raises only in mudlib code, never here.)
+    nested = evaluation.enter()
     try:
-        evaluation.enter()
+        # call_in_frame's work, inlined: this runs for every command
+        _frames.append(Frame(this_object, player, interactive, top.this_object))
         try:
-            result = call_in_frame(this_object, fn, *args, this_player=player,
-                                   this_interactive=interactive, **kwargs)
+            result = fn(*args, **kwargs)
         finally:
+            _frames.pop()
             evaluation.leave()
     except evaluation.EvaluationTimeout as exc:
         if nested:

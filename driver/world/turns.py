@@ -27,6 +27,14 @@ The output the lines wrote leaves when the turn's lines have run
 (``hold_output`` / ``release_output``): one send per player, in the same
 pass of the event loop.
 
+A line that has just come off the network, from a player with nothing
+waiting, does not wait for that callback (``input_arrived``): it runs at
+once, at the end of the read that brought it, as the player's share of the
+coming turn, so a command and its reply cost one pass of the event loop
+rather than two.  Turns are numbered, and a turn passes over a player whose
+line already ran under its number (``Interactive.turn_taken``), so
+running early never gives anyone a second line in a turn.
+
 A player is skipped (and comes back by ``input_ready``) when:
 
 * their connection's output is backed up (``output_backed_up``): their own
@@ -87,6 +95,11 @@ class Turns:
         self._ready: dict[Interactive, None] = {}
         self._next_turn: asyncio.Handle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: the number of the turn running or last run; lines run early
+        #: (``input_arrived``) count as the next one's
+        self._turn_number = 0
+        #: a turn's lines, or a line run early, are running now
+        self._running = False
         #: config.yaml's connections.commands_per_second (None: no limit)
         #: and connections.command_burst
         self.commands_per_second: int | None = None
@@ -98,6 +111,28 @@ class Turns:
         """``binding`` has a line waiting (or may run again): it takes turns."""
         if binding not in self._ready:
             self._ready[binding] = None
+            self._schedule()
+
+    def input_arrived(self, binding: Interactive) -> None:
+        """``binding``'s first waiting line has just been read: it runs now,
+        unless lines are running already (it waits its turn, then) or it
+        has had its line of the coming turn."""
+        if binding in self._ready:
+            return
+        upcoming = self._turn_number + 1
+        if self._running or binding.turn_taken == upcoming:
+            self.input_ready(binding)
+            return
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        self._running = True
+        hold_output()
+        try:
+            self._take_turn(binding, upcoming, self._loop.time())
+        finally:
+            self._running = False
+            release_output()
+        if self._ready:
             self._schedule()
 
     def forget(self, binding: Interactive) -> None:
@@ -120,10 +155,13 @@ class Turns:
         """One line of each player who was ready when the turn began; what
         the lines wrote leaves at the end, one send per player."""
         self._next_turn = None
+        self._turn_number += 1
+        self._running = True
         hold_output()
         try:
             self._run_lines()
         finally:
+            self._running = False
             release_output()
         if self._ready:
             self._schedule()
@@ -131,29 +169,38 @@ class Turns:
     def _run_lines(self) -> None:
         ready = self._ready
         now = self._loop.time()
-        run_line = self._run_line
+        number = self._turn_number
         for binding in list(ready):
             del ready[binding]
-            connection = binding.connection
-            if not connection.has_input or connection.output_backed_up \
-                    or binding.waiting_coroutines:
-                # Closed; or comes back when its output drains, or when its
-                # last turn's coroutine ends (``Interactives.turn_finished``).
+            if binding.turn_taken == number:
+                ready[binding] = None  # its line of this turn ran early
                 continue
-            if not self._may_run(binding, now):
-                continue  # comes back when a token is due
-            line = connection.next_line()
-            try:
-                if line is not None:  # None: this turn parses more of the input
-                    run_line(binding, line)
-            except Exception:  # noqa: BLE001 - one player's turn never stops the others'
-                log.exception("%r: error running a line of input", connection)
-            finally:
-                connection.input_done()
-            if connection.has_input:
-                ready[binding] = None
-            elif binding.budget is not None:
-                binding.budget.told = False  # the burst is over
+            self._take_turn(binding, number, now)
+
+    def _take_turn(self, binding: Interactive, number: int, now: float) -> None:
+        """One line of ``binding``'s, as its share of turn ``number``; it
+        goes to the back of the queue if more input waits."""
+        connection = binding.connection
+        if not connection.has_input or connection.output_backed_up \
+                or binding.waiting_coroutines:
+            # Closed; or comes back when its output drains, or when its
+            # last turn's coroutine ends (``Interactives.turn_finished``).
+            return
+        if not self._may_run(binding, now):
+            return  # comes back when a token is due
+        binding.turn_taken = number
+        line = connection.next_line()
+        try:
+            if line is not None:  # None: this turn parses more of the input
+                self._run_line(binding, line)
+        except Exception:  # noqa: BLE001 - one player's turn never stops the others'
+            log.exception("%r: error running a line of input", connection)
+        finally:
+            connection.input_done()
+        if connection.has_input:
+            self._ready[binding] = None
+        elif binding.budget is not None:
+            binding.budget.told = False  # the burst is over
 
     # -- rates -----------------------------------------------------------------
 

@@ -4,6 +4,7 @@ Commands, each answering with one machine-readable line:
 
     look                 LOOK <n>: this player's n-th look
     echo <text>          ECHO <text> looks=<every player's looks so far>
+    turn <tag>           TURN <tag> <n>: the n-th turn line run in the game
     log <text>           "LOG <text>" in the driver's log, then LOGGED
     ask                  ASKED, then the next line is answered: ANSWER <line>
     flood-to <who> <k>   <k> lines of 1 KiB to player <who>, then FLOODED
@@ -20,6 +21,8 @@ from driver.efuns import (EfunError, MudObject, add_action, debug_message, enabl
 
 #: looks run by every player, in the order the driver ran them
 LOOKS = [0]
+#: `turn` lines run by every player
+TURN_LINES = [0]
 
 
 class Player(MudObject):
@@ -30,7 +33,7 @@ class Player(MudObject):
     def logon(self, *args):
         enable_commands()
         set_living_name(object_name(self).replace("/", "").replace("#", ""))
-        for verb in ("look", "echo", "log", "ask", "flood-to", "wiz", "rate", "getrate", "quit"):
+        for verb in ("look", "echo", "turn", "log", "ask", "flood-to", "wiz", "rate", "getrate", "quit"):
             add_action("cmd_" + verb.replace("-", "_"), verb)
         write(f"LOGON {object_name(self)}\n")
 
@@ -42,6 +45,11 @@ class Player(MudObject):
 
     def cmd_echo(self, arg):
         write(f"ECHO {arg} looks={LOOKS[0]}\n")
+        return 1
+
+    def cmd_turn(self, arg):
+        TURN_LINES[0] += 1
+        write(f"TURN {arg} {TURN_LINES[0]}\n")
         return 1
 
     def cmd_log(self, arg):
