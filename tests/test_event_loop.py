@@ -6,10 +6,11 @@ changes.  Each test here starts its drivers on uvloop by name, so this file
 checks uvloop whatever ``MUD_TEST_EVENT_LOOP`` says; with
 ``MUD_TEST_EVENT_LOOP=uvloop`` every other test file runs on uvloop too
 (``conftest.py``).  Here: logging in on the plain, TLS and web ports;
-STARTTLS and tls_deinit_connection; flow control for a client that never
-reads; TCP keepalive through uvloop's stand-in socket; admission at
-accept; the evaluation limit's SIGALRM; SIGHUP and a clean shutdown; and
-the configuration that chooses the loop.
+no cyclic garbage left by closed connections; STARTTLS and
+tls_deinit_connection; flow control for a client that never reads; TCP
+keepalive through uvloop's stand-in socket; admission at accept; the
+evaluation limit's SIGALRM; SIGHUP and a clean shutdown; and the
+configuration that chooses the loop.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Pin
 
 from conftest import ROOT, SHIPPED_MUDLIB, TEST_MUDLIB, TIMEOUT, Client, start_driver, strip_telnet
 from test_admission import TOO_MANY, assert_refused_plain, assert_refused_tls, plain, tls
+from test_collector import PROBE
+from test_collector import \
+    test_players_who_quit_or_vanish_leave_no_cyclic_garbage as players_leave_no_cyclic_garbage
 from test_config import assert_refused, run_driver, shipped_settings, write_settings
 from test_fair import (FAIR_MUDLIB, MARKER, connections, kernel_timer, login, not_reading_client,
                        reply, rss_kib)
@@ -167,6 +171,13 @@ def test_a_websocket_player_on_the_web_port_plays_with_a_telnet_player(world, ce
     web.close()
     assert web.close_code == 1000
     listener.close()
+
+
+def test_players_who_leave_leave_no_cyclic_garbage(make_driver, certs):
+    """uvloop's transports too must not keep a closed connection in a cycle
+    (it would never be freed from the collector's frozen generation)."""
+    players_leave_no_cyclic_garbage(make_driver(mudlib=SHIPPED_MUDLIB, event_loop=UVLOOP,
+                                                env={"PYTHONPATH": str(PROBE)}), certs)
 
 
 # --- STARTTLS and tls_deinit_connection (the test mudlib) ---------------------------------
