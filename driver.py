@@ -8,13 +8,13 @@ on stderr says which and why).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 
 try:
     from driver import config as config_module
-    from driver.game import Game, StartupError, load_credentials, setup_logging
+    from driver.game import (StartupError, event_loop_factory, load_credentials, run,
+                             setup_logging)
 except ModuleNotFoundError as missing:
     # Started by a Python without the driver's packages (outside the virtualenv).
     print(f"driver.py: this Python ({sys.executable}) lacks the package {missing.name!r}; "
@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     except config_module.ConfigError as exc:
         print(f"driver.py: configuration error: {exc}", file=sys.stderr)
         return 2
+    try:
+        loop_factory = event_loop_factory(config)
+    except StartupError as exc:
+        print(f"driver.py: configuration error: {exc}", file=sys.stderr)
+        return 2
     if args.check_config:
         try:
             credentials = load_credentials(config)
@@ -44,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     setup_logging(config)
     try:
-        return asyncio.run(Game(config).run())
+        return run(config, loop_factory)
     except StartupError as exc:
         print(f"driver.py: cannot start: {exc}", file=sys.stderr)
         return 2

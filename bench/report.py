@@ -148,7 +148,7 @@ def _handshake_section(results: dict, targets: list) -> list[str]:
                          _num(run.get("per_wall_s")), _lat(run, "p99_ms")])
         lines += ["Other driver configurations (same run): *driver-shipped* greets with the "
                   "shipped mudlib's login (banner and \"What is your name?\"); *driver-uvloop* is "
-                  "the same driver started on uvloop's event loop by `bench/uvloop_driver.py`.", ""]
+                  "the same driver on uvloop's event loop (`server.event_loop: uvloop`).", ""]
         lines += _table(["server", "variant", "handshakes/CPU-s", "÷ s_server", "÷ driver",
                          "handshakes/s (wall)", "p99 ms"], rows) + [""]
     repeated = [r for r in runs if r.get("rounds", 1) > 1]

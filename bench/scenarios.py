@@ -42,7 +42,8 @@ VARIANTS = {
 }
 
 #: Servers: "driver" (benchmark mudlib), "driver-shipped" (the shipped mudlib's
-#: login), "driver-uvloop" (experiment), "s_server", "asyncio", "asyncio-uvloop".
+#: login), "driver-uvloop" (server.event_loop: uvloop), "s_server", "asyncio",
+#: "asyncio-uvloop".
 BASELINES = ("s_server", "asyncio", "asyncio-uvloop")
 
 
@@ -181,7 +182,9 @@ class Launcher:
         if kind in ("driver", "driver-shipped", "driver-uvloop"):
             server = servers.start_driver(self.settings.driver_root, workdir, cert.fullchain,
                                           cert.key, shipped_mudlib=kind == "driver-shipped",
-                                          uvloop=kind == "driver-uvloop", name=kind,
+                                          event_loop=("uvloop" if kind == "driver-uvloop"
+                                                      else None),
+                                          name=kind,
                                           exempt_loopback=exempt_loopback, metrics=metrics,
                                           web=web)
             if self.settings.profile:

@@ -3,8 +3,8 @@
 Three kinds, all serving the same certificate on 127.0.0.1:
 
 * ``driver``: ``driver.py`` of a driver tree (``--driver-root``), with the
-  benchmark mudlib (``bench/mudlib``) or the shipped one, optionally on uvloop
-  (``bench/uvloop_driver.py``: an experiment, the driver itself runs asyncio),
+  benchmark mudlib (``bench/mudlib``) or the shipped one, on asyncio's event
+  loop or on uvloop's (``server.event_loop: uvloop`` in its configuration),
   and optionally with its web port (HTTPS and WebSocket, for browser players).
 * ``s_server``: ``openssl s_server -rev``, the TLS library's own loop.  It
   serves one connection at a time and answers a line with the line reversed.
@@ -163,7 +163,7 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
                         log_level: str = "info", session_tickets: bool = True,
                         connections: dict | None = None,
                         exempt_loopback: bool = True, metrics: bool = False,
-                        web: bool = False) -> Path:
+                        web: bool = False, event_loop: str | None = None) -> Path:
     """A configuration like the shipped one, on ports chosen by the kernel.
 
     No trust file: like the baselines, the driver does not ask for client
@@ -179,12 +179,15 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
     ``web``: the web port (``server.web_port``: HTTPS and WebSocket, with the
     same certificate) on a port the kernel picks; off unless a scenario
     has browser players, so that the others measure the driver as before.
+    ``event_loop``: ``server.event_loop`` ("asyncio" or "uvloop"); None
+    leaves the driver's default (asyncio).
     """
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "config.yaml"
     config.write_text(
         "server:\n  host: 127.0.0.1\n  hostname: localhost\n  telnet_port: 0\n  tls_port: 0\n"
-        + ("  web_port: 0\n" if web else "") +
+        + ("  web_port: 0\n" if web else "")
+        + (f"  event_loop: {event_loop}\n" if event_loop else "") +
         f"mudlib:\n  directory: {mudlib}\n  master: /master\n  data_dir: {directory / 'data'}\n"
         f"tls:\n  certificate: {certificate}\n  key: {key}\n  trust_file: null\n"
         "  handshake_timeout: 10\n  minimum_version: TLSv1.2\n"
@@ -204,7 +207,7 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
 
 
 def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path, *,
-                 shipped_mudlib: bool = False, uvloop: bool = False,
+                 shipped_mudlib: bool = False, event_loop: str | None = None,
                  log_level: str = "info", name: str | None = None,
                  exempt_loopback: bool = True, metrics: bool = False,
                  web: bool = False) -> Server:
@@ -214,13 +217,9 @@ def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path,
     config = write_driver_config(workdir, certificate, key, mudlib, log_level,
                                  connections=shipped_connections(driver_root),
                                  exempt_loopback=exempt_loopback, metrics=metrics,
-                                 web=web)
+                                 web=web, event_loop=event_loop)
     log_file = workdir / "driver.log"
-    if uvloop:
-        command = [sys.executable, str(BENCH_DIR / "uvloop_driver.py"), str(driver_root),
-                   "--config", str(config)]
-    else:
-        command = [sys.executable, str(driver_root / "driver.py"), "--config", str(config)]
+    command = [sys.executable, str(driver_root / "driver.py"), "--config", str(config)]
     with open(log_file, "wb") as log:
         process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=log, preexec_fn=_preexec,

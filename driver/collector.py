@@ -59,7 +59,12 @@ class FreezeAfterFullPasses:
 
     The freeze itself runs from the event loop (``call_soon_threadsafe``:
     a collection can start on any thread that allocates), never inside the
-    collector's own callback.
+    collector's own callback.  A collection can also start inside the
+    loop's own code, at any allocation, so the callback must be safe there
+    too: on both loops ``call_soon_threadsafe`` only appends to the queue of
+    ready callbacks (a deque) and wakes the loop, through asyncio's
+    self-pipe or libuv's ``uv_async_send``, which is safe even from a
+    signal handler.  Neither loop holds a lock that the callback could meet.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:

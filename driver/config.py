@@ -36,7 +36,7 @@ class ConfigError(Exception):
 # 0 for no limit), "rate" (a number, 0 for no limit), "network_list" (addresses
 # and networks), "prefix_length", "whole_number"
 # (0 or more), "optional_rate" (a whole number of at least 1, or null: no limit),
-# "buffer_size" (bytes, at least 4096).
+# "buffer_size" (bytes, at least 4096), "event_loop" (one of EVENT_LOOPS).
 
 #: server.tls_port's default: 4443 when a certificate is configured, else off,
 #: so a configuration without TLS needs no ``tls_port: null``.
@@ -112,7 +112,12 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "login.throttle_max_delay": ("number", 60.0),
     "login.lockout_after": ("whole_number", 10),
     "login.lockout_duration": ("number", 900.0),
+    # The event loop the game runs on (game.py): asyncio's own, or uvloop's.
+    "server.event_loop": ("event_loop", "asyncio"),
 }
+
+#: ``server.event_loop``'s values: asyncio's selector loop, or uvloop (libuv).
+EVENT_LOOPS = ("asyncio", "uvloop")
 
 _LEVELS = ("debug", "info", "warning", "error")
 
@@ -266,6 +271,8 @@ class Config:
     login: LoginPolicy = LoginPolicy()
 
     connections: ConnectionLimits = dataclasses.field(default_factory=ConnectionLimits)
+    #: the event loop the game runs on: "asyncio" or "uvloop" (game.event_loop_factory)
+    event_loop: str = "asyncio"
 
     @property
     def loopback_only(self) -> bool:
@@ -404,6 +411,10 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
     if kind == "log_format":
         if value not in ("text", "json"):
             raise fail("text or json")
+        return value
+    if kind == "event_loop":
+        if value not in EVENT_LOOPS:
+            raise fail(" or ".join(EVENT_LOOPS))
         return value
     raise AssertionError(kind)
 
@@ -548,6 +559,7 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         worker_queue=values["workers.queue"],
         login=_section(LoginPolicy, "login", values),
         connections=_section(ConnectionLimits, "connections", values),
+        event_loop=values["server.event_loop"],
     )
     _check_metrics(config.metrics)
     _check_files(config)
@@ -651,6 +663,8 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-expired-certificate", action="store_true", default=None,
                         help="serve an expired certificate instead of refusing to start "
                              "(tls.allow_expired_certificate)")
+    parser.add_argument("--event-loop", metavar="LOOP",
+                        help="the event loop to run on: asyncio or uvloop (server.event_loop)")
     return parser
 
 
@@ -664,4 +678,5 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         "mudlib.data_dir": str(args.data_dir) if args.data_dir else None,
         "mudlib.admins": list(args.admin) if getattr(args, "admin", None) else None,
         "tls.allow_expired_certificate": getattr(args, "allow_expired_certificate", None),
+        "server.event_loop": getattr(args, "event_loop", None),
     }

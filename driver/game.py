@@ -13,6 +13,15 @@ driver only listens.  The web port is the exception, because a browser
 speaks ``wss://`` from its first byte: there the driver does the TLS
 handshake (with the same certificates, SNI and reloads) and the WebSocket
 upgrade before the master hears of the connection (``net/websocket.py``).
+
+The game runs on the event loop ``server.event_loop`` names
+(``event_loop_factory``): asyncio's own selector loop, or uvloop's, which
+runs the same transports and callbacks on libuv.  Nothing above this module
+knows which: the world and the network use only the public interface of
+asyncio's loops and transports, and where the two loops differ in what
+that interface leaves open, the module concerned says so (accepting, below;
+reading, writing and closing in ``net/connection.py``; the garbage
+collector's callback in ``collector.py``; SIGALRM in ``world/evaluation.py``).
 """
 
 from __future__ import annotations
@@ -23,9 +32,11 @@ import errno
 import json
 import logging
 import logging.handlers
+import selectors
 import signal
 import socket
 import ssl
+from typing import Callable
 
 from . import metrics
 from .collector import FreezeAfterFullPasses
@@ -43,10 +54,13 @@ from .net.tls_context import (CertificateError, CertificatePair, ConfigureHook,
 
 log = logging.getLogger("driver")
 
-#: Connections accepted per turn of the event loop: a thousand arriving at
-#: once are set up a batch at a time, between the players' turns, instead of
-#: all before anyone's next reply.  The kernel queues the rest
-#: (``server.backlog``).
+#: Connections accepted per turn of asyncio's event loop: a thousand
+#: arriving at once are set up a batch at a time, between the players'
+#: turns, instead of all before anyone's next reply.  The kernel queues the
+#: rest (``server.backlog``).  uvloop does not batch: libuv accepts until the
+#: kernel's queue is empty on each wake-up, and each new connection's set-up
+#: (``Connection.connection_made``) waits its place among the callbacks
+#: already due, players' turns included.
 ACCEPT_BATCH = 8
 
 #: How long shutdown waits for connections to drain before closing them hard.
@@ -55,6 +69,45 @@ SHUTDOWN_GRACE = 5.0
 
 class StartupError(Exception):
     """The driver cannot start; one line says why."""
+
+
+def event_loop_factory(config: Config) -> Callable[[], asyncio.AbstractEventLoop]:
+    """What makes the loop the game runs on (``server.event_loop``).
+
+    ``asyncio`` is asyncio's selector loop, named outright so that an event
+    loop policy set elsewhere in the process cannot swap it.  ``uvloop`` is
+    imported only when chosen; a Python without it is a configuration
+    error, named in one line, like a missing certificate.
+    """
+    if config.event_loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError as exc:
+            raise StartupError(
+                f"server.event_loop: uvloop cannot be imported ({exc}); install the pinned "
+                f"requirements (make setup) or set event_loop: asyncio") from None
+        return uvloop.new_event_loop
+    return asyncio.SelectorEventLoop
+
+
+def describe_event_loop(loop: asyncio.AbstractEventLoop) -> str:
+    """``uvloop 0.23.0`` or ``asyncio (EpollSelector)``: the loop actually running."""
+    if type(loop).__module__.partition(".")[0] == "uvloop":
+        import uvloop
+        return f"uvloop {uvloop.__version__}"
+    return f"asyncio ({selectors.DefaultSelector.__name__})"
+
+
+def run(config: Config,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> int:
+    """Run the game on its event loop until it shuts down; the exit status.
+
+    ``StartupError`` if it cannot start.  (``asyncio.Runner`` is
+    ``asyncio.run`` with a choice of loop: the same SIGINT handling, and
+    the same clean-up of tasks and the loop at the end.)
+    """
+    with asyncio.Runner(loop_factory=loop_factory or event_loop_factory(config)) as runner:
+        return runner.run(Game(config).run())
 
 
 class _ClientProtocolErrors(logging.Filter):
@@ -187,7 +240,7 @@ def _tell_player_about_error(player: MudObject | None, exc: BaseException, where
 class Game:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.servers: list[asyncio.base_events.Server] = []
+        self.servers: list[asyncio.AbstractServer] = []
         self._stop = asyncio.Event()
         self._stop_reason = ""
         self._certificate_watch: asyncio.TimerHandle | None = None
@@ -262,6 +315,7 @@ class Game:
         rt.heart_beats.start()
         # Signals first: once "listening" is logged, SIGHUP reloads, it does not kill.
         self._install_signals(loop, credentials)
+        log.info("event loop: %s", describe_event_loop(loop))
         self._announce(rt)
         self._watch_certificates(loop, credentials)
         self._warn_daily(loop, credentials)
@@ -292,7 +346,11 @@ class Game:
             # asyncio accepts as many connections per wake-up as the backlog it
             # listens with; the kernel's queue may be longer (reconnect storms).
             # listen() again on a duplicate of each socket (asyncio's wrapper
-            # hides the method) to give the kernel's queue its full length.
+            # hides the method, and uvloop's pseudo-socket refuses it) to give
+            # the kernel's queue its full length.  A duplicate shares the
+            # listening socket itself, so this works the same on both loops
+            # (uvloop listens with the same small backlog, then accepts
+            # everything queued per wake-up: ACCEPT_BATCH).
             for listening in server.sockets:
                 with socket.fromfd(listening.fileno(), listening.family,
                                    listening.type) as sock:
@@ -364,6 +422,9 @@ class Game:
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop,
                          credentials: ServerCredentials) -> None:
+        # Both loops run these handlers as ordinary callbacks, between two
+        # others, never inside one: asyncio through its self-pipe, uvloop
+        # through its own wake-up descriptor (signal.set_wakeup_fd either way).
         for signum, reason in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
             loop.add_signal_handler(signum, self.request_shutdown, reason)
         loop.add_signal_handler(signal.SIGHUP, reload_certificates, credentials, "SIGHUP")

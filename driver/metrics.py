@@ -217,7 +217,9 @@ REGISTRY.register(driver_state)
 # --- probes that run only while the endpoint is on ------------------------------------------
 
 class LoopLagProbe:
-    """A timer every ``interval`` seconds; how late it fires is the loop's lag."""
+    """A timer every ``interval`` seconds; how late it fires is the loop's lag.
+
+    (In ``loop.time()``: whole milliseconds on uvloop, finer on asyncio.)"""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, interval: float = 0.25) -> None:
         self._loop = loop
@@ -307,7 +309,7 @@ class MetricsServer:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
-        self._server: asyncio.base_events.Server | None = None
+        self._server: asyncio.AbstractServer | None = None
         self._lag: LoopLagProbe | None = None
         self._gc = GCPauseProbe()
 

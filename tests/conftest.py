@@ -5,6 +5,14 @@ kernel (port 0), with certificates from trustme made for the test session.
 It reads the driver's log as it is written, so tests wait on log lines
 (``driver.wait_for_log``) and bytes from sockets, never on sleeps.  Every
 wait has a deadline.
+
+The event loop: drivers run on asyncio's loop unless a test asks for
+another (``start_driver(..., event_loop="uvloop")``) or the environment
+does: ``MUD_TEST_EVENT_LOOP=uvloop`` starts every driver of
+``start_driver``/``make_driver`` on uvloop (``server.event_loop``), so the
+suite runs on either loop::
+
+    MUD_TEST_EVENT_LOOP=uvloop .venv/bin/python -m pytest tests/test_fair.py
 """
 
 from __future__ import annotations
@@ -31,6 +39,10 @@ SHIPPED_MUDLIB = ROOT / "mudlib"
 TIMEOUT = 10.0
 
 IAC = 255
+
+#: ``server.event_loop`` for every driver the harness starts, unless a test
+#: names one: the environment's ``MUD_TEST_EVENT_LOOP``, else the driver's default.
+TEST_EVENT_LOOP = os.environ.get("MUD_TEST_EVENT_LOOP") or None
 
 
 # --- certificates ------------------------------------------------------------------
@@ -150,7 +162,8 @@ LOOPBACK_EXEMPT = "limits:\n  exempt: [127.0.0.0/8, '::1']\n"
 def write_config(directory: Path, certs: TestCerts | None, mudlib: Path = TEST_MUDLIB,
                  tls_port: int | None = 0, trust_file: bool = True,
                  handshake_timeout: float = 5, extra: str = "", tls_extra: str = "",
-                 mudlib_extra: str = "", limits: str = LOOPBACK_EXEMPT) -> Path:
+                 mudlib_extra: str = "", limits: str = LOOPBACK_EXEMPT,
+                 event_loop: str | None = TEST_EVENT_LOOP) -> Path:
     tls_section = ""
     if certs is not None:
         tls_section = (f"  certificate: {certs.fullchain}\n  key: {certs.key}\n"
@@ -159,7 +172,8 @@ def write_config(directory: Path, certs: TestCerts | None, mudlib: Path = TEST_M
     config.write_text(
         "server:\n  host: 127.0.0.1\n  hostname: localhost\n  telnet_port: 0\n"
         f"  tls_port: {'null' if tls_port is None else tls_port}\n"
-        f"mudlib:\n  directory: {mudlib}\n  data_dir: {directory / 'data'}\n{mudlib_extra}"
+        + (f"  event_loop: {event_loop}\n" if event_loop else "")
+        + f"mudlib:\n  directory: {mudlib}\n  data_dir: {directory / 'data'}\n{mudlib_extra}"
         f"tls:\n{tls_section}  handshake_timeout: {handshake_timeout}\n{tls_extra}"
         + limits + "logging:\n  level: debug\n" + extra
     )
@@ -184,6 +198,13 @@ def start_driver(directory: Path, certs: TestCerts | None, *, env: dict | None =
         raise
     driver.telnet_port = int(match.group(1))
     driver.tls_port = int(match.group(2)) if match.group(2) else None
+    event_loop = config.get("event_loop", TEST_EVENT_LOOP)
+    if event_loop:  # logged before "listening": it runs on the loop asked for, or fails here
+        try:
+            driver.wait_for_log(rf"event loop: {event_loop}\b", timeout=0)
+        except AssertionError:
+            driver.stop()
+            raise
     return driver
 
 

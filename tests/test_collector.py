@@ -23,10 +23,11 @@ from test_world import create_character, do, plain_player, tls_player
 
 PROBE = Path(__file__).parent / "gc_probe"
 
-#: The driver's objects of one connection, none of which may die in a cycle.
+#: The driver's objects of one connection, none of which may die in a cycle
+#: (the transport is asyncio's, or uvloop's TCPTransport on uvloop).
 CONNECTION_KINDS = {"Connection", "TLSSession", "SSLObject", "MudTelnetProtocol",
                     "MudTelnetWriter", "TelnetInput", "LineReader", "Interactive",
-                    "_SelectorSocketTransport", "MemoryBIO"}
+                    "_SelectorSocketTransport", "TCPTransport", "MemoryBIO"}
 
 
 def garbage(driver) -> dict[str, int]:

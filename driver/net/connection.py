@@ -63,6 +63,31 @@ plaintext not yet encrypted as well as the records in the buffer.
 A TLS session ends where the mudlib says (``stop_tls``).  A peer's own
 close_notify ends the connection instead: the driver answers it and
 closes, and whatever follows on the stream is never read as plaintext.
+
+On either event loop
+====================
+
+The game runs on asyncio's selector loop or on uvloop's (``server.event_loop``,
+``game.py``), and this module uses only what both promise of a transport.
+Where asyncio's interface leaves room, the two fill it alike, and the tests
+hold them to it (``tests/test_event_loop.py``, and the whole suite with
+``MUD_TEST_EVENT_LOOP=uvloop``):
+
+* ``write`` sends at once what the kernel takes; only the rest is buffered,
+  and ``get_write_buffer_size`` counts it (uvloop: its own buffer and
+  libuv's write queue).  ``pause_writing``/``resume_writing`` come at the
+  limits ``set_write_buffer_limits`` set.  ``close`` sends what is buffered
+  first, however long that takes; ``abort`` does not.
+* ``pause_reading`` takes effect at once: no ``buffer_updated`` follows it,
+  though libuv reads up to 32 times per wake-up where asyncio reads once.
+* A ``BufferedProtocol``'s ``get_buffer`` is called before each read and
+  ``buffer_updated`` right after it, with nothing in between.
+* ``get_extra_info("socket")`` is a stand-in that forwards ``setsockopt``
+  to the descriptor: asyncio's ``TransportSocket``, uvloop's
+  ``PseudoSocket``.  Neither may be read, written or closed here.
+* ``loop.time()`` is what deadlines are set in; uvloop's counts
+  milliseconds, so durations measured with it (a handshake's) are whole
+  milliseconds there.
 """
 
 from __future__ import annotations
@@ -181,7 +206,9 @@ class TelnetFacingTransport(asyncio.Transport):
 #: calls a command); reading into this one buffer and copying out the few
 #: bytes that came costs none.  One buffer serves every connection: the
 #: transport reads into it and hands it over (``buffer_updated``) in one step,
-#: and the bytes are copied out before anything else can read.
+#: and the bytes are copied out before anything else can read.  (uvloop
+#: holds the buffer from ``get_buffer`` to the end of that read, per
+#: connection; libuv reads one stream at a time, so the holds never overlap.)
 _RECEIVE_BUFFER = memoryview(bytearray(256 * 1024))
 
 
@@ -377,7 +404,12 @@ class Connection(asyncio.BufferedProtocol):
         self._transport.close()
 
     def _set_keepalive(self, sock: socket.socket) -> None:
-        """TCP keepalive with the policy's timing, where the platform allows."""
+        """TCP keepalive with the policy's timing, where the platform allows.
+
+        ``sock`` is the transport's stand-in for its socket (asyncio's
+        ``TransportSocket``, uvloop's ``PseudoSocket``): both pass
+        ``setsockopt`` on to the descriptor, uvloop's through a socket object
+        made for each call and detached after it."""
         policy = self.policy
         options = (("TCP_KEEPIDLE", policy.keepalive_idle),
                    ("TCP_KEEPINTVL", policy.keepalive_interval),
@@ -493,6 +525,9 @@ class Connection(asyncio.BufferedProtocol):
         # (``_read_ready_cb``) until it is freed: a cycle the collector must
         # find.  Long-lived connections are in the collector's frozen
         # generation (driver/collector.py), where it would never look.
+        # uvloop's transport (a C type, with no __dict__) holds nothing of
+        # the kind, and drops its protocol and the protocol's bound methods
+        # (get_buffer, buffer_updated) itself after connection_lost.
         transport = self._transport
         if transport is not None and "_read_ready_cb" in getattr(transport, "__dict__", ()):
             transport._read_ready_cb = None

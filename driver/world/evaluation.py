@@ -28,10 +28,13 @@ count cheaply, so the driver measures wall-clock time instead:
 * ``EvaluationTimeout`` derives from ``BaseException``, so ``except
   Exception`` in world code does not swallow it; a mudlib that catches it
   anyway is interrupted again every ``REPEAT`` seconds until the call ends.
-* The asyncio loop never runs while mudlib code runs (mudlib code runs inside
+* The event loop never runs while mudlib code runs (mudlib code runs inside
   the loop's callbacks), and SIGALRM is installed with ``signal.signal``,
   not ``loop.add_signal_handler``: the byte the signal leaves on the loop's
   wake-up descriptor is read and ignored by the loop, which stays healthy.
+  (uvloop, reading it, has Python run the pending handlers at once, which
+  ``_on_alarm`` outside any call shrugs off; in a callback, Python runs the
+  handler between two bytecodes on either loop.)
 
 A single C call that never returns to the interpreter (``sum(range(10**12))``)
 cannot be interrupted by any signal handler; the timeout is raised as soon

@@ -1,0 +1,390 @@
+"""The driver on uvloop's event loop (``server.event_loop: uvloop``).
+
+The same driver, the same worlds, the same clients as the rest of the
+suite, over real sockets and real TLS: only the event loop under the driver
+changes.  Each test here starts its drivers on uvloop by name, so this file
+checks uvloop whatever ``MUD_TEST_EVENT_LOOP`` says; with
+``MUD_TEST_EVENT_LOOP=uvloop`` every other test file runs on uvloop too
+(``conftest.py``).  Here: logging in on the plain, TLS and web ports;
+no cyclic garbage left by closed connections; STARTTLS and
+tls_deinit_connection; flow control for a client that never reads; TCP
+keepalive through uvloop's stand-in socket; admission at accept; the
+evaluation limit's SIGALRM; SIGHUP and a clean shutdown; and the
+configuration that chooses the loop.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+import pytest
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Ping, RejectConnection,
+                            Request, TextMessage)
+
+from conftest import ROOT, SHIPPED_MUDLIB, TEST_MUDLIB, TIMEOUT, Client, start_driver, strip_telnet
+from test_admission import TOO_MANY, assert_refused_plain, assert_refused_tls, plain, tls
+from test_collector import PROBE
+from test_collector import \
+    test_players_who_quit_or_vanish_leave_no_cyclic_garbage as players_leave_no_cyclic_garbage
+from test_config import assert_refused, run_driver, shipped_settings, write_settings
+from test_fair import (FAIR_MUDLIB, MARKER, connections, kernel_timer, login, not_reading_client,
+                       reply, rss_kib)
+from test_platform import PLATFORM_MUDLIB, connect as platform_player
+from test_tls_efuns import (Clients, deinit_to_plaintext, fields, read_to_close_notify,
+                            wait_line)
+from test_world import create_character, do, tls_player
+
+UVLOOP = "uvloop"
+
+
+# --- the shipped world on uvloop: telnet, TLS and the web port --------------------------
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, certs):
+    driver = start_driver(tmp_path_factory.mktemp("uvloop-world"), certs, mudlib=SHIPPED_MUDLIB,
+                          event_loop=UVLOOP, args=("--web-port", "0"))
+    driver.web_port = int(driver.wait_for_log(r", web on [^:]+:(\d+)").group(1))
+    yield driver
+    driver.stop()
+
+
+def test_the_loop_in_use_is_logged_before_the_ports(world):
+    loop_line = next(i for i, line in enumerate(world.lines) if "event loop: " in line)
+    listening = next(i for i, line in enumerate(world.lines) if "listening: " in line)
+    assert loop_line < listening
+    assert "event loop: uvloop 0." in world.lines[loop_line]
+
+
+def test_a_plain_telnet_player_logs_in_and_plays(world):
+    player = Client.plain(world.telnet_port)
+    text = player.read_until("What is your name? ")
+    assert "R  A  V  E  N  M  O  O  R" in text
+    create_character(player, "Tamsin")
+    assert "You say: heard on uvloop" in do(player, "say heard on uvloop")
+    player.send_line("quit")
+    player.wait_closed()
+
+
+def test_a_tls_port_player_is_secured_by_the_master_and_plays(world, certs):
+    """The shipped master calls tls_init_connection() on the TLS port."""
+    player = tls_player(world, certs)
+    text = player.read_until("What is your name? ")
+    assert "Your connection is encrypted (TLSv1.3, " in text
+    create_character(player, "Osric")
+    assert "TLSv1.3" in do(player, "tls")
+    player.send_line("quit")
+    # Ends with close_notify: a cut without it raises (suppress_ragged_eofs=False).
+    read_to_close_notify(player.sock)
+
+
+class WebSocketPlayer:
+    """A WebSocket client (wsproto) over TLS, as the web client speaks to the web port."""
+
+    def __init__(self, port: int, context: ssl.SSLContext) -> None:
+        raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.sock = context.wrap_socket(raw, server_hostname="localhost")
+        self.ws = WSConnection(ConnectionType.CLIENT)
+        self.telnet = bytearray()
+        self.hello: dict | None = None
+        self.accepted = False
+        self.close_code: int | None = None
+        origin = f"https://localhost:{port}".encode()
+        self.sock.sendall(self.ws.send(Request(host=f"localhost:{port}", target="/ws",
+                                               extra_headers=[(b"origin", origin)])))
+        # 101 Switching Protocols, then the driver's first message: the JSON hello.
+        self._pump_until(lambda: self.accepted and self.hello is not None, "the upgrade")
+
+    @property
+    def text(self) -> str:
+        return strip_telnet(bytes(self.telnet)).decode("utf-8", errors="replace")
+
+    def _pump_until(self, done, what: str, timeout: float = TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"timed out waiting for {what}; telnet text:\n{self.text}"
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(65536)
+            except (socket.timeout, TimeoutError):
+                continue
+            assert data or self.close_code is not None, f"closed before {what}:\n{self.text}"
+            self.ws.receive_data(data or None)
+            for event in self.ws.events():
+                if isinstance(event, AcceptConnection):
+                    self.accepted = True
+                elif isinstance(event, RejectConnection):
+                    raise AssertionError(f"upgrade refused: {event.status_code}")
+                elif isinstance(event, TextMessage):
+                    self.hello = json.loads(event.data)
+                elif isinstance(event, BytesMessage):
+                    self.telnet += event.data
+                elif isinstance(event, Ping):
+                    self.sock.sendall(self.ws.send(event.response()))
+                elif isinstance(event, CloseConnection):
+                    self.close_code = event.code
+            if not data:
+                return
+
+    def read_until(self, needle: str) -> str:
+        self._pump_until(lambda: needle in self.text, repr(needle))
+        return self.text
+
+    def command(self, line: str, until: str) -> str:
+        self.telnet.clear()
+        self.sock.sendall(self.ws.send(BytesMessage(data=line.encode() + b"\r\n")))
+        return self.read_until(until)
+
+    def wait_close_frame(self, timeout: float = TIMEOUT) -> int | None:
+        self._pump_until(lambda: self.close_code is not None, "a close frame", timeout)
+        return self.close_code
+
+    def close(self) -> None:
+        """Our close frame, the driver's answer, then the driver's close."""
+        self.sock.sendall(self.ws.send(CloseConnection(code=1000)))
+        self.wait_close_frame()
+        self.sock.close()
+
+
+def test_a_websocket_player_on_the_web_port_plays_with_a_telnet_player(world, certs):
+    listener = tls_player(world, certs)
+    listener.read_until("What is your name? ")
+    create_character(listener, "Wendel")
+
+    web = WebSocketPlayer(world.web_port, certs.client_context())
+    assert web.hello is not None and web.hello["secure"] is True, web.hello
+    assert web.hello["protocol"] == "TLSv1.3"
+    web.read_until("What is your name? ")
+    web.command("Brisa", "[y/n] ")
+    web.command("y", "characters): ")
+    web.command("salt-and-heather", "Type it again: ")
+    web.command("salt-and-heather", "> ")
+    assert "You say: over the websocket" in web.command("say over the websocket", "websocket")
+    assert "Brisa says: over the websocket" in listener.read_until("over the websocket")
+    web.close()
+    assert web.close_code == 1000
+    listener.close()
+
+
+def test_players_who_leave_leave_no_cyclic_garbage(make_driver, certs):
+    """uvloop's transports too must not keep a closed connection in a cycle
+    (it would never be freed from the collector's frozen generation)."""
+    players_leave_no_cyclic_garbage(make_driver(mudlib=SHIPPED_MUDLIB, event_loop=UVLOOP,
+                                                env={"PYTHONPATH": str(PROBE)}), certs)
+
+
+# --- STARTTLS and tls_deinit_connection (the test mudlib) ---------------------------------
+
+@pytest.fixture(scope="module")
+def efun_driver(tmp_path_factory, certs):
+    driver = start_driver(tmp_path_factory.mktemp("uvloop-efuns"), certs, mudlib=TEST_MUDLIB,
+                          event_loop=UVLOOP, env={"TEST_TLS_MODE": "deferred"})
+    yield driver
+    driver.stop()
+
+
+@pytest.fixture
+def clients(certs):
+    opened = Clients(certs)
+    yield opened
+    opened.close_all()
+
+
+def test_tls_port_logon_gets_the_handshake_result(efun_driver, clients):
+    """The test master's bare tls_init_connection(): logon(0, ob) once it is done."""
+    player = clients.tls(efun_driver, logon=False)
+    values = fields(wait_line(player.client, "LOGON "))
+    assert values["args"] == f"(0, '{values['me']}')", values
+    assert player.run("state", "STATE ") == "STATE 1"
+    info = json.loads(player.run("info", "INFO ")[len("INFO "):])
+    assert info["prot"] == "TLSv1.3", info
+
+
+def test_starttls_deinit_and_starttls_again_on_one_connection(efun_driver, clients):
+    """Plain, secure (tls_init_connection mid-session), plain again
+    (tls_deinit_connection: close_notify, then plaintext), secure again."""
+    player = clients.upgrade(clients.plain(efun_driver), "starttls name")
+    assert fields(wait_line(player.client, "CALLBACK "))["result"] == "0"
+    assert player.run("state", "STATE ") == "STATE 1"
+    plain_again = deinit_to_plaintext(player)
+    assert plain_again.run("echo in the clear", "ECHO ") == "ECHO in the clear"
+    again = clients.upgrade(plain_again, "starttls path")
+    assert fields(wait_line(again.client, "CALLBACK "))["result"] == "0"
+    assert again.run("echo secure again", "ECHO ") == "ECHO secure again"
+
+
+# --- flow control ---------------------------------------------------------------------------
+
+def test_a_tls_client_that_never_reads_costs_at_most_its_output_buffer(make_driver, certs):
+    cap = 256 * 1024
+    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=UVLOOP,
+                         extra=connections(output_buffer=cap))
+    honest = Client.plain(driver.telnet_port)
+    login(honest)
+    sleeper = Client(certs.client_context().wrap_socket(not_reading_client(driver.tls_port),
+                                                         server_hostname="localhost"))
+    name = login(sleeper)
+    before = rss_kib(driver.process.pid)
+    for _ in range(40):  # 40 MiB for a client that reads none of it
+        assert reply(honest, f"flood-to {name} 1024", "FLOODED") == "FLOODED"
+    assert reply(honest, "echo still served", "ECHO still served")
+    grown = rss_kib(driver.process.pid) - before
+    assert grown < cap // 1024 + 6 * 1024, f"the driver grew {grown} KiB"
+    driver.wait_for_log(r"output discarded: the client is not reading")
+    # It reads again: what was kept, one marker for what was not, and it plays on.
+    sleeper.send_line("echo awake")
+    sleeper.read_until(b"ECHO awake", timeout=TIMEOUT * 3)
+    assert sleeper.raw.count(MARKER.encode()) == 1
+    assert sleeper.raw.index(MARKER.encode()) < sleeper.raw.index(b"ECHO awake")
+
+
+def test_a_client_that_reads_nothing_for_the_send_timeout_is_dropped(make_driver):
+    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=UVLOOP,
+                         extra=connections(output_buffer=65536, send_timeout=2))
+    honest = Client.plain(driver.telnet_port)
+    login(honest)
+    sleeper = Client(not_reading_client(driver.telnet_port))
+    name = login(sleeper)
+    mark = driver.log_mark()
+    for _ in range(8):
+        reply(honest, f"flood-to {name} 1024", "FLOODED")
+    driver.wait_for_log(r"DISCONNECT /player#\d+ how=not reading", start=mark, timeout=TIMEOUT * 2)
+    assert reply(honest, "echo after", "ECHO after")
+
+
+def test_tcp_keepalive_is_set_through_uvloops_stand_in_socket(make_driver):
+    idle = 120
+    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=UVLOOP,
+                         extra=connections(keepalive_idle=idle))
+    player = Client.plain(driver.telnet_port)
+    login(player)
+    client_port = player.sock.getsockname()[1]
+    deadline = time.monotonic() + TIMEOUT
+    while True:  # a keepalive timer once everything sent is acknowledged
+        timer = kernel_timer(driver.telnet_port, client_port)
+        assert timer is not None, "the driver's socket is not in /proc/net/tcp"
+        if timer[0] == 2:
+            break
+        assert time.monotonic() < deadline, f"no keepalive timer: {timer}"
+        time.sleep(0.05)
+    assert (idle - 30) * 100 < timer[1] <= idle * 100, timer  # USER_HZ ticks
+    assert "TCP keepalive not tuned" not in driver.log
+
+
+# --- admission at accept ----------------------------------------------------------------------
+
+def test_the_per_address_limit_refuses_at_accept(make_driver, certs):
+    driver = make_driver(event_loop=UVLOOP,
+                         limits="limits:\n  per_address: 3\n  new_per_second: 0\n")
+    open_ones = []
+    for _ in range(3):
+        mark = driver.log_mark()
+        open_ones.append(plain(driver))
+        driver.wait_for_log(r"CONNECT /test_player#\d+ port=telnet", start=mark)
+    mark = driver.log_mark()
+    assert_refused_plain(driver, TOO_MANY)
+    assert_refused_tls(driver, certs)
+    driver.wait_for_log(r"refused a connection from 127\.0\.0\.1 on port \d+: the address has "
+                        r"limits\.per_address connections open", start=mark)
+    assert driver.log.count("CONNECT /test_player") == 3  # the refused never reached the master
+    open_ones.pop().close()
+    driver.wait_for_log(r"127\.0\.0\.1:\d+ port \d+>: (closed by the peer|lost)", start=mark)
+    again = tls(driver, certs)
+    driver.wait_for_log(r"CONNECT /test_player#\d+ port=tls", start=mark)
+    for client in (*open_ones, again):
+        client.close()
+
+
+# --- signals ------------------------------------------------------------------------------------
+
+def test_a_runaway_loop_is_stopped_by_the_evaluation_limit(make_driver):
+    """SIGALRM (signal.signal, not the loop's handler) interrupts mudlib code on uvloop."""
+    driver = make_driver(mudlib=PLATFORM_MUDLIB, tls_port=None, certs_=None, event_loop=UVLOOP,
+                         mudlib_extra="  eval_time_limit: 0.3\n")
+    ann = platform_player(driver, "ann")
+    answer = ann.line("spin", "RUNTIME-ERROR")
+    assert answer.startswith("RUNTIME-ERROR EvaluationTimeout: evaluation took longer than")
+    assert ann.line("ring bell", "RING") == "RING"
+
+
+def test_sighup_reloads_and_sigterm_shuts_down_cleanly(tmp_path, certs):
+    driver = start_driver(tmp_path, certs, mudlib=SHIPPED_MUDLIB, event_loop=UVLOOP,
+                          args=("--web-port", "0"))
+    try:
+        web_port = int(driver.wait_for_log(r", web on [^:]+:(\d+)").group(1))
+        secure = tls_player(driver, certs)
+        secure.read_until("What is your name? ")
+        create_character(secure, "Hestia")
+        web = WebSocketPlayer(web_port, certs.client_context())
+        web.read_until("What is your name? ")
+
+        mark = driver.log_mark()
+        driver.process.send_signal(signal.SIGHUP)
+        driver.wait_for_log(r"SIGHUP: TLS certificates reloaded", start=mark)
+        assert "Hestia" in do(secure, "who")  # reloading disturbed nobody
+
+        driver.process.send_signal(signal.SIGTERM)
+        # The TLS player is told, saved, and gets close_notify (a cut without
+        # it raises: suppress_ragged_eofs=False); the web client hears 1001.
+        goodbye = strip_telnet(read_to_close_notify(secure.sock)).decode()
+        assert "Your character has been saved." in goodbye
+        assert web.wait_close_frame() == 1001
+        assert driver.process.wait(TIMEOUT) == 0
+        driver.wait_for_log(r"driver stopped \(SIGTERM\)")
+        assert (tmp_path / "data" / "players" / "hestia.json").is_file()
+        assert "Traceback" not in driver.log
+    finally:
+        driver.stop()
+
+
+# --- choosing the loop --------------------------------------------------------------------------
+
+def test_the_default_loop_is_asyncios(make_driver):
+    driver = make_driver(event_loop=None)
+    assert "event loop: asyncio (" in driver.log
+
+
+@pytest.mark.parametrize("value", ["nonsense", "UVLOOP", 1, None])
+def test_an_unknown_event_loop_is_refused_in_one_line(certs, tmp_path, value):
+    settings = shipped_settings(certs, tmp_path / "data")
+    settings["server"]["event_loop"] = value
+    config = write_settings(tmp_path, settings)
+    line = assert_refused(run_driver("--config", str(config), "--check-config", cwd=tmp_path),
+                          "server.event_loop", "asyncio or uvloop")
+    assert repr(value) in line
+
+
+def test_the_command_line_chooses_the_loop_and_is_checked(certs, tmp_path):
+    config = write_settings(tmp_path, shipped_settings(certs, tmp_path / "data"))
+    result = run_driver("--config", str(config), "--check-config", "--event-loop", "uvloop",
+                        cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert_refused(run_driver("--config", str(config), "--check-config", "--event-loop", "libuv",
+                              cwd=tmp_path), "server.event_loop", "'libuv'")
+
+
+def test_uvloop_chosen_but_not_importable_is_a_configuration_error(certs, tmp_path):
+    """A Python where ``import uvloop`` fails (here a module of that name,
+    first on the path, that fails as an absent one does)."""
+    shadow = tmp_path / "no-uvloop"
+    shadow.mkdir()
+    (shadow / "uvloop.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'uvloop'\", name='uvloop')\n")
+    settings = shipped_settings(certs, tmp_path / "data")
+    settings["server"].update(event_loop="uvloop", telnet_port=0, tls_port=0)
+    config = write_settings(tmp_path, settings)
+    for extra in (("--check-config",), ()):
+        result = subprocess.run([sys.executable, str(ROOT / "driver.py"), "--config", str(config),
+                                 *extra], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                                capture_output=True, text=True, timeout=TIMEOUT,
+                                env={"PYTHONPATH": str(shadow), "PATH": "/usr/bin:/bin"})
+        line = assert_refused(result, "server.event_loop", "uvloop cannot be imported",
+                              "No module named 'uvloop'", "event_loop: asyncio")
+        assert line.startswith("driver.py: configuration error: ")
