@@ -6,6 +6,7 @@
     python -m bench report [RESULTS.json] [--out DIR]
     python -m bench profile OUT/profile/NNN-driver-ec.txt [--top N]
     python -m bench telnet-parse [--size BYTES] [--rounds N] [--json]
+    python -m bench tls-cost [--rounds N] [--per-round N] [--case NAME ...] [--json]
 """
 
 from __future__ import annotations
@@ -111,6 +112,14 @@ def command_telnet_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_tls_cost(args: argparse.Namespace) -> int:
+    from . import tls_cost
+
+    result = tls_cost.measure(args.rounds, args.per_round, tuple(args.case or tls_cost.CASES))
+    print(json.dumps(result, indent=1) if args.json else tls_cost.report(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="The driver's benchmark.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                                        "driver-uvloop, s_server, asyncio, asyncio-uvloop, "
                                        "asyncio-backlog")
     run.add_argument("--variant", action="append", choices=list(VARIANTS),
-                     help="handshake variant to run (repeatable); default: all, or tls13-ec "
-                          "with --quick")
+                     help="handshake variant to run (repeatable); default: all but "
+                          "tls13-rsa-resumed, or tls13-ec with --quick")
     run.add_argument("--repeat", type=int, default=1,
                      help="rounds of the handshake scenario; the median round is reported")
     run.add_argument("--profile", action="store_true",
@@ -182,6 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     tp.add_argument("--rounds", type=int, default=25, help="rounds; each input's best counts")
     tp.add_argument("--json", action="store_true", help="print the figures as JSON")
     tp.set_defaults(handler=command_telnet_parse)
+
+    from .tls_cost import CASES
+
+    tc = sub.add_parser("tls-cost",
+                        help="server µs of one TLS handshake, full and resumed, over memory BIOs")
+    tc.add_argument("--rounds", type=int, default=8, help="counted rounds (one more warms up)")
+    tc.add_argument("--per-round", type=int, default=100,
+                    help="handshakes of each case and mode per round")
+    tc.add_argument("--case", action="append", choices=list(CASES),
+                    help="a case to measure (repeatable); default: all")
+    tc.add_argument("--json", action="store_true", help="print the figures as JSON")
+    tc.set_defaults(handler=command_tls_cost)
 
     args = parser.parse_args(argv)
     return args.handler(args)

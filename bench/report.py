@@ -136,6 +136,10 @@ def _handshake_section(results: dict, targets: list) -> list[str]:
                      f"{_lat(d, 'p50_ms')} / {_lat(d, 'p99_ms')}",
                      f"{d['server_utilization']:.0%}" if d else "–"])
     lines += ["Handshakes per server CPU-second:", ""] + _table(header, rows) + [""]
+    if any(variant.endswith("resumed") for variant in variants):
+        lines += ["Why a resumed TLS 1.3 EC handshake saves the Python servers next to nothing, "
+                  "and `openssl s_server` much more: `bench/README.md`, \"Why resumption gains "
+                  "little here\".", ""]
     extra = [r for r in runs if r["server"] not in ("driver", *servers_baselines())]
     if extra:
         rows = []
