@@ -286,21 +286,26 @@ def _listening(port: int) -> bool:
 def start_s_server(workdir: Path, certificate: Path, key: Path, name: str = "s_server") -> Server:
     """``openssl s_server -rev``: handshake, then a line back for the line sent.
 
-    -rev reports every connection on stdout (protocol, cipher lists, ...);
-    written to a file that costs it about a tenth of its CPU time, so its
-    stdout goes to /dev/null, and the harness picks the port (-quiet would
-    not help: it also hides the "ACCEPT" line that names the port).
+    Like the other servers it loads no trust store (``-no-CAfile -no-CApath
+    -no-CAstore``): given only its leaf certificate and OpenSSL 3's default
+    store, it would search the system's certificate directory for a chain on
+    every full handshake, about a fifth of its CPU time (README, "Why
+    resumption gains little here").  -rev reports every connection on stderr
+    (protocol, cipher lists, ...): written to a file that costs it a good
+    part of its CPU time, so its stdout and stderr go to /dev/null, and the
+    harness finds the port open in /proc/net/tcp.  If it does not start, it
+    is run once more with its stderr kept, for the error.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     log_file = workdir / "s_server.log"
     for _attempt in range(5):
         port = _free_port()
         command = ["openssl", "s_server", "-rev", "-accept", f"127.0.0.1:{port}",
-                   "-cert", str(certificate), "-key", str(key)]
-        with open(log_file, "wb") as log:
-            process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=log,
-                                       preexec_fn=_preexec)
+                   "-cert", str(certificate), "-key", str(key),
+                   "-no-CAfile", "-no-CApath", "-no-CAstore"]
+        process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   preexec_fn=_preexec)
         deadline = time.monotonic() + START_TIMEOUT
         while process.poll() is None and not _listening(port) and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -310,6 +315,12 @@ def start_s_server(workdir: Path, certificate: Path, key: Path, name: str = "s_s
         if process.poll() is None:
             process.kill()
         process.wait()
+    with open(log_file, "wb") as log:
+        try:
+            subprocess.run(command, cwd=workdir, stdin=subprocess.DEVNULL, stdout=log,
+                           stderr=log, timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
     raise ServerError(f"openssl s_server did not start; its log:\n{log_file.read_text(errors='replace')[-2000:]}")
 
 
