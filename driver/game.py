@@ -43,7 +43,7 @@ from .collector import FreezeAfterFullPasses
 from .world import commands, coroutines, evaluation, inputs, objects, persistence, runtime
 from .config import Config
 from .net.admission import Admission, BanFileError, BanList
-from .net.connection import Connection
+from .net.connection import Connection, tune_keepalive
 from .net.websocket import WebLimits, WebSite
 from .world.interactive import Interactives
 from .world.objects import MudObject, ObjectTable
@@ -355,6 +355,7 @@ class Game:
                 with socket.fromfd(listening.fileno(), listening.family,
                                    listening.type) as sock:
                     sock.listen(max(self.config.backlog, ACCEPT_BATCH))
+                    tune_keepalive(sock, interactives.flow_policy, f"{key} listener")
         except OSError as exc:
             hint = ""
             if exc.errno == errno.EADDRINUSE:

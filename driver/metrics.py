@@ -26,7 +26,7 @@ import gc
 import logging
 import time
 from bisect import bisect_left
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from prometheus_client import (CollectorRegistry, Counter, Histogram, ProcessCollector,
                                disable_created_metrics, generate_latest)
@@ -151,10 +151,23 @@ def declare_handshake_results(results: Iterable[tuple[str, int]]) -> None:
         handshake_seconds.labels(outcome)
 
 
+#: (result, code) -> its child of ``handshakes``; "ok"/"failed" -> its child
+#: of ``handshake_seconds`` (``labels()`` costs a lock and a lookup per call)
+_handshake_series: dict[tuple[str, int], Any] = {}
+_handshake_timers: dict[str, Any] = {}
+
+
 def handshake_finished(result: str, code: int, seconds: float | None) -> None:
-    handshakes.labels(result, str(code)).inc()
+    series = _handshake_series.get((result, code))
+    if series is None:
+        series = _handshake_series[(result, code)] = handshakes.labels(result, str(code))
+    series.inc()
     if seconds is not None:
-        handshake_seconds.labels("ok" if code == 0 else "failed").observe(seconds)
+        outcome = "ok" if code == 0 else "failed"
+        timer = _handshake_timers.get(outcome)
+        if timer is None:
+            timer = _handshake_timers[outcome] = handshake_seconds.labels(outcome)
+        timer.observe(seconds)
 
 
 # --- what is read from the running driver at scrape time ----------------------------------

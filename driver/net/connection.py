@@ -212,12 +212,34 @@ class TelnetFacingTransport(asyncio.Transport):
 _RECEIVE_BUFFER = memoryview(bytearray(256 * 1024))
 
 
+def tune_keepalive(sock, policy: ConnectionLimits, what: object = "listener") -> None:
+    """TCP keepalive with the policy's timing, where the platform allows.
+
+    Set on each listening socket, it is every accepted socket's (Linux and
+    the BSDs copy SO_KEEPALIVE and the TCP_KEEP* timings on accept), which
+    saves four system calls a connection; connections the driver opens
+    itself get it one by one.  ``sock`` may be a transport's stand-in for
+    its socket (asyncio's ``TransportSocket``, uvloop's ``PseudoSocket``):
+    both pass ``setsockopt`` on to the descriptor."""
+    options = (("TCP_KEEPIDLE", policy.keepalive_idle),
+               ("TCP_KEEPINTVL", policy.keepalive_interval),
+               ("TCP_KEEPCNT", policy.keepalive_count))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in options:
+            option = getattr(socket, name, None)
+            if option is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+    except OSError as exc:  # not a TCP socket, or the platform refuses: keep the defaults
+        log.debug("%r: TCP keepalive not tuned: %s", what, exc)
+
+
 class _TurnOutput:
     """The connections written to in this turn of the event loop.
 
-    Their output leaves together when the turn ends (``Connection._end_turn``
-    each): one callback for the whole driver rather than one per connection
-    that wrote.  While the driver runs players' lines (``holding``) nothing
+    Their output leaves together when the turn ends (``end_turn``: each
+    connection's ``flush``): one callback for the whole driver rather than
+    one per connection that wrote.  While the driver runs players' lines (``holding``) nothing
     is scheduled: the scheduler ends the turn itself when the lines have
     run (``end_turn``), in the same pass of the loop, so a command's reply
     costs no extra pass (and no extra ``epoll_wait``).
@@ -245,7 +267,10 @@ class _TurnOutput:
             self.handle = None
         written, self.written = self.written, []
         for connection in written:
-            connection._end_turn()
+            # The turn's output leaves, and a partial line written in it is
+            # now an earlier turn's.
+            connection._line_settled = True
+            connection.flush()
 
 
 _turn_output = _TurnOutput()
@@ -369,9 +394,12 @@ class Connection(asyncio.BufferedProtocol):
             if refusal is not None:
                 self._refuse(refusal)
                 return
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            self._set_keepalive(sock)
+        if not self.incoming:
+            # An accepted socket has the keepalive its listening socket was
+            # given (``tune_keepalive``): the kernel copies it on accept.
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                tune_keepalive(sock, self.policy, self)
         # Past the high-water mark the player's commands wait (pause_writing).
         limit = self.policy.output_buffer
         transport.set_write_buffer_limits(high=limit // 4, low=limit // 16)
@@ -402,26 +430,6 @@ class Connection(asyncio.BufferedProtocol):
         if line:
             self._transport.write(line)
         self._transport.close()
-
-    def _set_keepalive(self, sock: socket.socket) -> None:
-        """TCP keepalive with the policy's timing, where the platform allows.
-
-        ``sock`` is the transport's stand-in for its socket (asyncio's
-        ``TransportSocket``, uvloop's ``PseudoSocket``): both pass
-        ``setsockopt`` on to the descriptor, uvloop's through a socket object
-        made for each call and detached after it."""
-        policy = self.policy
-        options = (("TCP_KEEPIDLE", policy.keepalive_idle),
-                   ("TCP_KEEPINTVL", policy.keepalive_interval),
-                   ("TCP_KEEPCNT", policy.keepalive_count))
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-            for name, value in options:
-                option = getattr(socket, name, None)
-                if option is not None:
-                    sock.setsockopt(socket.IPPROTO_TCP, option, value)
-        except OSError as exc:  # not a TCP socket, or the platform refuses: keep the defaults
-            log.debug("%r: TCP keepalive not tuned: %s", self, exc)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return _RECEIVE_BUFFER
@@ -773,12 +781,6 @@ class Connection(asyncio.BufferedProtocol):
         self._discarding = False
         self.write_text(DISCARD_MARKER)
 
-    def _end_turn(self) -> None:
-        """Scheduled by the first write of a turn: the turn's output leaves,
-        and a partial line written in it is now an earlier turn's."""
-        self._line_settled = True
-        self.flush()
-
     def flush(self) -> None:
         """Send the plaintext written so far through the TLS layer now."""
         pending, self._outbox = self._outbox, None
@@ -874,7 +876,7 @@ class Connection(asyncio.BufferedProtocol):
             self._line = "start"
         elif self._line != "text" or new_line or "\n" in text:
             # A partial line begins: later text in this turn continues it.
-            self._line, self._line_settled = "text", False  # settled by _end_turn
+            self._line, self._line_settled = "text", False  # settled by end_turn
         return data.replace(b"\xff", b"\xff\xff") if b"\xff" in data else data
 
     def _write_telnet(self, data: bytes) -> None:

@@ -141,7 +141,8 @@ class LineReader:
     def release(self) -> None:
         """Deliver again, starting with what was buffered while held."""
         self.held = False
-        self.feed_data(b"")
+        if self._buffer:
+            self.feed_data(b"")
 
     @property
     def has_unread(self) -> bool:

@@ -450,7 +450,9 @@ class TLSSession:
                 # SSLWantReadError for every record: with no read-ahead,
                 # OpenSSL keeps no raw bytes of its own between reads.)
                 break
-        return Received(b"".join(chunks) if len(chunks) != 1 else chunks[0], self._drain())
+        # (tuple.__new__: the NamedTuple's own __new__ is a Python function)
+        return tuple.__new__(Received, (b"".join(chunks) if len(chunks) != 1 else chunks[0],
+                                        self._drain(), None, None, False))
 
     def _receive_while_shutting_down(self, data: bytes) -> Received:
         self._framing += data

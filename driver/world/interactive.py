@@ -232,31 +232,33 @@ class Interactives(ClientApplies):
         """The player's turn: one line of their input, timed for the metrics."""
         started = time.perf_counter()
         try:
-            self._run_line(binding, line)
+            owner = binding.owner
+            if owner is None:
+                return
+            binding.last_input = time.monotonic()
+            if binding.input_handlers:
+                handler = inputs.next_handler(binding)
+                if handler is not None:
+                    self._run_input_to(binding, owner, handler, line)
+                    return
+            inputs.snoop_input(binding, line, hidden=False)
+            commands.player_input(binding, line, self.print_prompt)
         finally:
             metrics.command_seconds.observe(time.perf_counter() - started)
 
-    def _run_line(self, binding: Interactive, line: str) -> None:
+    def _run_input_to(self, binding: Interactive, owner: MudObject, handler, line: str) -> None:
+        """The line goes to the newest ``input_to`` instead of the commands."""
         connection = binding.connection
-        if binding.owner is None:
-            return
-        binding.last_input = time.monotonic()
-        owner = binding.owner
-        handler = inputs.next_handler(binding) if binding.input_handlers else None
-        if handler is not None:
-            binding.input_handlers.pop()
-            inputs.snoop_input(binding, line, hidden=bool(handler.flags & INPUT_NOECHO))
-            if handler.flags & INPUT_NOECHO and not handler.flags & INPUT_CHARMODE:
-                connection.set_echo_hidden(False)
-                connection.write_text("\n")
-            inputs.echo_key(binding, handler, line)
-            fun = objects.current_callable(handler.fun)  # the newest code after a reload
-            self._turn(binding, getattr(fun, "__self__", owner), fun,
-                       (line, *handler.extra), "input_to")
-            inputs.sync_char_mode(binding)
-            return
-        inputs.snoop_input(binding, line, hidden=False)
-        commands.player_input(binding, line, self.print_prompt)
+        binding.input_handlers.pop()
+        inputs.snoop_input(binding, line, hidden=bool(handler.flags & INPUT_NOECHO))
+        if handler.flags & INPUT_NOECHO and not handler.flags & INPUT_CHARMODE:
+            connection.set_echo_hidden(False)
+            connection.write_text("\n")
+        inputs.echo_key(binding, handler, line)
+        fun = objects.current_callable(handler.fun)  # the newest code after a reload
+        self._turn(binding, getattr(fun, "__self__", owner), fun,
+                   (line, *handler.extra), "input_to")
+        inputs.sync_char_mode(binding)
 
     def handshake_finished(self, connection: Connection, result: int) -> None:
         binding: Interactive = connection.binding

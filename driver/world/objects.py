@@ -264,6 +264,12 @@ def format_mudlib_traceback(exc: BaseException) -> str:
 
 # --- the object table -------------------------------------------------------------
 
+#: path as asked -> ``ObjectTable.normalize``'s answer (it depends on the
+#: text alone): the same few paths are asked for at every login
+_NORMALIZED: dict[str, str] = {}
+_NORMALIZED_MAX = 4096
+
+
 class ObjectTable:
     """Every loaded program and every live object, by name."""
 
@@ -284,6 +290,16 @@ class ObjectTable:
 
     def normalize(self, path: str) -> str:
         """``std/room.py`` -> ``/std/room``; refuses paths that leave the mudlib."""
+        known = _NORMALIZED.get(path) if type(path) is str else None
+        if known is not None:
+            return known  # every login clones /player, finds /master, ...
+        normal = self._normalize(path)
+        if len(_NORMALIZED) >= _NORMALIZED_MAX:
+            _NORMALIZED.clear()
+        _NORMALIZED[path] = normal
+        return normal
+
+    def _normalize(self, path: str) -> str:
         if not isinstance(path, str) or not path.strip():
             raise EfunError(f"bad object path {path!r}")
         path = path.strip()
