@@ -84,7 +84,7 @@ class Settings:
     play_arrivals: float = 300.0  # new handshakes per second during the storm
     play_warmup: float = 2.0
     play_window: float = 10.0
-    play_servers: tuple[str, ...] = ("driver", "asyncio", "asyncio-uvloop")
+    play_servers: tuple[str, ...] = ("driver", "driver-uvloop", "asyncio", "asyncio-uvloop")
     # scenario 4
     memory_steps: tuple[int, ...] = (1000, 5000, 10000)
     memory_settle: float = 1.5  # seconds idle before RSS is read
