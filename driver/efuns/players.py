@@ -25,6 +25,7 @@ from ..world.inputs import (
 )
 from ..world.messages import deliver as _deliver
 from ..world.objects import EfunError, MudObject, check_alive
+from ..world.objects import current_frame as _current_frame
 from ..world.runtime import current as _runtime
 from .objects import callable_argument, load_object, this_interactive, this_object, this_player
 
@@ -61,9 +62,9 @@ __all__ = [
 
 def write(text: Any) -> None:
     """Text to this_player()."""
-    player = this_player()
+    player = _current_frame().this_player  # this_player(), a call fewer: most replies come this way
     if player is not None and not player._mud_destructed:
-        _deliver(player, str(text))
+        _deliver(player, text if type(text) is str else str(text))
 
 
 def tell_object(ob: MudObject, text: Any) -> None:

@@ -8,13 +8,13 @@ in LDMud, which is how NPCs react to what is said around them.
 from __future__ import annotations
 
 from . import objects
-from .inputs import binding_of, snoop_output
+from .inputs import snoop_output
 from .objects import MudObject
 
 
 def deliver(ob: MudObject, text: str) -> None:
-    binding = binding_of(ob)
-    if binding is not None:
+    binding = getattr(ob, "_mud_interactive", None)  # binding_of(), inlined: every write
+    if binding is not None and not binding.connection.closing:
         binding.connection.write_text(text)
         snoop_output(binding, text)
         return
