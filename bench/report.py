@@ -287,10 +287,24 @@ def _playing_section(results: dict, targets: list) -> list[str]:
                          _ratio(p99, a["latency"].get("p99_ms") if a else None),
                          _ratio(p99, u["latency"].get("p99_ms") if u else None), done])
     lines += _table(header, rows) + [""]
-    lines += ["*CPU µs per command*: the server's CPU time in the quiet window over the replies "
-              "in it, so the driver's figure includes its whole path (TLS record, telnet, line, "
-              "turn, the mudlib's process_input, reply) and its timers.  *driver-uvloop* is the "
-              "driver with `server.event_loop: uvloop`.", ""]
+    lines += ["*CPU µs per command*: the server's CPU time in the quiet windows over the "
+              "replies in them, so the driver's figure includes its whole path (TLS record, "
+              "telnet, line, turn, the mudlib's process_input, reply) and its timers.  The quiet "
+              "figures come from short windows taken in rounds, every server in turn while all "
+              "of them hold their players, so that each is measured over the same minutes.  "
+              "*driver-uvloop* is the driver with `server.event_loop: uvloop`.", ""]
+    quiet = [r for r in runs if not r["storm"] and r.get("rounds_cpu_us")]
+    a = _find(runs, server="asyncio", storm=False)
+    if quiet:
+        by_round = "; ".join(f"{r['server']} " + ", ".join(_num(x) for x in r["rounds_cpu_us"])
+                             for r in quiet)
+        lines += [f"CPU µs per command, round by round: {by_round}."]
+        if a and a.get("rounds_cpu_us"):
+            for r in quiet:
+                if r["server"] in ("driver", "driver-uvloop"):
+                    pairs = [_ratio(x, y) for x, y in zip(r["rounds_cpu_us"], a["rounds_cpu_us"])]
+                    lines[-1] += f"  {r['server']} ÷ asyncio, round by round: {', '.join(pairs)}."
+        lines += [""]
     a = _find(runs, server="asyncio", storm=False)
     for server in ("driver", "driver-uvloop"):
         d = _find(runs, server=server, storm=False)

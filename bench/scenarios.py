@@ -82,8 +82,12 @@ class Settings:
     play_players: int = 1000
     play_rate: float = 1.0  # commands per player per second
     play_arrivals: float = 300.0  # new handshakes per second during the storm
-    play_warmup: float = 2.0
-    play_window: float = 10.0
+    play_warmup: float = 2.0  # before the storm window
+    play_window: float = 10.0  # the storm window
+    #: the quiet windows: rounds, each server in turn, each this long after its warm-up
+    play_rounds: int = 3
+    play_round_warmup: float = 1.0
+    play_round_window: float = 3.0
     play_servers: tuple[str, ...] = ("driver", "driver-uvloop", "asyncio", "asyncio-uvloop")
     # scenario 4
     memory_steps: tuple[int, ...] = (1000, 5000, 10000)
@@ -123,6 +127,9 @@ class Settings:
             settings.play_players = 100
             settings.play_warmup = 0.5
             settings.play_window = 2.0
+            settings.play_rounds = 2
+            settings.play_round_warmup = 0.3
+            settings.play_round_window = 1.0
             settings.play_servers = ("driver", "asyncio")
             settings.memory_steps = (250, 750)
             settings.memory_settle = 0.7
@@ -633,28 +640,74 @@ def _start_arrivals(server: servers.Server, rate: float, duration: float) -> sub
                             preexec_fn=servers.raise_nofile_limit)
 
 
+async def _quiet_rounds(kinds: dict, settings: Settings) -> dict[str, dict]:
+    """Every server's quiet figures from ``play_rounds`` short windows each,
+    taken in turn (driver, baseline, driver, baseline, ...), so that every
+    server is measured over the same minutes of a shared machine: a window
+    is only as good as what else ran then, and what else runs drifts."""
+    windows: dict[str, list[tuple[dict, list[float]]]] = {kind: [] for kind in kinds}
+    errors: dict[str, Counter] = {kind: Counter() for kind in kinds}
+    for _round in range(settings.play_rounds):
+        for kind, (server, clients, _login_errors) in kinds.items():
+            players = Players(clients, settings.play_rate)
+            players.start()
+            await asyncio.sleep(settings.play_round_warmup)
+            bucket: list[float] = []
+            started = _window_start(server)
+            players.bucket = bucket
+            await asyncio.sleep(settings.play_round_window)
+            players.bucket = None
+            windows[kind].append((_window_figures(server, started, bucket), bucket))
+            await players.stop()
+            errors[kind].update(players.errors)
+    quiet = {}
+    for kind, measured in windows.items():
+        figures = [f for f, _ in measured]
+        pooled = [x for _, bucket in measured for x in bucket]
+        elapsed = sum(f["window_s"] for f in figures)
+        cpu = sum(f["server_cpu_s"] for f in figures)
+        loads = [f["other_load"] for f in figures if f["other_load"] is not None]
+        quiet[kind] = {
+            "replies": len(pooled), "window_s": elapsed, "server_cpu_s": cpu,
+            "server_utilization": cpu / elapsed if elapsed else 0.0,
+            "generator_cpu_s": sum(f["generator_cpu_s"] for f in figures),
+            "other_load": sum(loads) / len(loads) if loads else None,
+            "latency": summarize(pooled),
+            #: server CPU µs per reply, window by window
+            "rounds_cpu_us": [f["server_cpu_s"] / f["replies"] * 1e6 if f["replies"] else None
+                              for f in figures],
+            "storm": False, "player_errors": dict(errors[kind]),
+        }
+    return quiet
+
+
 async def scenario_playing(settings: Settings, launcher: Launcher) -> list[dict]:
     # s_server serves one connection at a time: it cannot hold players.
     kinds = settings.servers_for(settings.play_servers, exclude=("s_server",))
     results = []
     context = client_context()
-    for kind in kinds:
-        server = launcher.start(kind, "ec")
-        clients: list[Client] = []
-        try:
+    running: dict[str, tuple[servers.Server, list[Client], Counter]] = {}
+    try:
+        # All servers at once, each with its players logged in; they take
+        # turns at being played on.
+        for kind in kinds:
+            server = launcher.start(kind, "ec")
+            clients: list[Client] = []
+            running[kind] = (server, clients, Counter())
             errors = await login(server, context, settings.play_players, settings.concurrency,
                                  clients)
+            running[kind] = (server, clients, errors)
             if len(clients) < settings.play_players:
                 _log(f"playing {kind}: only {len(clients)} of {settings.play_players} "
                      f"players logged in: {dict(errors)}")
+        quiet = await _quiet_rounds(running, settings)
+        for kind, (server, clients, errors) in running.items():
             players = Players(clients, settings.play_rate)
             players.start()
-            quiet = await players.measure(server, settings.play_warmup, settings.play_window)
-            quiet.update(storm=False)
             storm_time = settings.play_warmup + settings.play_window
             arrivals = _start_arrivals(server, settings.play_arrivals, storm_time)
             storm = await players.measure(server, settings.play_warmup, settings.play_window)
-            storm.update(storm=True)
+            storm.update(storm=True, player_errors=dict(players.errors))
             loop = asyncio.get_running_loop()
             out, _ = await loop.run_in_executor(None, lambda: arrivals.communicate(timeout=120))
             try:
@@ -662,19 +715,23 @@ async def scenario_playing(settings: Settings, launcher: Launcher) -> list[dict]
             except ValueError:
                 storm["arrivals"] = {"error": out.decode(errors="replace")[-500:]}
             await players.stop()
-            for result in (quiet, storm):
+            for result in (quiet[kind], storm):
                 result.update(scenario="playing", server=kind, variant="tls13-ec",
                               players=len(clients), rate=settings.play_rate,
                               arrival_rate=settings.play_arrivals if result["storm"] else 0,
-                              player_errors=dict(players.errors), login_errors=dict(errors))
+                              login_errors=dict(errors))
                 lat = result["latency"]
+                per_command = "".join(f" {x:.0f}" for x in result.get("rounds_cpu_us", ())
+                                      if x is not None)
                 _log(f"playing {kind:15} {'storm' if result['storm'] else 'quiet':5} "
                      f"{len(clients)} players: p50 {lat.get('p50_ms', float('nan')):.2f} ms "
                      f"p99 {lat.get('p99_ms', float('nan')):.2f} ms max "
                      f"{lat.get('max_ms', float('nan')):.1f} ms, server CPU "
-                     f"{result['server_utilization']:.0%}")
+                     f"{result['server_utilization']:.0%}"
+                     + (f"; CPU µs per command by round:{per_command}" if per_command else ""))
                 results.append(result)
-        finally:
+    finally:
+        for server, clients, _errors in running.values():
             for client in clients:
                 client.abort()
             server.stop()
