@@ -756,7 +756,11 @@ class Connection(asyncio.BufferedProtocol):
     def _room_for(self, size: int) -> bool:
         """Whether ``size`` more bytes of text fit under ``output_buffer``."""
         if not self._discarding:
-            if self._little_queued(size) or self._queued_output() + size <= self.policy.output_buffer:
+            state = self.tls_session.state  # _little_queued(), inlined: every write asks
+            if (self._outbox_size + size <= self._quick_room and not self.output_backed_up
+                    and state is not tls.HANDSHAKING and state is not tls.RESTARTING):
+                return True
+            if self._queued_output() + size <= self.policy.output_buffer:
                 return True
             self._discarding = True
             log.info("%r: output discarded: the client is not reading", self)

@@ -119,7 +119,7 @@ class LineReader:
                     size = 2  # CR LF and CR NUL are one Enter
                 del buffer[:size]
                 if char != "\n" and not self._deliver(char):
-                    self.held = True
+                    self.held = bool(buffer)  # more keys wait for release()
                     return
                 continue
             end = buffer.find(b"\n")
@@ -135,7 +135,7 @@ class LineReader:
                 continue
             line = mud_protocols.decode_line(raw.rstrip(b"\r\x00"), self.codec)
             if not self._deliver(line):
-                self.held = True
+                self.held = bool(buffer)  # more lines wait for release()
                 return
 
     def release(self) -> None:

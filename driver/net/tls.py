@@ -336,7 +336,7 @@ class TLSSession:
         state = self.state
         if state is ACTIVE:
             self._ssl.write(plaintext)
-            return self._drain()
+            return self._outgoing.read()
         if state is HANDSHAKING or state is RESTARTING:
             self._held.append(bytes(plaintext))
             return b""
@@ -452,7 +452,7 @@ class TLSSession:
                 break
         # (tuple.__new__: the NamedTuple's own __new__ is a Python function)
         return tuple.__new__(Received, (b"".join(chunks) if len(chunks) != 1 else chunks[0],
-                                        self._drain(), None, None, False))
+                                        self._outgoing.read(), None, None, False))
 
     def _receive_while_shutting_down(self, data: bytes) -> Received:
         self._framing += data
