@@ -92,8 +92,10 @@ def command_arrivals(args: argparse.Namespace) -> int:
     _event_loop_policy(not args.no_uvloop)
     result = asyncio.run(arrivals_main(args.port, args.rate, args.duration,
                                        args.greeting.encode("latin-1"),
-                                       args.probe.encode("latin-1") if args.probe else None))
-    print(json.dumps(result))
+                                       args.probe.encode("latin-1") if args.probe else None,
+                                       hold=args.hold))
+    if not args.hold:  # (a holding run printed its result before it held)
+        print(json.dumps(result))
     return 0
 
 
@@ -167,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     arr.add_argument("--duration", type=float, required=True)
     arr.add_argument("--greeting", required=True)
     arr.add_argument("--probe")
+    arr.add_argument("--hold", action="store_true",
+                     help="keep the connections open until stdin closes (scenario 6)")
     arr.add_argument("--no-uvloop", action="store_true")
     arr.set_defaults(handler=command_arrivals)
 

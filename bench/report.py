@@ -413,9 +413,13 @@ def _gc_section(results: dict, targets: list) -> list[str]:
              f"{first.get('login_rate', 0):,.0f} a second; *connected*: then all of them stay "
              "(the new ones idle).  Full collections: the driver's generation-2 passes of the "
              "cyclic garbage collector in the window (from `mud_gc_pause_seconds`), their "
-             "total time and the bucket bound the longest stayed under.", ""]
+             "total time and the bucket bound the longest stayed under.  *Generator stall*: "
+             "the load generator's own worst moment in the window (how late a 1 ms sleep of "
+             "its event loop woke): a reply it was too busy to read counts as slow whatever "
+             "the server did.", ""]
     header = ["server", "window", "replies", "p50 ms", "p99 ms", "max ms", "max ÷ asyncio",
-              "server CPU", "full collections", "their time ms", "longest <"]
+              "server CPU", "full collections", "their time ms", "longest <",
+              "generator stall ms"]
     rows = []
     for run in runs:
         base = _find(runs, server="asyncio", phase=run["phase"])
@@ -428,7 +432,9 @@ def _gc_section(results: dict, targets: list) -> list[str]:
                      str(full["count"]) if full else "–",
                      _num(full["total_ms"], 0) if full else "–",
                      (f"{full['worst_under_ms']:g} ms" if full and full["worst_under_ms"]
-                      is not None else "–")])
+                      is not None else "–"),
+                     _num(run.get("generator_worst_stall_ms"), 1)
+                     if run.get("generator_worst_stall_ms") is not None else "–"])
     lines += _table(header, rows) + [""]
     for run in runs:
         if run["server"] == "driver":

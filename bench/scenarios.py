@@ -630,13 +630,20 @@ class Players:
         return _window_figures(server, started, bucket)
 
 
-def _start_arrivals(server: servers.Server, rate: float, duration: float) -> subprocess.Popen:
+def _start_arrivals(server: servers.Server, rate: float, duration: float,
+                    hold: bool = False) -> subprocess.Popen:
+    """The arrivals process: ``rate`` new TLS players a second for
+    ``duration`` seconds; with ``hold`` they stay connected until its stdin
+    is closed (it prints its result first)."""
     command = [sys.executable, "-m", "bench", "arrivals", "--port", str(server.tls_port),
                "--rate", str(rate), "--duration", str(duration),
                "--greeting", server.greeting.decode("latin-1")]
     if server.probe:
         command += ["--probe", server.probe.decode("latin-1")]
+    if hold:
+        command.append("--hold")
     return subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                            stdin=subprocess.PIPE if hold else subprocess.DEVNULL,
                             preexec_fn=servers.raise_nofile_limit)
 
 
@@ -739,22 +746,28 @@ async def scenario_playing(settings: Settings, launcher: Launcher) -> list[dict]
 
 
 async def arrivals_main(port: int, rate: float, duration: float, greeting: bytes,
-                        probe: bytes | None) -> dict:
-    """Open-loop handshakes: ``rate`` new connections a second, each greeted and closed."""
+                        probe: bytes | None, hold: bool = False) -> dict:
+    """Open-loop handshakes: ``rate`` new connections a second, each greeted
+    and closed; or, with ``hold``, kept open (idle players) until the
+    caller closes this process's stdin, after the result is printed."""
     context = client_context()
     latencies: list[float] = []
     errors: Counter = Counter()
     tasks: set[asyncio.Task] = set()
+    held: list[Client] = []
 
     async def one() -> None:
         try:
             client, started, greeted = await open_client(port, context, greeting=greeting,
-                                                         probe=probe)
+                                                         probe=probe, timeout=60.0)
         except CLIENT_ERRORS as exc:
             errors[_error_name(exc)] += 1
             return
         latencies.append(greeted - started)
-        client.close()
+        if hold:
+            held.append(client)
+        else:
+            client.close()
 
     loop = asyncio.get_running_loop()
     gen0 = _gen_cpu()
@@ -771,10 +784,22 @@ async def arrivals_main(port: int, rate: float, duration: float, greeting: bytes
             task.add_done_callback(tasks.discard)
         launched += due
         await asyncio.sleep(0.002)
+    for _ in range(round(duration * rate) - launched):  # the last one the clock cut off
+        task = loop.create_task(one())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        launched += 1
     if tasks:
-        await asyncio.wait(tasks, timeout=15)
-    return {"launched": launched, "completed": len(latencies), "errors": dict(errors),
-            "generator_cpu_s": _gen_cpu() - gen0, "latency": summarize(latencies)}
+        await asyncio.wait(tasks, timeout=60 if hold else 15)
+    result = {"launched": launched, "completed": len(latencies), "errors": dict(errors),
+              "generator_cpu_s": _gen_cpu() - gen0, "latency": summarize(latencies),
+              "login_s": perf_counter() - start}
+    if hold:
+        print(json.dumps(result), flush=True)
+        await loop.run_in_executor(None, sys.stdin.read)  # until the caller is done
+        for client in held:
+            client.abort()
+    return result
 
 
 # --- scenario 4: memory ------------------------------------------------------------------------
@@ -915,15 +940,36 @@ async def _players_window(players: Players, server: servers.Server, during) -> d
     gc0 = await scrape_gc_pauses(server)
     started = _window_start(server)
     players.bucket = bucket
-    extra = await during
+    lag = _LoopLag()
+    probe = asyncio.get_running_loop().create_task(lag.watch())
+    try:
+        extra = await during
+    finally:
+        probe.cancel()
     players.bucket = None
     figures = _window_figures(server, started, bucket)
     gc1 = await scrape_gc_pauses(server)
     return {
         **figures,
         "gc": gc_pauses_between(gc0, gc1),
+        "generator_worst_stall_ms": lag.worst * 1000.0,
         **(extra or {}),
     }
+
+
+class _LoopLag:
+    """The load generator's own worst stall: how late a 1 ms sleep of its
+    event loop woke.  A reply the generator was too busy to read in time
+    counts as a slow reply, whatever the server did."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+
+    async def watch(self) -> None:
+        while True:
+            before = perf_counter()
+            await asyncio.sleep(0.001)
+            self.worst = max(self.worst, perf_counter() - before - 0.001)
 
 
 async def scenario_gc(settings: Settings, launcher: Launcher) -> list[dict]:
@@ -933,7 +979,10 @@ async def scenario_gc(settings: Settings, launcher: Launcher) -> list[dict]:
     Window *arriving*: ``gc_players`` players play (a command a second
     each) while ``gc_idle`` more TLS players log in, ``gc_login_rate`` a
     second (open loop, as people arriving: the server's own speed does not
-    pace them), so that the heap grows as a busy evening's would.
+    pace them), so that the heap grows as a busy evening's would.  They come
+    from a second process (``arrivals --hold``), which keeps them connected:
+    this one only plays and times replies, so that its own handshakes never
+    delay a reply it is timing.
     Window *connected*: the same players go on playing among all of them."""
     kinds = settings.servers_for(settings.gc_servers, exclude=("s_server",))
     limit = servers.raise_nofile_limit()
@@ -946,7 +995,6 @@ async def scenario_gc(settings: Settings, launcher: Launcher) -> list[dict]:
     for kind in kinds:
         server = launcher.start(kind, "ec", metrics=True)
         playing: list[Client] = []
-        idle: list[Client] = []
         players = None
         try:
             errors = await login(server, context, settings.gc_players, settings.concurrency,
@@ -956,31 +1004,51 @@ async def scenario_gc(settings: Settings, launcher: Launcher) -> list[dict]:
             await asyncio.sleep(settings.gc_warmup)
             rss0 = server.rss_bytes()
 
-            async def arriving() -> dict:
-                started = perf_counter()
-                failed = await login_paced(server, context, settings.gc_idle,
-                                           settings.gc_login_rate, idle)
-                return {"logins": len(idle), "login_s": perf_counter() - started,
-                        "login_rate": settings.gc_login_rate, "login_errors": dict(failed)}
+            # The arriving players come from a process of their own and stay
+            # connected there, so this one only plays and times the replies.
+            holder = _start_arrivals(server, settings.gc_login_rate,
+                                     settings.gc_idle / settings.gc_login_rate, hold=True)
 
-            windows = [("arriving", await _players_window(players, server, arriving()))]
-            windows.append(("connected", await _players_window(
-                players, server, asyncio.sleep(settings.gc_window))))
-            rss1 = server.rss_bytes()
+            async def arriving() -> dict:
+                line = await asyncio.get_running_loop().run_in_executor(
+                    None, holder.stdout.readline)
+                try:
+                    arrived = json.loads(line.decode() or "{}")
+                except ValueError:
+                    arrived = {"error": line.decode(errors="replace")[-500:]}
+                idle_count[0] = arrived.get("completed", 0)
+                return {"logins": idle_count[0], "login_s": arrived.get("login_s"),
+                        "login_rate": settings.gc_login_rate,
+                        "login_errors": arrived.get("errors", arrived.get("error"))}
+
+            idle_count = [0]
+            try:
+                windows = [("arriving", await _players_window(players, server, arriving()))]
+                windows.append(("connected", await _players_window(
+                    players, server, asyncio.sleep(settings.gc_window))))
+                rss1 = server.rss_bytes()
+            finally:
+                holder.stdin.close()
+                try:
+                    holder.wait(30)
+                except subprocess.TimeoutExpired:
+                    holder.kill()
+                    holder.wait()
             await players.stop()
             for phase, result in windows:
                 result.update(scenario="gc", server=kind, phase=phase, players=len(playing),
-                              idle=len(idle), rate=settings.play_rate,
+                              idle=idle_count[0], rate=settings.play_rate,
                               rss_before_bytes=rss0, rss_after_bytes=rss1,
                               player_errors=dict(players.errors),
                               player_login_errors=dict(errors))
                 lat = result["latency"]
                 full = (result["gc"] or {}).get("2")
-                _log(f"gc {kind:15} {phase:9} {len(playing)} playing + {len(idle)} idle: "
+                _log(f"gc {kind:15} {phase:9} {len(playing)} playing + {idle_count[0]} idle: "
                      f"p50 {lat.get('p50_ms', float('nan')):.2f} ms "
                      f"p99 {lat.get('p99_ms', float('nan')):.2f} ms max "
                      f"{lat.get('max_ms', float('nan')):.1f} ms, server CPU "
-                     f"{result['server_utilization']:.0%}"
+                     f"{result['server_utilization']:.0%}, generator stall "
+                     f"{result.get('generator_worst_stall_ms', float('nan')):.1f} ms"
                      + (f"; full collections {full['count']}, {full['total_ms']:.0f} ms "
                         f"in all, worst < {full['worst_under_ms']} ms, freed "
                         f"{full['collected']}" if full else ""))
@@ -988,7 +1056,7 @@ async def scenario_gc(settings: Settings, launcher: Launcher) -> list[dict]:
         finally:
             if players is not None and not players.stopping:
                 await players.stop()
-            for client in playing + idle:
+            for client in playing:
                 client.abort()
             server.stop()
     return results

@@ -52,10 +52,10 @@ LITTLE_GARBAGE = 2000
 #: default is 10).  What it walks is what became long-lived since the last
 #: freeze: at most about 700 x 10 x this many objects.  Measured with the
 #: bench's ``gc`` scenario (1,000 players playing while 10,000 log in, 400 a
-#: second), 1 against 2: 31 full passes instead of 21, about as much time in
-#: all (127 and 138 ms against 112 and 177 ms), but the longest under 10 ms
-#: instead of under 25 ms, and the worst reply 25 and 23 ms against 60 and
-#: 93 ms.  Shorter pauses, more often, are what players notice less.
+#: second; two runs each, alternating): 1 against 2 makes 32 full passes
+#: instead of 21, about as much time in all (145 and 154 ms against 139 and
+#: 204 ms), and the longest under 10 ms instead of under 25 ms.  Shorter
+#: pauses, more often, are what players notice less.
 FULL_PASS_EVERY = 1
 
 
