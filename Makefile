@@ -24,7 +24,7 @@ export DEBIAN_FRONTEND := noninteractive
 # The steps share apt and the virtualenv; run them one after another.
 .NOTPARALLEL:
 .PHONY: help setup certs run tools test lint check-config clean distclean
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-instructions
 .PHONY: interop interop-tools
 
 help:
@@ -39,6 +39,7 @@ help:
 	@echo "  interop       drive TinTin++, tf5 and telnet in tmux over TLS and telnet (as root, installs them, tmux and chromium)"
 	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
 	@echo "  bench-quick   the same with small counts (about a minute; bench/out/quick/)"
+	@echo "  bench-instructions  machine instructions per command and per handshake, under callgrind (about 3 min)"
 	@echo "  clean         remove $(VENV) and caches; keeps $(CERTS_DIR)/ and data/"
 	@echo "  distclean     clean, and also delete $(CERTS_DIR)/ and data/ (saved characters!)"
 	@echo "  help          this list"
@@ -138,6 +139,15 @@ bench: $(BENCH_STAMP) tools
 
 bench-quick: $(BENCH_STAMP) tools
 	$(VPY) -m bench run --quick $(ARGS)
+
+# Instructions per command and per handshake under valgrind's callgrind
+# (Debian package valgrind): the figure that does not drift with the machine.
+bench-instructions: $(BENCH_STAMP) tools
+	@command -v valgrind >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	        apt-get update && apt-get install -y --no-install-recommends valgrind || exit 1; \
+	    else echo "bench-instructions: install the Debian package valgrind"; exit 2; fi; }
+	$(VPY) -m bench instructions $(ARGS)
 
 # Keeps certs/ (the server's certificates and key, and the CA players trust)
 # and data/ (saved characters and other world state): see distclean.

@@ -7,6 +7,8 @@
     python -m bench profile OUT/profile/NNN-driver-ec.txt [--top N]
     python -m bench telnet-parse [--size BYTES] [--rounds N] [--json]
     python -m bench tls-cost [--rounds N] [--per-round N] [--case NAME ...] [--json]
+    python -m bench instructions [--what command,handshake] [--servers driver,asyncio,...]
+                                 [--driver-root PATH] [--window S] [--json]
 """
 
 from __future__ import annotations
@@ -114,6 +116,12 @@ def command_telnet_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_instructions(args: argparse.Namespace) -> int:
+    from . import instructions
+    _event_loop_policy(True)  # the load generator, as in `run`
+    return instructions.main(args)
+
+
 def command_tls_cost(args: argparse.Namespace) -> int:
     from . import tls_cost
 
@@ -207,6 +215,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="a case to measure (repeatable); default: all")
     tc.add_argument("--json", action="store_true", help="print the figures as JSON")
     tc.set_defaults(handler=command_tls_cost)
+
+    ins = sub.add_parser("instructions",
+                         help="machine instructions per command and per handshake (callgrind)")
+    ins.add_argument("--what", default="command,handshake",
+                     help="command, handshake or both (comma-separated)")
+    ins.add_argument("--servers", help="comma-separated subset of: driver, driver-uvloop, "
+                     "asyncio, asyncio-uvloop (default: all four)")
+    ins.add_argument("--driver-root", default=str(BENCH_DIR.parent))
+    ins.add_argument("--window", type=float, default=10.0, help="seconds counted per server")
+    ins.add_argument("--out", help="directory for the servers' files "
+                     "(default bench/out/instructions)")
+    ins.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ins.set_defaults(handler=command_instructions)
 
     args = parser.parse_args(argv)
     return args.handler(args)
