@@ -180,6 +180,19 @@ def test_client_info_from_ttype_answers():
     assert mud_protocols.parse_mtts("MTTS x") is None and mud_protocols.parse_mtts("mtts 9") == 9
 
 
+def test_a_client_repeating_itself_cannot_grow_what_is_kept_about_it():
+    info = mud_protocols.ClientInfo()
+    for number in range(10_000):
+        info.add_ttype(f"TERM-{number}")
+        info.gmcp_core("Core.Supports.Add", [f"Module{number} 1", "X" * 5000 + " 1"])
+    assert info.ttypes == [f"TERM-{n}" for n in range(mud_protocols.MAX_TTYPES)]
+    assert len(info.gmcp_supports) == mud_protocols.MAX_GMCP_MODULES
+    assert "Module0" in info.gmcp_supports and "X" * 5000 not in info.gmcp_supports
+    info.gmcp_core("Core.Supports.Remove", ["Module0"])
+    info.gmcp_core("Core.Supports.Add", ["Char 2"])  # room again after a removal
+    assert info.gmcp_supports["Char"] == 2
+
+
 def test_charset_choice_and_decoding():
     assert mud_protocols.choose_charset(["ISO-8859-1", "utf8"]) == "utf8"
     assert mud_protocols.choose_charset(["KOI8-R", "LATIN1"]) == "LATIN1"

@@ -132,6 +132,15 @@ def decode_line(raw: bytes, codec: str | None) -> str:
 
 # --- what one client told us --------------------------------------------------------
 
+#: What a client may make the driver keep about it, whatever it sends: TTYPE
+#: answers (MTTS needs three; a client repeats its last when it has no more)
+#: and GMCP modules it supports (real clients name a few dozen at most), each
+#: name at most this long.  Answers past these are ignored, so a client
+#: repeating them costs the driver time, never memory.
+MAX_TTYPES = 8
+MAX_GMCP_MODULES = 100
+MAX_GMCP_MODULE_NAME = 64
+
 
 @dataclasses.dataclass
 class ClientInfo:
@@ -161,6 +170,8 @@ class ClientInfo:
     text_codec: str = "utf-8"
 
     def add_ttype(self, ttype: str) -> None:
+        if len(self.ttypes) >= MAX_TTYPES:
+            return
         self.ttypes.append(ttype)
         self._choose_text_codec()
         bits = parse_mtts(ttype)
@@ -208,6 +219,10 @@ class ClientInfo:
                 module, _, version = entry.strip().partition(" ")
                 if name == "core.supports.remove":
                     self.gmcp_supports.pop(module, None)
+                    continue
+                if len(module) > MAX_GMCP_MODULE_NAME or (
+                        module not in self.gmcp_supports
+                        and len(self.gmcp_supports) >= MAX_GMCP_MODULES):
                     continue
                 try:
                     self.gmcp_supports[module] = int(version) if version else 1
