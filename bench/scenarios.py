@@ -129,18 +129,18 @@ class Settings:
             settings.play_window = 2.0
             settings.play_rounds = 2
             settings.play_round_warmup = 0.3
-            settings.play_round_window = 1.0
+            settings.play_round_window = 0.8
             settings.play_servers = ("driver", "asyncio")
-            settings.memory_steps = (250, 750)
-            settings.memory_settle = 0.7
+            settings.memory_steps = (200, 500)
+            settings.memory_settle = 0.4
             settings.gc_players = 100
-            settings.gc_idle = 1000
+            settings.gc_idle = 600
             settings.gc_login_rate = 300.0
             settings.gc_warmup = 0.5
-            settings.gc_window = 3.0
+            settings.gc_window = 1.5
             settings.hostile_warmup = 0.3
-            settings.hostile_window = 2.0
-            settings.hostile_grace = 1.0
+            settings.hostile_window = 1.0
+            settings.hostile_grace = 0.5
         return settings
 
     def wants(self, server: str) -> bool:
