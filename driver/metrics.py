@@ -176,8 +176,8 @@ class _DriverCollector(Collector):
     """The series read from the driver's state when Prometheus asks."""
 
     def __init__(self) -> None:
-        #: () -> iterable of (port label, TLS state label) per interactive connection
-        self.connections: Callable[[], Iterable[tuple[str, str]]] | None = None
+        #: () -> interactive connections by (port label, TLS state label)
+        self.connections: Callable[[], dict[tuple[str, str], int]] | None = None
         #: () -> iterable of (certificate name, notAfter in seconds since the epoch)
         self.certificates: Callable[[], Iterable[tuple[str, float]]] | None = None
         #: () -> (connections admitted and open, site bans in force)
@@ -199,8 +199,8 @@ class _DriverCollector(Collector):
             for state in ("plain", "handshaking", "secure"):
                 counts[(port, state)] = 0
         if self.connections is not None:
-            for labels in self.connections():
-                counts[labels] = counts.get(labels, 0) + 1
+            for labels, count in self.connections().items():
+                counts[labels] = counts.get(labels, 0) + count
         for labels, count in sorted(counts.items()):
             players.add_metric(list(labels), count)
         yield players
