@@ -239,10 +239,10 @@ class _TurnOutput:
 
     Their output leaves together when the turn ends (``end_turn``: each
     connection's ``flush``): one callback for the whole driver rather than
-    one per connection that wrote.  While the driver runs players' lines (``holding``) nothing
-    is scheduled: the scheduler ends the turn itself when the lines have
-    run (``end_turn``), in the same pass of the loop, so a command's reply
-    costs no extra pass (and no extra ``epoll_wait``).
+    one per connection that wrote.  While the driver runs players' lines
+    (``holding``) nothing is scheduled: the scheduler ends the turn itself
+    when the lines have run (``end_turn``), in the same pass of the loop, so
+    a command's reply costs no extra pass (and no extra ``epoll_wait``).
     """
 
     __slots__ = ("written", "handle", "loop", "holding")

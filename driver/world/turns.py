@@ -30,7 +30,8 @@ pass of the event loop.
 A line that has just come off the network, from a player with nothing
 waiting, does not wait for that callback (``input_arrived``): it runs at
 once, at the end of the read that brought it, as the player's share of the
-coming turn, so a command and its reply cost one pass of the event loop
+turn already scheduled (or as a turn of its own when none is, since then
+nobody waits), so a command and its reply cost one pass of the event loop
 rather than two.  Turns are numbered, and a turn passes over a player whose
 line already ran under its number (``Interactive.turn_taken``), so
 running early never gives anyone a second line in a turn.
@@ -95,8 +96,9 @@ class Turns:
         self._ready: dict[Interactive, None] = {}
         self._next_turn: asyncio.Handle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        #: the number of the turn running or last run; lines run early
-        #: (``input_arrived``) count as the next one's
+        #: the number of the turn running or last run; a line run early
+        #: (``input_arrived``) counts as the scheduled turn's, or, with none
+        #: scheduled, as a turn of its own
         self._turn_number = 0
         #: a turn's lines, or a line run early, are running now
         self._running = False
@@ -119,16 +121,25 @@ class Turns:
         has had its line of the coming turn."""
         if binding in self._ready:
             return
-        upcoming = self._turn_number + 1
-        if self._running or binding.turn_taken == upcoming:
+        if self._running:
             self.input_ready(binding)
             return
+        if self._next_turn is None:
+            # Nobody waits (whoever does has a turn scheduled): this line
+            # is a turn of its own.
+            self._turn_number += 1
+            number = self._turn_number
+        else:
+            number = self._turn_number + 1  # a share of the turn scheduled
+            if binding.turn_taken == number:
+                self.input_ready(binding)  # had it already: the one after
+                return
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
         self._running = True
         hold_output()
         try:
-            self._take_turn(binding, upcoming, self._loop.time())
+            self._take_turn(binding, number, self._loop.time())
         finally:
             self._running = False
             release_output()
