@@ -34,8 +34,8 @@ from test_collector import PROBE
 from test_collector import \
     test_players_who_quit_or_vanish_leave_no_cyclic_garbage as players_leave_no_cyclic_garbage
 from test_config import assert_refused, run_driver, shipped_settings, write_settings
-from test_fair import (FAIR_MUDLIB, MARKER, connections, kernel_timer, login, not_reading_client,
-                       reply, rss_kib)
+from test_fair import (FAIR_MUDLIB, MARKER, assert_keepalive_idle, connections, login,
+                       not_reading_client, reply, rss_kib)
 from test_platform import PLATFORM_MUDLIB, connect as platform_player
 from test_tls_efuns import (Clients, deinit_to_plaintext, fields, read_to_close_notify,
                             wait_line)
@@ -265,16 +265,7 @@ def test_tcp_keepalive_is_set_through_uvloops_stand_in_socket(make_driver):
                          extra=connections(keepalive_idle=idle))
     player = Client.plain(driver.telnet_port)
     login(player)
-    client_port = player.sock.getsockname()[1]
-    deadline = time.monotonic() + TIMEOUT
-    while True:  # a keepalive timer once everything sent is acknowledged
-        timer = kernel_timer(driver.telnet_port, client_port)
-        assert timer is not None, "the driver's socket is not in /proc/net/tcp"
-        if timer[0] == 2:
-            break
-        assert time.monotonic() < deadline, f"no keepalive timer: {timer}"
-        time.sleep(0.05)
-    assert (idle - 30) * 100 < timer[1] <= idle * 100, timer  # USER_HZ ticks
+    assert_keepalive_idle(driver, player, idle)
     assert "TCP keepalive not tuned" not in driver.log
 
 

@@ -101,6 +101,36 @@ class Drain(threading.Thread):
         return strip_telnet(bytes(self.data)).decode("utf-8", "replace")
 
 
+def start_flood(client: Client, line: bytes, total: int, reply: str) -> Drain:
+    """``total`` copies of ``line`` in one write; returns the Drain reading
+    the replies (``reply`` and a count each) once the hundredth has come."""
+    drain = Drain(client.sock, f"{reply} {total}\r\n".encode())
+    drain.start()
+    client.sock.sendall(line * total)
+    deadline = time.monotonic() + TIMEOUT
+    while f"{reply} 100\r" not in drain.text:  # the flood is running
+        assert time.monotonic() < deadline, "the flood never started"
+        time.sleep(0.01)
+    return drain
+
+
+def assert_keepalive_idle(driver, player: Client, idle: int) -> None:
+    """The kernel keeps a keepalive timer of ``idle`` seconds on the driver's
+    side of ``player``'s connection (once everything sent is acknowledged)."""
+    client_port = player.sock.getsockname()[1]
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        timer = kernel_timer(driver.telnet_port, client_port)
+        assert timer is not None, "the driver's socket is not in /proc/net/tcp"
+        if timer[0] == 2:
+            break
+        assert time.monotonic() < deadline, f"no keepalive timer: {timer}"
+        time.sleep(0.05)
+    ticks_per_second = 100  # USER_HZ, as /proc reports it
+    # The system default (7200 s) would be sixty times more.
+    assert (idle - 30) * ticks_per_second < timer[1] <= idle * ticks_per_second, timer
+
+
 # --- fair turns -----------------------------------------------------------------------------
 
 @pytest.mark.timeout(180)
@@ -113,13 +143,7 @@ def test_a_flood_of_commands_does_not_starve_an_honest_tls_player(make_driver, c
     attacker = Client.plain(driver.telnet_port)
     login(attacker)
     total = 40_000
-    drain = Drain(attacker.sock, f"LOOK {total}\r\n".encode())
-    drain.start()
-    attacker.sock.sendall(b"look\r\n" * total)
-    deadline = time.monotonic() + TIMEOUT
-    while "LOOK 100\r" not in drain.text:  # the flood is running
-        assert time.monotonic() < deadline, "the flood never started"
-        time.sleep(0.01)
+    drain = start_flood(attacker, b"look\r\n", total, "LOOK")
 
     seen = []
     for number in range(20):
@@ -145,13 +169,7 @@ def test_a_line_run_as_it_arrives_is_still_its_players_one_line_of_the_turn(make
     typist = Client.plain(driver.telnet_port)
     login(typist)
     total = 20_000
-    drain = Drain(flooder.sock, f"TURN flood {total}\r\n".encode())
-    drain.start()
-    flooder.sock.sendall(b"turn flood\r\n" * total)
-    deadline = time.monotonic() + TIMEOUT
-    while "TURN flood 100\r" not in drain.text:  # the flood is running
-        assert time.monotonic() < deadline, "the flood never started"
-        time.sleep(0.01)
+    drain = start_flood(flooder, b"turn flood\r\n", total, "TURN flood")
 
     rounds, gaps = 25, []
     typed = re.compile(r"TURN typed (\d+)\r\n")
@@ -397,18 +415,7 @@ def test_tcp_keepalive_uses_the_configured_idle_time(make_driver):
     driver = make_driver(mudlib=FAIR_MUDLIB, extra=connections(keepalive_idle=idle))
     player = Client.plain(driver.telnet_port)
     login(player)
-    client_port = player.sock.getsockname()[1]
-    deadline = time.monotonic() + TIMEOUT
-    while True:  # a keepalive timer once everything sent is acknowledged
-        timer = kernel_timer(driver.telnet_port, client_port)
-        assert timer is not None, "the driver's socket is not in /proc/net/tcp"
-        if timer[0] == 2:
-            break
-        assert time.monotonic() < deadline, f"no keepalive timer: {timer}"
-        time.sleep(0.05)
-    ticks_per_second = 100  # USER_HZ, as /proc reports it
-    # The system default (7200 s) would be sixty times more.
-    assert (idle - 30) * ticks_per_second < timer[1] <= idle * ticks_per_second, timer
+    assert_keepalive_idle(driver, player, idle)
 
 
 # --- configuration ----------------------------------------------------------------------------
