@@ -44,6 +44,10 @@ IAC = 255
 #: names one: the environment's ``MUD_TEST_EVENT_LOOP``, else the driver's default.
 TEST_EVENT_LOOP = os.environ.get("MUD_TEST_EVENT_LOOP") or None
 
+#: Both loops, for the tests whose subject the loop itself touches (sockets,
+#: timers, accept): ``@pytest.mark.parametrize("event_loop", EVENT_LOOPS)``.
+EVENT_LOOPS = ("asyncio", "uvloop")
+
 
 # --- certificates ------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
+from conftest import EVENT_LOOPS, SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
 from test_config import assert_refused, run_driver, shipped_settings, write_settings
 from test_world import Player, create_character, do
 
@@ -187,9 +187,11 @@ def test_a_ban_file_the_driver_cannot_read_stops_it_in_one_line_and_is_left_alon
 
 # --- limits ---------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("event_loop", EVENT_LOOPS)
 def test_the_per_address_limit_refuses_with_one_line_and_counts_closed_connections_out(
-        make_driver, certs):
-    driver = make_driver(limits="limits:\n  per_address: 3\n  new_per_second: 0\n")
+        make_driver, certs, event_loop):
+    driver = make_driver(event_loop=event_loop,
+                         limits="limits:\n  per_address: 3\n  new_per_second: 0\n")
     open_ones = []
     for _ in range(3):
         mark = driver.log_mark()

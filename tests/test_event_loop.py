@@ -7,10 +7,12 @@ checks uvloop whatever ``MUD_TEST_EVENT_LOOP`` says; with
 ``MUD_TEST_EVENT_LOOP=uvloop`` every other test file runs on uvloop too
 (``conftest.py``).  Here: logging in on the plain, TLS and web ports;
 no cyclic garbage left by closed connections; STARTTLS and
-tls_deinit_connection; flow control for a client that never reads; TCP
-keepalive through uvloop's stand-in socket; admission at accept; the
+tls_deinit_connection; flow control for a TLS client that never reads; the
 evaluation limit's SIGALRM; SIGHUP and a clean shutdown; and the
-configuration that chooses the loop.
+configuration that chooses the loop.  Tests whose subject the loop itself
+touches elsewhere run on both loops where they are (``EVENT_LOOPS``: the
+send timeout and TCP keepalive in test_fair.py, the per-address limit at
+accept in test_admission.py).
 """
 
 from __future__ import annotations
@@ -29,13 +31,12 @@ from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Pin
                             Request, TextMessage)
 
 from conftest import ROOT, SHIPPED_MUDLIB, TEST_MUDLIB, TIMEOUT, Client, start_driver, strip_telnet
-from test_admission import TOO_MANY, assert_refused_plain, assert_refused_tls, plain, tls
 from test_collector import PROBE
 from test_collector import \
     test_players_who_quit_or_vanish_leave_no_cyclic_garbage as players_leave_no_cyclic_garbage
 from test_config import assert_refused, run_driver, shipped_settings, write_settings
-from test_fair import (FAIR_MUDLIB, MARKER, assert_keepalive_idle, connections, login,
-                       not_reading_client, reply, rss_kib)
+from test_fair import (FAIR_MUDLIB, MARKER, connections, login, not_reading_client, reply,
+                       rss_kib)
 from test_platform import PLATFORM_MUDLIB, connect as platform_player
 from test_tls_efuns import (Clients, deinit_to_plaintext, fields, read_to_close_notify,
                             wait_line)
@@ -244,56 +245,6 @@ def test_a_tls_client_that_never_reads_costs_at_most_its_output_buffer(make_driv
     assert sleeper.raw.count(MARKER.encode()) == 1
     assert sleeper.raw.index(MARKER.encode()) < sleeper.raw.index(b"ECHO awake")
 
-
-def test_a_client_that_reads_nothing_for_the_send_timeout_is_dropped(make_driver):
-    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=UVLOOP,
-                         extra=connections(output_buffer=65536, send_timeout=2))
-    honest = Client.plain(driver.telnet_port)
-    login(honest)
-    sleeper = Client(not_reading_client(driver.telnet_port))
-    name = login(sleeper)
-    mark = driver.log_mark()
-    for _ in range(8):
-        reply(honest, f"flood-to {name} 1024", "FLOODED")
-    driver.wait_for_log(r"DISCONNECT /player#\d+ how=not reading", start=mark, timeout=TIMEOUT * 2)
-    assert reply(honest, "echo after", "ECHO after")
-
-
-def test_tcp_keepalive_is_set_through_uvloops_stand_in_socket(make_driver):
-    idle = 120
-    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=UVLOOP,
-                         extra=connections(keepalive_idle=idle))
-    player = Client.plain(driver.telnet_port)
-    login(player)
-    assert_keepalive_idle(driver, player, idle)
-    assert "TCP keepalive not tuned" not in driver.log
-
-
-# --- admission at accept ----------------------------------------------------------------------
-
-def test_the_per_address_limit_refuses_at_accept(make_driver, certs):
-    driver = make_driver(event_loop=UVLOOP,
-                         limits="limits:\n  per_address: 3\n  new_per_second: 0\n")
-    open_ones = []
-    for _ in range(3):
-        mark = driver.log_mark()
-        open_ones.append(plain(driver))
-        driver.wait_for_log(r"CONNECT /test_player#\d+ port=telnet", start=mark)
-    mark = driver.log_mark()
-    assert_refused_plain(driver, TOO_MANY)
-    assert_refused_tls(driver, certs)
-    driver.wait_for_log(r"refused a connection from 127\.0\.0\.1 on port \d+: the address has "
-                        r"limits\.per_address connections open", start=mark)
-    assert driver.log.count("CONNECT /test_player") == 3  # the refused never reached the master
-    open_ones.pop().close()
-    driver.wait_for_log(r"127\.0\.0\.1:\d+ port \d+>: (closed by the peer|lost)", start=mark)
-    again = tls(driver, certs)
-    driver.wait_for_log(r"CONNECT /test_player#\d+ port=tls", start=mark)
-    for client in (*open_ones, again):
-        client.close()
-
-
-# --- signals ------------------------------------------------------------------------------------
 
 def test_a_runaway_loop_is_stopped_by_the_evaluation_limit(make_driver):
     """SIGALRM (signal.signal, not the loop's handler) interrupts mudlib code on uvloop."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TIMEOUT, Client, strip_telnet
+from conftest import EVENT_LOOPS, TIMEOUT, Client, strip_telnet
 from test_admission import scrape, value
 
 FAIR_MUDLIB = Path(__file__).resolve().parent / "mudlib_fair"
@@ -276,8 +276,9 @@ def test_a_client_that_never_reads_costs_at_most_its_output_buffer(make_driver, 
     assert sleeper.raw.index(MARKER.encode()) < sleeper.raw.index(b"ECHO awake")
 
 
-def test_a_client_that_reads_nothing_for_the_send_timeout_is_dropped(make_driver):
-    driver = make_driver(mudlib=FAIR_MUDLIB,
+@pytest.mark.parametrize("event_loop", EVENT_LOOPS)
+def test_a_client_that_reads_nothing_for_the_send_timeout_is_dropped(make_driver, event_loop):
+    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=event_loop,
                          extra=connections(output_buffer=65536, send_timeout=2))
     honest = Client.plain(driver.telnet_port)
     login(honest)
@@ -410,12 +411,17 @@ def kernel_timer(local_port: int, remote_port: int) -> tuple[int, int] | None:
     return None
 
 
-def test_tcp_keepalive_uses_the_configured_idle_time(make_driver):
+@pytest.mark.parametrize("event_loop", EVENT_LOOPS)
+def test_tcp_keepalive_uses_the_configured_idle_time(make_driver, event_loop):
+    """Set on the listening socket, inherited by the accepted one; uvloop's
+    stand-in socket passes it on too."""
     idle = 120
-    driver = make_driver(mudlib=FAIR_MUDLIB, extra=connections(keepalive_idle=idle))
+    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=event_loop,
+                         extra=connections(keepalive_idle=idle))
     player = Client.plain(driver.telnet_port)
     login(player)
     assert_keepalive_idle(driver, player, idle)
+    assert "TCP keepalive not tuned" not in driver.log
 
 
 # --- configuration ----------------------------------------------------------------------------
