@@ -39,6 +39,7 @@ table holds only addresses active in the last ``burst / rate`` seconds.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import json
 import logging
@@ -75,6 +76,14 @@ REFUSAL_LINES = {
 }
 
 
+#: addresses remembered by ``parse_address`` and ``Admission``'s exemption
+#: memo: a player who reconnects is parsed once (``ipaddress`` takes some
+#: twenty Python calls per address), and a flood of new addresses costs
+#: at most this many entries
+ADDRESS_MEMO = 4096
+
+
+@functools.lru_cache(maxsize=ADDRESS_MEMO)
 def parse_address(text: str) -> Address | None:
     """A peer address as the socket gives it; None if it is not IP (a Unix socket)."""
     try:
@@ -287,6 +296,8 @@ class Admission:
         self.limits = limits
         self.bans = bans
         self._exempt = tuple(parse_network(n) for n in limits.exempt)
+        #: address -> whether it is in an exempt network (``_exempt`` never changes)
+        self._exempt_memo: dict[Address, bool] = {}
         self._clock = clock
         self._wall_clock = wall_clock
         self._buckets: dict[object, _Bucket] = {}
@@ -304,6 +315,15 @@ class Admission:
                                           self.limits.ipv6_prefix))
         return address
 
+    def _is_exempt(self, address: Address) -> bool:
+        memo = self._exempt_memo
+        exempt = memo.get(address)
+        if exempt is None:
+            if len(memo) >= ADDRESS_MEMO:
+                memo.clear()
+            exempt = memo[address] = any(address in network for network in self._exempt)
+        return exempt
+
     def admit(self, peer: str, port: int) -> tuple[object, str | None]:
         """Whether a connection from ``peer`` (as the socket names it) on
         ``port`` may stay: ``(ticket, None)``, the ticket to hand back to
@@ -317,7 +337,7 @@ class Admission:
                 return None, self._refuse(BANNED, peer, port, f"{ban.network}: {ban.reason}")
         if limits.total and self.open >= limits.total:
             return None, self._refuse(TOTAL, peer, port)
-        if address is None or any(address in network for network in self._exempt):
+        if address is None or (self._exempt and self._is_exempt(address)):
             self.open += 1
             return UNLIMITED, None
         now = self._clock()

@@ -725,11 +725,13 @@ class Connection(asyncio.BufferedProtocol):
 
     def _to_outbox(self, data: bytes) -> None:
         self._outbox_size += len(data)
+        if type(data) is not bytes:
+            data = bytes(data)  # a bytearray or memoryview could change before it is sent
         if self._outbox is None:
-            self._outbox = [bytes(data)]
+            self._outbox = [data]
             _turn_output.add(self)
         else:
-            self._outbox.append(bytes(data))
+            self._outbox.append(data)
             if self._outbox_size >= self._flush_at:
                 # A turn that writes a lot (a long file, a flood) sends as it
                 # goes, so the kernel's buffer takes it and only a client that
@@ -875,13 +877,21 @@ class Connection(asyncio.BufferedProtocol):
         new_line = self._line == "prompt" or (self._line == "text" and self._line_settled)
         if new_line and not text.startswith(("\n", "\r")):
             text = "\n" + text
-        data = self.telnet.encode_text(text.replace("\r\n", "\n").replace("\n", "\r\n"))
+        has_newline = "\n" in text
+        if has_newline:  # (a prompt has none: two replace() calls fewer)
+            data = self.telnet.encode_text(
+                (text.replace("\r\n", "\n") if "\r" in text else text).replace("\n", "\r\n"))
+        else:
+            data = self.telnet.encode_text(text)
         if text.endswith("\n"):
             self._line = "start"
-        elif self._line != "text" or new_line or "\n" in text:
+        elif self._line != "text" or new_line or has_newline:
             # A partial line begins: later text in this turn continues it.
             self._line, self._line_settled = "text", False  # settled by end_turn
-        return data.replace(b"\xff", b"\xff\xff") if b"\xff" in data else data
+        # IAC is escaped.  (The test is for the byte as a number: ``b"\xff"
+        # in data`` would first try the one-byte string as an integer, and
+        # build and discard a TypeError, on every write.)
+        return data.replace(b"\xff", b"\xff\xff") if 0xFF in data else data
 
     def _write_telnet(self, data: bytes) -> None:
         """Telnet data (IAC already escaped) down through the telnet layer's

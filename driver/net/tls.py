@@ -231,16 +231,35 @@ _TLS_CONTENT_TYPES = frozenset(range(20, 25))  # change_cipher_spec .. heartbeat
 _READ_SIZE = 64 * 1024
 
 
+def _record_layer(sslobject: ssl.SSLObject):
+    """The object that reads and writes ``sslobject``'s records.
+
+    ``ssl.SSLObject``'s ``read``, ``write``, ``pending`` and
+    ``do_handshake`` are one-line Python methods that pass the call on to
+    the OpenSSL connection object it wraps (``_sslobj``, the ``_ssl``
+    module's, in CPython since 3.5), and a command's record in and reply
+    out go through three of them.  The session calls that object directly:
+    the same C functions, with the same arguments and exceptions, less a
+    Python frame for each.  Anything else (the state, the peer's
+    certificate, ``unwrap``) still goes through the ``SSLObject``.  An
+    ``SSLObject`` without ``_sslobj`` (another Python) is used as it is.
+    """
+    return getattr(sslobject, "_sslobj", sslobject)
+
+
 class TLSSession:
     """One connection's TLS layer.  Holds no socket and no timer."""
 
-    __slots__ = ("state", "server_side", "_ssl", "_incoming", "_outgoing", "_held",
+    __slots__ = ("state", "server_side", "_ssl", "_records", "_incoming", "_outgoing", "_held",
                  "_framing", "_next_handshake", "requested_server_name")
 
     def __init__(self) -> None:
         self.state = INACTIVE
         self.server_side = True
         self._ssl: ssl.SSLObject | None = None
+        #: what reads and writes records: the OpenSSL connection under
+        #: ``_ssl`` (see ``_record_layer``)
+        self._records = None
         self._incoming: ssl.MemoryBIO | None = None
         self._outgoing: ssl.MemoryBIO | None = None
         self._held: list[bytes] = []
@@ -276,7 +295,7 @@ class TLSSession:
         return True
 
     def _drop_ssl(self) -> None:
-        self._ssl = self._incoming = self._outgoing = None
+        self._ssl = self._records = self._incoming = self._outgoing = None
         self._framing.clear()
         self._next_handshake = None
 
@@ -315,7 +334,8 @@ class TLSSession:
         self._ssl = context.wrap_bio(self._incoming, self._outgoing, server_side=server_side,
                                      server_hostname=None if server_side else server_hostname)
         self._ssl._driver_session = self  # lets the SNI callback find us
-        self._attempt(self._ssl.do_handshake)
+        self._records = _record_layer(self._ssl)
+        self._attempt(self._records.do_handshake)
         return self._drain()
 
     def receive(self, data: bytes) -> Received:
@@ -335,7 +355,7 @@ class TLSSession:
         """Plaintext from the telnet layer; returns the bytes for the network."""
         state = self.state
         if state is ACTIVE:
-            self._ssl.write(plaintext)
+            self._records.write(plaintext)
             return self._outgoing.read()
         if state is HANDSHAKING or state is RESTARTING:
             self._held.append(bytes(plaintext))
@@ -397,7 +417,7 @@ class TLSSession:
     def _receive_handshake(self, data: bytes) -> Received:
         self._incoming.write(data)
         try:
-            done = self._attempt(self._ssl.do_handshake)
+            done = self._attempt(self._records.do_handshake)
         except ssl.SSLError as exc:
             to_send = self._drain()  # the alert that tells the peer why
             self.fail_handshake()
@@ -408,7 +428,11 @@ class TLSSession:
         if self._held:
             self._ssl.write(b"".join(self._held))  # one record, not one per write
             self._held.clear()
-        # The peer may have sent application data right behind its Finished.
+        if not self._incoming.pending and not self._records.pending():
+            # Nothing came behind the peer's Finished (the usual case: a
+            # read now would only build and raise an SSLWantReadError).
+            return Received(b"", self._drain(), outcome=TLS_OK)
+        # The peer sent application data right behind its Finished.
         after = self._receive_records(b"")
         return Received(after.plaintext, after.to_send, outcome=TLS_OK, fatal=after.fatal,
                         closed=after.closed)
@@ -417,8 +441,8 @@ class TLSSession:
         if data:
             self._incoming.write(data)
         chunks: list[bytes] = []
-        sslobj, incoming = self._ssl, self._incoming
-        read = sslobj.read
+        records, incoming = self._records, self._incoming
+        read = records.read
         while True:
             try:
                 chunk = read(_READ_SIZE)
@@ -444,7 +468,7 @@ class TLSSession:
                 self._drop_ssl()
                 return Received(b"".join(chunks), to_send, closed=True)
             chunks.append(chunk)
-            if not incoming.pending and not sslobj.pending():
+            if not incoming.pending and not records.pending():
                 # Every byte that came has been read as plaintext.  (Reading
                 # on until OpenSSL says "want read" would build and raise an
                 # SSLWantReadError for every record: with no read-ahead,

@@ -217,6 +217,8 @@ def start_snoop(snooper: MudObject, snoopee: MudObject) -> bool:
 
 
 def stop_snoop(snooper: MudObject) -> bool:
+    if not _snoops.data:
+        return False  # nobody snoops (the usual case: every destruct asks)
     stopped = False
     for binding, who in list(_snoops.items()):
         if who is snooper:
@@ -233,5 +235,5 @@ def query_snoop(ob: MudObject) -> MudObject | None:
 def object_destructed(ob: MudObject) -> None:
     stop_snoop(ob)
     binding = ob._mud_interactive
-    if binding is not None:
+    if binding is not None and _snoops.data:
         _snoops.pop(binding, None)

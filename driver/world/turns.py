@@ -231,12 +231,16 @@ class Turns:
             rate = self.commands_per_second
         if rate is None or rate < 0:
             return True
-        burst = max(1, self.command_burst)
+        # (Comparisons rather than max() and min(): in CPython 3.11 those
+        # parse their arguments as keywords would be, some 800 machine
+        # instructions a call, and this runs for every line.)
+        burst = self.command_burst if self.command_burst > 1 else 1
         budget = binding.budget
         if budget is None:
             budget = binding.budget = CommandBudget(burst, now)
         else:
-            budget.tokens = min(burst, budget.tokens + (now - budget.refilled_at) * rate)
+            tokens = budget.tokens + (now - budget.refilled_at) * rate
+            budget.tokens = tokens if tokens < burst else burst
             budget.refilled_at = now
         if budget.tokens >= 1 and rate > 0:
             budget.tokens -= 1
