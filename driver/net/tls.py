@@ -335,7 +335,11 @@ class TLSSession:
                                      server_hostname=None if server_side else server_hostname)
         self._ssl._driver_session = self  # lets the SNI callback find us
         self._records = _record_layer(self._ssl)
-        self._attempt(self._records.do_handshake)
+        if server_side:
+            # A server's first step needs the ClientHello; until it comes,
+            # a step would only build and raise an SSLWantReadError.
+            return b""
+        self._attempt(self._records.do_handshake)  # the ClientHello
         return self._drain()
 
     def receive(self, data: bytes) -> Received:
