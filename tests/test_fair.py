@@ -24,9 +24,13 @@ import pytest
 from conftest import EVENT_LOOPS, TIMEOUT, Client, strip_telnet
 from test_admission import scrape, value
 
+from driver.net.connection import PARSE_PER_TURN
+
 FAIR_MUDLIB = Path(__file__).resolve().parent / "mudlib_fair"
 MARKER = "*** output discarded: your client is not reading ***"
 TOO_FAST = "You are typing faster than the game can follow; your commands wait their turn."
+IAC, WILL = 255, 251
+UNHANDLED_OPTION = 200  # no telnet option the driver handles itself: the master is asked
 
 
 def connections(**keys) -> str:
@@ -191,6 +195,48 @@ def test_a_line_run_as_it_arrives_is_still_its_players_one_line_of_the_turn(make
     # The flooder had a line waiting every turn: it ran before the typist's second.
     assert min(gaps) >= 2, gaps
     assert drain.done.wait(150), "the flood's replies stopped"
+
+
+@pytest.mark.timeout(180)
+def test_a_negotiation_flood_is_parsed_a_bounded_piece_per_turn(make_driver):
+    """128 KiB of telnet negotiations in one write, with no line among them:
+    each turn parses at most ``PARSE_PER_TURN`` bytes of it, so between a
+    typist's two lines of one write (a turn apart) the flood moves on by at
+    most two pieces, however long it is."""
+    driver = make_driver(mudlib=FAIR_MUDLIB, extra=connections(commands_per_second="null"))
+    flooder = Client.plain(driver.telnet_port)
+    login(flooder)
+    typist = Client.plain(driver.telnet_port)
+    login(typist)
+    total = 128 * 1024 // 3
+    drain = Drain(flooder.sock, b"ECHO flooded")  # the driver refuses each one: IAC DONT
+    drain.start()
+    flood = bytes([IAC, WILL, UNHANDLED_OPTION]) * total + b"echo flooded\r\n"
+    # (From a thread: the driver reads as it parses, so the write may block.)
+    threading.Thread(target=flooder.sock.sendall, args=(flood,), daemon=True).start()
+
+    counted = re.compile(r"NEGS (\d+)\r\n")
+    gaps = []
+    while True:
+        typist.raw.clear()
+        typist.sock.sendall(b"negs\r\nnegs\r\n")
+        deadline = time.monotonic() + TIMEOUT
+        while len(counted.findall(typist.text)) < 2:
+            assert time.monotonic() < deadline, f"no two NEGS lines; received:\n{typist.text}"
+            try:
+                typist.recv_some(deadline - time.monotonic())
+            except (socket.timeout, TimeoutError):
+                pass
+        first, second = (int(n) for n in counted.findall(typist.text)[:2])
+        if second >= total:
+            break
+        if first > 0:
+            gaps.append(second - first)
+    print("negotiations parsed between the typist's two lines of a write:", gaps)
+    assert gaps, "the flood was parsed before the typist's lines could run beside it"
+    assert max(gaps) <= 2 * (PARSE_PER_TURN // 3 + 1), gaps
+    assert len(gaps) >= 5, f"the typist saw too little of the flood to tell: {gaps}"
+    assert drain.done.wait(TIMEOUT * 6), "the flooder's line after the flood never ran"
 
 
 def test_input_to_follows_the_queue(make_driver):

@@ -44,10 +44,11 @@ and then the bytes after it belong to the handshake, not to telnet.  What
 has arrived but not been parsed waits in ``_unparsed``; when that passes
 ``input_buffer`` bytes the socket is no longer read (``pause_reading``), so
 a flood waits in the kernel and in TCP's window, and reading resumes as the
-lines are consumed.  ``PARSE_PER_TURN`` bytes that yield no line (a stream
-of telnet commands) end the parsing for this turn too: the
-rest is parsed in the player's following turns, so negotiation floods cost
-other players no more than a flood of commands does.
+lines are consumed.  A turn parses ``PARSE_PER_TURN`` bytes at most: input
+that yields no line (a stream of telnet commands, or a very long line) is
+parsed a kilobyte per turn, in the player's following turns, so a
+negotiation flood holds other players up for no longer than about a
+millisecond at a time, and costs them no more than a flood of commands does.
 
 Output leaves at the end of each turn, or sooner when a turn writes more
 than a quarter of ``output_buffer`` (at most 64 KiB), and waits in the
@@ -123,9 +124,19 @@ _RESULT_NAMES = {code: name[len("TLS_ERR_"):].lower() for name, code in vars(tls
 _RESULT_NAMES[tls.TLS_OK] = "ok"
 metrics.declare_handshake_results((name, code) for code, name in _RESULT_NAMES.items())
 
-#: Bytes of a player's input parsed in one turn when they yield no line (a
-#: stream of telnet commands): the rest waits for the player's next turn.
+#: Bytes of a player's input parsed in one turn at most, when they yield no
+#: line (a stream of telnet commands, or a line longer than this): the rest
+#: waits for the player's next turn.  A kilobyte of dense telnet commands
+#: takes up to about a millisecond to parse (negotiations and
+#: subnegotiations each reach the telnet layer's Python): that is as long
+#: as one player's turn may hold up everyone else's.
 PARSE_PER_TURN = 1024
+
+#: What a turn that only parses counts against the player's command rate,
+#: in commands: a kilobyte is an eighth of a longest line (``MAX_LINE``), so
+#: a client pays one command per 8 KiB of telnet commands, however small
+#: the pieces its input is parsed in.
+PARSE_TURN_COST = PARSE_PER_TURN / MAX_LINE
 
 #: The line a client reads when output meant for it was discarded.
 DISCARD_MARKER = "\n*** output discarded: your client is not reading ***\n"
@@ -624,9 +635,13 @@ class Connection(asyncio.BufferedProtocol):
                 self._parse_more = True
                 self.events.input_ready(self)
                 return
-            # One line at most: up to a newline, or a line's worth of bytes.
-            end = unparsed.find(b"\n", 0, MAX_LINE + 1)
-            end = min(len(unparsed), MAX_LINE + 1) if end < 0 else end + 1
+            # One line at most, and no more than is left of this turn's
+            # share: up to a newline, or to the end of the share (a longer
+            # line goes on in the next piece; the telnet layer keeps a
+            # command or a line cut short until the rest comes).
+            share = PARSE_PER_TURN - parsed
+            end = unparsed.find(b"\n", 0, share)
+            end = min(len(unparsed), share) if end < 0 else end + 1
             awaiting = self.awaiting_follows
             if awaiting:
                 follows = self._follows.end_within(unparsed, 0, end)

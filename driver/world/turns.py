@@ -49,7 +49,8 @@ A player is skipped (and comes back by ``input_ready``) when:
 
 A turn may only parse: input that yields no line for a while (a stream of
 telnet commands) is parsed a bounded piece per turn (``PARSE_PER_TURN`` in
-the connection), and such a turn counts against the rate like a command.
+the connection), and such a turn counts against the rate as the part of a
+command its piece is of a longest line (``PARSE_TURN_COST``).
 
 Connections the mudlib opened itself (``net_connect``) take turns too but
 have no rate: the remote end is a server, not a typist.
@@ -61,7 +62,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Callable
 
-from ..net.connection import hold_output, release_output
+from ..net.connection import PARSE_TURN_COST, hold_output, release_output
 
 if TYPE_CHECKING:
     from .interactive import Interactive
@@ -197,7 +198,8 @@ class Turns:
             # Closed; or comes back when its output drains, or when its
             # last turn's coroutine ends (``Interactives.turn_finished``).
             return
-        if not self._may_run(binding, now):
+        # A line costs a command; a turn that only parses, a fraction of one.
+        if not self._may_run(binding, now, 1.0 if connection.pending_lines else PARSE_TURN_COST):
             return  # comes back when a token is due
         binding.turn_taken = number
         line = connection.next_line()
@@ -222,8 +224,9 @@ class Turns:
             rate = self.commands_per_second
         return None if rate is None or rate < 0 else rate
 
-    def _may_run(self, binding: Interactive, now: float) -> bool:
-        """Take one token from the player's bucket, if there is one."""
+    def _may_run(self, binding: Interactive, now: float, cost: float) -> bool:
+        """Take ``cost`` tokens (a line: one) from the player's bucket, if it
+        has them."""
         if not binding.connection.incoming:
             return True
         rate = binding.max_commands  # rate_of(), inlined: this runs for every line
@@ -242,14 +245,15 @@ class Turns:
             tokens = budget.tokens + (now - budget.refilled_at) * rate
             budget.tokens = tokens if tokens < burst else burst
             budget.refilled_at = now
-        if budget.tokens >= 1 and rate > 0:
-            budget.tokens -= 1
+        if budget.tokens >= cost and rate > 0:
+            budget.tokens -= cost
             return True
         if not budget.told:
             budget.told = True
             binding.connection.write_text(TOO_FAST)
         if rate > 0 and budget.wake is None:
-            budget.wake = self._loop.call_later((1 - budget.tokens) / rate, self._wake, binding)
+            budget.wake = self._loop.call_later((cost - budget.tokens) / rate, self._wake,
+                                                binding)
         return False
 
     def _wake(self, binding: Interactive) -> None:

@@ -2,7 +2,9 @@
 
 Every connection gets a clone of /player; on the TLS port it is secured
 first.  Disconnects are logged with how they happened, and so is every
-privilege question (allowed for players who typed `wiz`).
+privilege question (allowed for players who typed `wiz`).  Negotiations
+the driver does not handle itself are counted (``negotiations``) and
+refused.
 """
 
 from driver.efuns import (MudObject, clone_object, debug_message, destruct, object_name,
@@ -11,6 +13,9 @@ from driver.efuns import (MudObject, clone_object, debug_message, destruct, obje
 
 
 class Master(MudObject):
+    #: telnet negotiations passed to telnet_neg() so far, from every player
+    negotiations = 0
+
     def connect(self):
         if query_listen_ports().tls is not None and query_mud_port(self) == query_listen_ports().tls:
             tls_init_connection()
@@ -25,3 +30,7 @@ class Master(MudObject):
         allowed = bool(getattr(player, "wizard", False))
         debug_message(f"PRIVILEGE {operation} allowed={allowed}")
         return 1 if allowed else -1
+
+    def telnet_neg(self, ob, command, option, data):
+        self.negotiations += 1
+        return 0  # the driver refuses the option

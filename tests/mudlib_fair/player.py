@@ -5,6 +5,7 @@ Commands, each answering with one machine-readable line:
     look                 LOOK <n>: this player's n-th look
     echo <text>          ECHO <text> looks=<every player's looks so far>
     turn <tag>           TURN <tag> <n>: the n-th turn line run in the game
+    negs                 NEGS <n>: telnet negotiations the master was asked about so far
     log <text>           "LOG <text>" in the driver's log, then LOGGED
     ask                  ASKED, then the next line is answered: ANSWER <line>
     flood-to <who> <k>   <k> lines of 1 KiB to player <who>, then FLOODED
@@ -15,7 +16,7 @@ Commands, each answering with one machine-readable line:
 """
 
 from driver.efuns import (EfunError, MudObject, add_action, debug_message, enable_commands,
-                          find_player, get_max_commands, input_to, object_name,
+                          find_object, find_player, get_max_commands, input_to, object_name,
                           remove_interactive, set_living_name, set_max_commands, tell_object,
                           write)
 
@@ -33,7 +34,8 @@ class Player(MudObject):
     def logon(self, *args):
         enable_commands()
         set_living_name(object_name(self).replace("/", "").replace("#", ""))
-        for verb in ("look", "echo", "turn", "log", "ask", "flood-to", "wiz", "rate", "getrate", "quit"):
+        for verb in ("look", "echo", "turn", "negs", "log", "ask", "flood-to", "wiz", "rate",
+                     "getrate", "quit"):
             add_action("cmd_" + verb.replace("-", "_"), verb)
         write(f"LOGON {object_name(self)}\n")
 
@@ -50,6 +52,10 @@ class Player(MudObject):
     def cmd_turn(self, arg):
         TURN_LINES[0] += 1
         write(f"TURN {arg} {TURN_LINES[0]}\n")
+        return 1
+
+    def cmd_negs(self, arg):
+        write(f"NEGS {find_object('/master').negotiations}\n")
         return 1
 
     def cmd_log(self, arg):
