@@ -283,6 +283,27 @@ def _callback_table(table: str) -> _OnFirstUse:
     return _OnFirstUse(bind)
 
 
+class _OptionState(Option):
+    """telnetlib3's record of where each option's negotiation stands, at
+    about a dict's cost.
+
+    ``Option.__setitem__`` builds a description of every change for a
+    debug log line before it asks whether debug logging is on, then has
+    the writer check its waiters: several thousand machine instructions a
+    change, and a MUD client's answers to the driver's offers make a dozen
+    changes per connection.  This one describes a change only when that
+    line will be written; the waiters are checked as before.
+    """
+
+    def __setitem__(self, key: bytes, value: bool) -> None:
+        if self.log.isEnabledFor(logging.DEBUG):
+            super().__setitem__(key, value)
+            return
+        dict.__setitem__(self, key, value)
+        if self._on_change is not None:
+            self._on_change()
+
+
 class MudTelnetWriter(TelnetWriter):
     """telnetlib3's option engine with the driver's policy.
 
@@ -349,9 +370,9 @@ class MudTelnetWriter(TelnetWriter):
         self._protocol = protocol
         self._reader = reader
         check_waiters = self._check_waiters
-        self.pending_option = Option("pending_option", self.log, on_change=check_waiters)
-        self.local_option = Option("local_option", self.log, on_change=check_waiters)
-        self.remote_option = Option("remote_option", self.log, on_change=check_waiters)
+        self.pending_option = _OptionState("pending_option", self.log, on_change=check_waiters)
+        self.local_option = _OptionState("local_option", self.log, on_change=check_waiters)
+        self.remote_option = _OptionState("remote_option", self.log, on_change=check_waiters)
 
     def close(self) -> None:
         """telnetlib3's close, without making the containers it would empty."""
@@ -373,6 +394,12 @@ class MudTelnetWriter(TelnetWriter):
         self._protocol = None
         self._transport = None
         self._connection_closed = True
+
+    def _check_waiters(self) -> None:
+        # Every change of an option's state asks; nobody has waited on this
+        # writer (telnetlib3's wait_for) until its list of waiters exists.
+        if "_waiters" in self.__dict__:
+            super()._check_waiters()
 
     def _delegate(self, command: bytes, opt: bytes, data: bytes = b"") -> bool:
         return self._protocol.negotiation_hook(command[0], opt[0], data)
@@ -608,7 +635,7 @@ class MudTelnetProtocol(TelnetServer):
             offers.append(DO + START_TLS)
         pending = self.writer.pending_option
         for offer in offers:
-            dict.__setitem__(pending, offer, True)  # Option.__setitem__ only adds a debug log
+            dict.__setitem__(pending, offer, True)  # (nobody waits on a new writer)
         self.writer.send_iac(b"".join(IAC + offer for offer in offers))
 
     # telnetlib3's negotiation after the first answers, which the driver
