@@ -176,7 +176,7 @@ def _handshake_section(results: dict, targets: list) -> list[str]:
                         f"{ratio:.2f}× ({d['per_cpu_s']:,.0f} vs {s['per_cpu_s']:,.0f}"
                         + (f", median of {rounds} rounds" if rounds > 1 else "") + ")",
                         "met" if ratio >= 1.0 else f"missed by {(1.0 - ratio) * 100:.0f} %"
-                        f" (needs {1 / ratio:.1f}× less CPU per handshake)"))
+                        f" (needs {1 / ratio:.2f}× less CPU per handshake)"))
     u = _find(runs, server="asyncio-uvloop", variant="tls13-ec")
     best = max((r for r in (d, _find(runs, server="driver-uvloop", variant="tls13-ec")) if r),
                key=lambda r: r.get("per_cpu_s") or 0, default=None)
