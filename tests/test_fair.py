@@ -71,6 +71,23 @@ def reply(client: Client, line: str, prefix: str, timeout: float = TIMEOUT) -> s
             continue
 
 
+def two_lines(client: Client, write: bytes, pattern: re.Pattern) -> tuple[int, int]:
+    """Send ``write`` (two lines, say); the numbers ``pattern`` finds in the
+    first two replies it matches."""
+    client.raw.clear()
+    client.sock.sendall(write)
+    deadline = time.monotonic() + TIMEOUT
+    while len(pattern.findall(client.text)) < 2:
+        assert time.monotonic() < deadline, \
+            f"no two replies matching {pattern.pattern!r}; received:\n{client.text}"
+        try:
+            client.recv_some(deadline - time.monotonic())
+        except (socket.timeout, TimeoutError):
+            pass
+    first, second = (int(n) for n in pattern.findall(client.text)[:2])
+    return first, second
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -176,18 +193,9 @@ def test_a_line_run_as_it_arrives_is_still_its_players_one_line_of_the_turn(make
     drain = start_flood(flooder, b"turn flood\r\n", total, "TURN flood")
 
     rounds, gaps = 25, []
-    typed = re.compile(r"TURN typed (\d+)\r\n")
     for _ in range(rounds):
-        typist.raw.clear()
-        typist.sock.sendall(b"turn typed\r\nturn typed\r\n")
-        deadline = time.monotonic() + TIMEOUT
-        while len(typed.findall(typist.text)) < 2:
-            assert time.monotonic() < deadline, f"no two TURN lines; received:\n{typist.text}"
-            try:
-                typist.recv_some(deadline - time.monotonic())
-            except (socket.timeout, TimeoutError):
-                pass
-        first, second = (int(n) for n in typed.findall(typist.text)[:2])
+        first, second = two_lines(typist, b"turn typed\r\nturn typed\r\n",
+                                  re.compile(r"TURN typed (\d+)\r\n"))
         gaps.append(second - first)
     print("turn lines run between the typist's two lines of a write:", gaps)
     # Every line run so far, less the typist's, was the flooder's: it still had more.
@@ -215,19 +223,9 @@ def test_a_negotiation_flood_is_parsed_a_bounded_piece_per_turn(make_driver):
     # (From a thread: the driver reads as it parses, so the write may block.)
     threading.Thread(target=flooder.sock.sendall, args=(flood,), daemon=True).start()
 
-    counted = re.compile(r"NEGS (\d+)\r\n")
     gaps = []
     while True:
-        typist.raw.clear()
-        typist.sock.sendall(b"negs\r\nnegs\r\n")
-        deadline = time.monotonic() + TIMEOUT
-        while len(counted.findall(typist.text)) < 2:
-            assert time.monotonic() < deadline, f"no two NEGS lines; received:\n{typist.text}"
-            try:
-                typist.recv_some(deadline - time.monotonic())
-            except (socket.timeout, TimeoutError):
-                pass
-        first, second = (int(n) for n in counted.findall(typist.text)[:2])
+        first, second = two_lines(typist, b"negs\r\nnegs\r\n", re.compile(r"NEGS (\d+)\r\n"))
         if second >= total:
             break
         if first > 0:
