@@ -279,6 +279,11 @@ def test_slow_work_runs_on_a_bounded_pool_of_workers(make_driver, tmp_path):
         with open(gate, "w") as opener:
             opener.write("opened")
         assert ann.wait_line("DONE ") == "DONE 'opened'"
+        # The job queued behind it runs next; until the thread has taken it
+        # off the queue, the queue is still full and new work is refused.
+        deadline = time.monotonic() + TIMEOUT
+        while ann.py("_ = driver_info('workers')['queued']") != "0":
+            assert time.monotonic() < deadline, "the queued job never left the queue"
     finally:
         os.close(ready_fd)
 
