@@ -7,12 +7,12 @@ checks uvloop whatever ``MUD_TEST_EVENT_LOOP`` says; with
 ``MUD_TEST_EVENT_LOOP=uvloop`` every other test file runs on uvloop too
 (``conftest.py``).  Here: logging in on the plain, TLS and web ports;
 no cyclic garbage left by closed connections; STARTTLS and
-tls_deinit_connection; flow control for a TLS client that never reads; the
-evaluation limit's SIGALRM; SIGHUP and a clean shutdown; and the
-configuration that chooses the loop.  Tests whose subject the loop itself
-touches elsewhere run on both loops where they are (``EVENT_LOOPS``: the
-send timeout and TCP keepalive in test_fair.py, the per-address limit at
-accept in test_admission.py).
+tls_deinit_connection; the evaluation limit's SIGALRM; SIGHUP and a clean
+shutdown; and the configuration that chooses the loop.  Tests whose
+subject the loop itself touches elsewhere run on both loops where they are
+(``EVENT_LOOPS``: the TLS client that never reads, the send timeout and TCP
+keepalive in test_fair.py, the per-address limit at accept in
+test_admission.py).
 """
 
 from __future__ import annotations
@@ -35,8 +35,6 @@ from test_collector import PROBE
 from test_collector import \
     test_players_who_quit_or_vanish_leave_no_cyclic_garbage as players_leave_no_cyclic_garbage
 from test_config import assert_refused, run_driver, shipped_settings, write_settings
-from test_fair import (FAIR_MUDLIB, MARKER, connections, login, not_reading_client, reply,
-                       rss_kib)
 from test_platform import PLATFORM_MUDLIB, connect as platform_player
 from test_tls_efuns import (Clients, deinit_to_plaintext, fields, read_to_close_notify,
                             wait_line)
@@ -221,30 +219,7 @@ def test_starttls_deinit_and_starttls_again_on_one_connection(efun_driver, clien
     assert again.run("echo secure again", "ECHO ") == "ECHO secure again"
 
 
-# --- flow control ---------------------------------------------------------------------------
-
-def test_a_tls_client_that_never_reads_costs_at_most_its_output_buffer(make_driver, certs):
-    cap = 256 * 1024
-    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=UVLOOP,
-                         extra=connections(output_buffer=cap))
-    honest = Client.plain(driver.telnet_port)
-    login(honest)
-    sleeper = Client(certs.client_context().wrap_socket(not_reading_client(driver.tls_port),
-                                                         server_hostname="localhost"))
-    name = login(sleeper)
-    before = rss_kib(driver.process.pid)
-    for _ in range(40):  # 40 MiB for a client that reads none of it
-        assert reply(honest, f"flood-to {name} 1024", "FLOODED") == "FLOODED"
-    assert reply(honest, "echo still served", "ECHO still served")
-    grown = rss_kib(driver.process.pid) - before
-    assert grown < cap // 1024 + 6 * 1024, f"the driver grew {grown} KiB"
-    driver.wait_for_log(r"output discarded: the client is not reading")
-    # It reads again: what was kept, one marker for what was not, and it plays on.
-    sleeper.send_line("echo awake")
-    sleeper.read_until(b"ECHO awake", timeout=TIMEOUT * 3)
-    assert sleeper.raw.count(MARKER.encode()) == 1
-    assert sleeper.raw.index(MARKER.encode()) < sleeper.raw.index(b"ECHO awake")
-
+# --- the evaluation limit and signals -------------------------------------------------------
 
 def test_a_runaway_loop_is_stopped_by_the_evaluation_limit(make_driver):
     """SIGALRM (signal.signal, not the loop's handler) interrupts mudlib code on uvloop."""

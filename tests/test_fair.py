@@ -285,11 +285,13 @@ def not_reading_client(port: int) -> socket.socket:
     return sock
 
 
-@pytest.mark.parametrize("port", ["telnet", "tls"])
-def test_a_client_that_never_reads_costs_at_most_its_output_buffer(make_driver, certs, port):
+@pytest.mark.parametrize("port, event_loop",
+                         [("telnet", "asyncio"), ("tls", "asyncio"), ("tls", "uvloop")])
+def test_a_client_that_never_reads_costs_at_most_its_output_buffer(make_driver, certs, port,
+                                                                     event_loop):
     cap = 256 * 1024
-    driver = make_driver(mudlib=FAIR_MUDLIB, extra=connections(output_buffer=cap)
-                         + "metrics:\n  port: 0\n")
+    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=event_loop,
+                         extra=connections(output_buffer=cap) + "metrics:\n  port: 0\n")
     metrics_port = int(driver.wait_for_log(r"metrics: http://[^:]+:(\d+)/metrics").group(1))
     honest = Client.plain(driver.telnet_port)
     login(honest)
