@@ -472,23 +472,25 @@ class Connection(asyncio.BufferedProtocol):
             if not self.closing:
                 self._feed_telnet(data)
             return
-        received = self.tls_session.receive(data)
-        if received.to_send:
-            if received.outcome == tls.TLS_OK and not (received.fatal or received.closed):
+        # (Unpacked at once: a NamedTuple's fields are descriptors, which
+        # Python 3.11 looks up the slow way on every read.)
+        plaintext, to_send, outcome, fatal, closed = self.tls_session.receive(data)
+        if to_send:
+            if outcome == tls.TLS_OK and not (fatal or closed):
                 # The handshake just ended.  What the session sends now
                 # (session tickets, text held during the handshake) waits
                 # for the greeting logon() is about to write: one send.
-                self._wire_prefix = received.to_send
+                self._wire_prefix = to_send
                 if self._outbox is None:
                     self._outbox = []
                     _turn_output.add(self)
             else:
                 # An alert, or the answer to the peer's close_notify: it
                 # goes out now, whatever happens to the connection next.
-                self._write_wire(received.to_send)
-        if received.outcome is not None:
-            self._handshake_over(received.outcome)
-        if received.closed:
+                self._write_wire(to_send)
+        if outcome is not None:
+            self._handshake_over(outcome)
+        if closed:
             # The peer ended TLS on its own.  Only the mudlib may turn a
             # secure connection back into plaintext (tls_deinit_connection),
             # so this ends the connection, and what the peer sends after its
@@ -497,10 +499,10 @@ class Connection(asyncio.BufferedProtocol):
                 log.debug("%r: the client ended TLS with close_notify; closing", self)
                 self.close(reason=CLOSED_TLS_BY_PEER)
             return
-        if received.plaintext and not self.closing:
-            self._feed_telnet(received.plaintext)
-        if received.fatal:
-            log.warning("%r: %s; closing", self, received.fatal)
+        if plaintext and not self.closing:
+            self._feed_telnet(plaintext)
+        if fatal:
+            log.warning("%r: %s; closing", self, fatal)
             self._close_after_alert()
 
     def eof_received(self) -> bool:

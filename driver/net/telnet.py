@@ -369,6 +369,7 @@ class MudTelnetWriter(TelnetWriter):
         self._transport = transport
         self._protocol = protocol
         self._reader = reader
+        self._connection_closed = False  # read for every line: see connection_made
         check_waiters = self._check_waiters
         self.pending_option = _OptionState("pending_option", self.log, on_change=check_waiters)
         self.local_option = _OptionState("local_option", self.log, on_change=check_waiters)
@@ -557,6 +558,9 @@ class MudTelnetProtocol(TelnetServer):
         # connect() has decided whether TLS comes first.
         self._transport = transport
         self._when_connected = self._last_received = datetime.datetime.now()
+        # Read for every line (``text_received``): the instance's own, not
+        # telnetlib3's class default, which Python 3.11 looks up the slow way.
+        self._closing = False
         self.reader = self.line_reader
         self.writer = MudTelnetWriter(transport, self, reader=self.line_reader)
         self.writer.compression = self._compression

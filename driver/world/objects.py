@@ -374,6 +374,10 @@ class ObjectTable:
         ob._mud_name = name
         ob._mud_program = program
         ob._mud_inventory = []
+        # Read on every command: the object's own from the start.  (A class
+        # default that no instance value shadows is looked up the slow way
+        # on every read in Python 3.11; an instance value is one indexed load.)
+        ob._mud_destructed = ob._mud_living = False
         self.objects[name] = ob
         self._creating.append(ob)
         try:
