@@ -11,6 +11,7 @@ message, a request that never ends.  Every wait has a deadline.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -334,9 +335,10 @@ def client_frame(opcode: int, payload: bytes, declared: int | None = None) -> by
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-def close_code(data: bytes) -> int | None:
-    """The code of the first close frame the server sent (server frames are not masked)."""
-    at = 0
+def close_frame(data: bytes) -> tuple[int | None, str]:
+    """The code and reason of the first close frame the server sent (server
+    frames are not masked); (None, "") if it sent none."""
+    at = data.find(b"\r\n\r\n") + 4 if data.startswith(b"HTTP/") else 0
     while at + 2 <= len(data):
         opcode, size = data[at] & 0x0F, data[at + 1] & 0x7F
         at += 2
@@ -345,9 +347,15 @@ def close_code(data: bytes) -> int | None:
         elif size == 127:
             size, at = struct.unpack("!Q", data[at:at + 8])[0], at + 8
         if opcode == 8:
-            return struct.unpack("!H", data[at:at + 2])[0] if size >= 2 else None
+            if size < 2:
+                return None, ""
+            return struct.unpack("!H", data[at:at + 2])[0], data[at + 2:at + size].decode()
         at += size
-    return None
+    return None, ""
+
+
+def close_code(data: bytes) -> int | None:
+    return close_frame(data)[0]
 
 
 @pytest.fixture(scope="module")
@@ -454,6 +462,93 @@ def test_plain_http_for_a_proxy_takes_the_address_from_x_forwarded_for(make_driv
         assert data.startswith(b"HTTP/1.1 101")
         driver.wait_for_log(r"forwarded for 203\.0\.113\.9")
         assert b'"secure": false' in data + sock.recv(4096)
+
+
+def forwarded_upgrade(port: int, address: str) -> socket.socket:
+    """A WebSocket request, as a reverse proxy forwards it for ``address``."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    sock.sendall(upgrade_request(port, extra=f"X-Forwarded-For: {address}\r\n"))
+    return sock
+
+
+def until_login(sock: socket.socket) -> bytes:
+    """What the driver sends until the login asks for a name (within the deadline)."""
+    deadline = time.monotonic() + TIMEOUT
+    data = b""
+    while b"What is your name?" not in data:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        chunk = sock.recv(65536)
+        assert chunk and time.monotonic() < deadline, data
+        data += chunk
+    return data
+
+
+def behind_a_proxy(directory: Path, certs):
+    """A driver serving a reverse proxy on loopback (exempt from the limits,
+    as the docs advise), one connection per address, 203.0.113.0/24 banned;
+    and its proxy port."""
+    (directory / "data").mkdir(parents=True)
+    (directory / "data" / "bans.json").write_text(json.dumps({"format": 1, "bans": [
+        {"network": "203.0.113.0/24", "reason": "spam", "by": "Alice", "at": time.time(),
+         "expires": None}]}))
+    driver = start_driver(directory, certs, mudlib=SHIPPED_MUDLIB,
+                          extra="web:\n  proxy_port: 0\n  proxy_host: 127.0.0.1\n",
+                          limits="limits:\n  per_address: 1\n  exempt: [127.0.0.0/8]\n")
+    try:
+        port = int(driver.wait_for_log(r"web for a proxy on 127\.0\.0\.1:(\d+)").group(1))
+    except AssertionError:
+        driver.stop()
+        raise
+    return driver, port
+
+
+def test_behind_a_proxy_bans_and_limits_apply_to_the_forwarded_address(tmp_path, certs):
+    """Every player comes from the proxy; the ban list and the per-address
+    limit judge the address it forwards."""
+    driver, port = behind_a_proxy(tmp_path / "game", certs)
+    try:
+        with forwarded_upgrade(port, "203.0.113.9") as banned:
+            refused = read_all(banned)
+        assert refused.startswith(b"HTTP/1.1 101")
+        assert close_frame(refused) == (1008, "Connections from your address are not accepted here.")
+        assert b"What is your name?" not in refused
+        driver.wait_for_log(r"refused a connection from 203\.0\.113\.9 .*the site is banned")
+
+        first = forwarded_upgrade(port, "198.51.100.7")
+        until_login(first)
+        with forwarded_upgrade(port, "198.51.100.7") as second:  # limits.per_address: 1
+            assert close_frame(read_all(second)) == (
+                1008, "Too many connections from your address; try again later.")
+        with forwarded_upgrade(port, "198.51.100.8") as other:   # another player: no limit hit
+            until_login(other)
+        # The first player leaves: their address may connect again.  (The
+        # driver releases the connection's place before its socket closes.)
+        first.sendall(client_frame(8, struct.pack("!H", 1000)))
+        assert close_code(read_all(first)) == 1000
+        first.close()
+        with forwarded_upgrade(port, "198.51.100.7") as again:
+            until_login(again)
+    finally:
+        driver.stop()
+
+
+def test_a_refused_player_behind_a_proxy_reads_why_in_the_browser(browser, tmp_path, certs):
+    # Chromium stands in for the proxy: it sends X-Forwarded-For itself.
+    driver, port = behind_a_proxy(tmp_path / "game", certs)
+    context = browser.new_context(extra_http_headers={"X-Forwarded-For": "203.0.113.9"})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"http://localhost:{port}/")
+        page.wait_for_function(
+            "text => document.getElementById('log').innerText.includes(text)",
+            arg="Connections from your address are not accepted here.")
+        page.wait_for_selector("#state[data-state=closed]")
+        assert page.inner_text("#state") == "Refused"   # and no reconnecting on its own
+        driver.wait_for_log(r"refused a connection from 203\.0\.113\.9 ")
+    finally:
+        context.close()
+        driver.stop()
 
 
 def test_plain_http_is_refused_on_a_non_loopback_address(tmp_path, certs):

@@ -24,6 +24,11 @@ network (one household, one /64), and an IPv4-mapped IPv6 address
 address it is.  Networks in ``limits.exempt`` skip the per-address limits
 but not bans or the total.
 
+Behind a reverse proxy every player arrives from the proxy's address; once
+a trusted proxy names the player (the web port's ``X-Forwarded-For``), the
+connection is admitted again as the player's (``readmit``): bans and the
+per-address limits then apply to the player, not to the proxy.
+
 A refused client on a plain port reads one line saying why, then the
 connection closes; on the TLS port it is closed without a byte (the client
 is waiting for a ServerHello; plaintext there would be noise, and the
@@ -366,6 +371,23 @@ class Admission:
             bucket = self._buckets.get(ticket)
             if bucket is not None:
                 bucket.open -= 1
+
+    def readmit(self, ticket: object, peer: str, port: int) -> tuple[object, str | None]:
+        """The connection admitted with ``ticket`` turns out to be ``peer``'s
+        (a trusted reverse proxy named the player): the bans and limits are
+        asked again, about ``peer``, in the proxy's place.  Returns the
+        ticket the connection holds now and None; or, if ``peer`` is
+        refused, the old ticket, still held, and the reason."""
+        self.release(ticket)
+        new, refusal = self.admit(peer, port)
+        if refusal is None:
+            return new, None
+        self.open += 1  # the old ticket is held again
+        if ticket is not UNLIMITED:
+            bucket = self._buckets.get(ticket)
+            if bucket is not None:
+                bucket.open += 1
+        return ticket, refusal
 
     def refusal_line(self, reason: str, port: int) -> bytes | None:
         """What a refused client reads: one line on a plain port, nothing on TLS."""

@@ -103,9 +103,15 @@ from typing import Protocol
 from .. import metrics
 from ..config import ConnectionLimits
 from . import starttls, tls
-from .admission import Admission
+from .admission import REFUSAL_LINES, Admission
 from .telnet import MAX_LINE, MudTelnetProtocol, TelnetPolicy
-from .websocket import CLOSE_GOING_AWAY, CLOSE_NORMAL, WebSession, WebSite
+from .websocket import (
+    CLOSE_GOING_AWAY,
+    CLOSE_NORMAL,
+    CLOSE_POLICY_VIOLATION,
+    WebSession,
+    WebSite,
+)
 
 log = logging.getLogger("driver.connection")
 
@@ -1171,6 +1177,8 @@ class Connection(asyncio.BufferedProtocol):
         self._cancel_deadline()
         web = self.web
         if web.client_address != self.peer[0]:
+            if not self._admit_forwarded(web.client_address):
+                return
             log.info("%r: forwarded for %s", self, web.client_address)
             self.peer = (web.client_address, self.peer[1])
         info: dict = {"secure": web.site.secure}
@@ -1185,6 +1193,22 @@ class Connection(asyncio.BufferedProtocol):
         if not self.closing:
             self._deadline = self._loop.call_later(web.site.limits.ping_interval,
                                                    self._web_keepalive)
+
+    def _admit_forwarded(self, address: str) -> bool:
+        """A trusted reverse proxy named the player: the bans and limits
+        at accept, which saw the proxy, are asked about the player's own
+        address.  A refused player's WebSocket closes with the reason (the
+        web client shows it), and the game never hears of the connection."""
+        if self._admission is None:
+            return True
+        self._admission_ticket, refusal = self._admission.readmit(
+            self._admission_ticket, address, self.local_port)
+        if refusal is None:
+            return True
+        self._send_through_tls(self.web.close(CLOSE_POLICY_VIOLATION,
+                                              REFUSAL_LINES[refusal].strip()))
+        self.close(flush=False)
+        return False
 
     def _web_timed_out(self) -> None:
         self._deadline = None

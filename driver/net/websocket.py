@@ -77,6 +77,8 @@ WEBSOCKET_PATH = "/ws"
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_PROTOCOL_ERROR = 1002
+#: the game's bans or limits refuse the player (the reason says which)
+CLOSE_POLICY_VIOLATION = 1008
 CLOSE_MESSAGE_TOO_BIG = 1009
 
 #: The files of the client page, served from memory.  Content types are

@@ -85,6 +85,13 @@
       setPasswordMode(false);
       securityView.textContent = "";
       securityView.classList.remove("secure");
+      if (event.code === 1008) {
+        // The game's bans or limits refused this address: say why, and
+        // leave trying again to the player.
+        notice(event.reason || "The game refused the connection.");
+        showState("closed", "Refused");
+        return;
+      }
       if (event.code === 1000 || manualClose) {
         // The game ended it (quit, or it hung up on purpose): stay away
         // until the player asks.
