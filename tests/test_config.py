@@ -394,23 +394,37 @@ def test_a_certificate_near_its_end_is_warned_about(certs, settings, tmp_path, d
         and words in warning[0], result.stdout
 
 
-def test_the_running_driver_warns_at_start_and_at_every_reload(certs, make_driver, tmp_path):
+def own_certificates(certs, directory: Path):
+    """The driver's own copies of the session's files, so a test may renew them."""
     import dataclasses
-    import signal
-    # The driver's own copies of the session's files, so the test may renew them.
-    own = dataclasses.replace(certs, fullchain=tmp_path / "fullchain.pem", key=tmp_path / "key.pem")
+    own = dataclasses.replace(certs, fullchain=directory / "fullchain.pem",
+                              key=directory / "key.pem")
     shutil.copy(certs.fullchain, own.fullchain)
     shutil.copy(certs.key, own.key)
-    driver = make_driver(certs_=own)
-    driver.wait_for_log(r"TLS: certificate .* \(names: localhost, 127.0.0.1, ::1\)")
-    assert "renew it" not in driver.log
-    # A renewal that is no better: the warning comes with the reload.
-    cert, key = _certificate_valid_for(certs, tmp_path, 10)
+    return own
+
+
+def renew_and_reload(driver, certs, own, directory: Path, days: float) -> tuple[Path, int]:
+    """A new certificate from the test CA, valid for ``days``, in place of
+    ``own``'s; then SIGHUP, and the driver's word that it reloaded.
+    Returns the new certificate's file and the log mark before the reload."""
+    import signal
+    cert, key = _certificate_valid_for(certs, directory, days)
     shutil.copy(cert, own.fullchain)
     shutil.copy(key, own.key)
     mark = driver.log_mark()
     driver.process.send_signal(signal.SIGHUP)
     driver.wait_for_log(r"SIGHUP: TLS certificates reloaded", start=mark)
+    return cert, mark
+
+
+def test_the_running_driver_warns_at_start_and_at_every_reload(certs, make_driver, tmp_path):
+    own = own_certificates(certs, tmp_path)
+    driver = make_driver(certs_=own)
+    driver.wait_for_log(r"TLS: certificate .* \(names: localhost, 127.0.0.1, ::1\)")
+    assert "renew it" not in driver.log
+    # A renewal that is no better: the warning comes with the reload.
+    _cert, mark = renew_and_reload(driver, certs, own, tmp_path, 10)
     driver.wait_for_log(r"WARNING .*TLS: certificate \S+ expires in 10 days .*renew it soon",
                         start=mark)
 

@@ -19,16 +19,10 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
-import ssl
 import subprocess
 import sys
-import time
 
 import pytest
-from wsproto import ConnectionType, WSConnection
-from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Ping, RejectConnection,
-                            Request, TextMessage)
 
 from conftest import ROOT, SHIPPED_MUDLIB, TEST_MUDLIB, TIMEOUT, Client, start_driver, strip_telnet
 from test_collector import PROBE
@@ -39,6 +33,7 @@ from test_platform import PLATFORM_MUDLIB, connect as platform_player
 from test_tls_efuns import (Clients, deinit_to_plaintext, fields, read_to_close_notify,
                             wait_line)
 from test_world import create_character, do, tls_player
+from webclient import WebSocketPlayer
 
 UVLOOP = "uvloop"
 
@@ -81,75 +76,6 @@ def test_a_tls_port_player_is_secured_by_the_master_and_plays(world, certs):
     player.send_line("quit")
     # Ends with close_notify: a cut without it raises (suppress_ragged_eofs=False).
     read_to_close_notify(player.sock)
-
-
-class WebSocketPlayer:
-    """A WebSocket client (wsproto) over TLS, as the web client speaks to the web port."""
-
-    def __init__(self, port: int, context: ssl.SSLContext) -> None:
-        raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-        self.sock = context.wrap_socket(raw, server_hostname="localhost")
-        self.ws = WSConnection(ConnectionType.CLIENT)
-        self.telnet = bytearray()
-        self.hello: dict | None = None
-        self.accepted = False
-        self.close_code: int | None = None
-        origin = f"https://localhost:{port}".encode()
-        self.sock.sendall(self.ws.send(Request(host=f"localhost:{port}", target="/ws",
-                                               extra_headers=[(b"origin", origin)])))
-        # 101 Switching Protocols, then the driver's first message: the JSON hello.
-        self._pump_until(lambda: self.accepted and self.hello is not None, "the upgrade")
-
-    @property
-    def text(self) -> str:
-        return strip_telnet(bytes(self.telnet)).decode("utf-8", errors="replace")
-
-    def _pump_until(self, done, what: str, timeout: float = TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"timed out waiting for {what}; telnet text:\n{self.text}"
-            self.sock.settimeout(remaining)
-            try:
-                data = self.sock.recv(65536)
-            except (socket.timeout, TimeoutError):
-                continue
-            assert data or self.close_code is not None, f"closed before {what}:\n{self.text}"
-            self.ws.receive_data(data or None)
-            for event in self.ws.events():
-                if isinstance(event, AcceptConnection):
-                    self.accepted = True
-                elif isinstance(event, RejectConnection):
-                    raise AssertionError(f"upgrade refused: {event.status_code}")
-                elif isinstance(event, TextMessage):
-                    self.hello = json.loads(event.data)
-                elif isinstance(event, BytesMessage):
-                    self.telnet += event.data
-                elif isinstance(event, Ping):
-                    self.sock.sendall(self.ws.send(event.response()))
-                elif isinstance(event, CloseConnection):
-                    self.close_code = event.code
-            if not data:
-                return
-
-    def read_until(self, needle: str) -> str:
-        self._pump_until(lambda: needle in self.text, repr(needle))
-        return self.text
-
-    def command(self, line: str, until: str) -> str:
-        self.telnet.clear()
-        self.sock.sendall(self.ws.send(BytesMessage(data=line.encode() + b"\r\n")))
-        return self.read_until(until)
-
-    def wait_close_frame(self, timeout: float = TIMEOUT) -> int | None:
-        self._pump_until(lambda: self.close_code is not None, "a close frame", timeout)
-        return self.close_code
-
-    def close(self) -> None:
-        """Our close frame, the driver's answer, then the driver's close."""
-        self.sock.sendall(self.ws.send(CloseConnection(code=1000)))
-        self.wait_close_frame()
-        self.sock.close()
 
 
 def test_a_websocket_player_on_the_web_port_plays_with_a_telnet_player(world, certs):

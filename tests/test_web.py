@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SHIPPED_MUDLIB, TIMEOUT, Client, start_driver, write_config
+from webclient import WebSocketPlayer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -335,10 +336,9 @@ def client_frame(opcode: int, payload: bytes, declared: int | None = None) -> by
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-def close_frame(data: bytes) -> tuple[int | None, str]:
-    """The code and reason of the first close frame the server sent (server
-    frames are not masked); (None, "") if it sent none."""
-    at = data.find(b"\r\n\r\n") + 4 if data.startswith(b"HTTP/") else 0
+def close_code(data: bytes) -> int | None:
+    """The code of the first close frame the server sent (server frames are not masked)."""
+    at = 0
     while at + 2 <= len(data):
         opcode, size = data[at] & 0x0F, data[at + 1] & 0x7F
         at += 2
@@ -347,15 +347,9 @@ def close_frame(data: bytes) -> tuple[int | None, str]:
         elif size == 127:
             size, at = struct.unpack("!Q", data[at:at + 8])[0], at + 8
         if opcode == 8:
-            if size < 2:
-                return None, ""
-            return struct.unpack("!H", data[at:at + 2])[0], data[at + 2:at + size].decode()
+            return struct.unpack("!H", data[at:at + 2])[0] if size >= 2 else None
         at += size
-    return None, ""
-
-
-def close_code(data: bytes) -> int | None:
-    return close_frame(data)[0]
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -449,6 +443,45 @@ def test_a_raw_websocket_client_plays_and_closes_cleanly(world, certs):
         assert close_code(rest) == 1000
 
 
+def test_a_silent_websocket_is_dropped_and_one_that_answers_pings_stays(make_driver):
+    driver = make_driver(mudlib=SHIPPED_MUDLIB, extra=(
+        "web:\n  proxy_port: 0\n  proxy_host: 127.0.0.1\n  ping_interval: 0.5\n"))
+    port = int(driver.wait_for_log(r"web for a proxy on 127\.0\.0\.1:(\d+)").group(1))
+    silent = WebSocketPlayer(port, None, answer_pings=False)
+    live = WebSocketPlayer(port, None)
+    live.wait_pings(4)  # two seconds: four times what a silent peer is given
+    live.ping(b"still here")
+    silent.wait_eof()
+    assert silent.pings >= 1
+    driver.wait_for_log(r"WebSocket peer silent for \S+ s; closing")
+    live.close()
+
+
+def test_a_certificate_reload_reaches_the_next_web_connection_and_spares_open_ones(
+        certs, tmp_path):
+    from test_config import own_certificates, renew_and_reload
+    own = own_certificates(certs, tmp_path)
+    (tmp_path / "game").mkdir()
+    driver = start_driver(tmp_path / "game", own, mudlib=SHIPPED_MUDLIB, args=("--web-port", "0"))
+    try:
+        port = web_port_of(driver)
+        before = WebSocketPlayer(port, certs.client_context())
+        before.read_until("What is your name?")
+        old_certificate = before.sock.getpeercert(binary_form=True)
+        cert, _mark = renew_and_reload(driver, certs, own, tmp_path, 200)
+        after = WebSocketPlayer(port, certs.client_context())
+        served = after.sock.getpeercert(binary_form=True)
+        assert served != old_certificate
+        assert served == ssl.PEM_cert_to_DER_cert(cert.read_text())
+        # The WebSocket opened before the reload goes on as it was.
+        before.ping(b"after the reload")
+        assert before.sock.getpeercert(binary_form=True) == old_certificate
+        before.close()
+        after.close()
+    finally:
+        driver.stop()
+
+
 # -- behind a reverse proxy -----------------------------------------------------------
 
 def test_plain_http_for_a_proxy_takes_the_address_from_x_forwarded_for(make_driver):
@@ -464,23 +497,9 @@ def test_plain_http_for_a_proxy_takes_the_address_from_x_forwarded_for(make_driv
         assert b'"secure": false' in data + sock.recv(4096)
 
 
-def forwarded_upgrade(port: int, address: str) -> socket.socket:
-    """A WebSocket request, as a reverse proxy forwards it for ``address``."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-    sock.sendall(upgrade_request(port, extra=f"X-Forwarded-For: {address}\r\n"))
-    return sock
-
-
-def until_login(sock: socket.socket) -> bytes:
-    """What the driver sends until the login asks for a name (within the deadline)."""
-    deadline = time.monotonic() + TIMEOUT
-    data = b""
-    while b"What is your name?" not in data:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        chunk = sock.recv(65536)
-        assert chunk and time.monotonic() < deadline, data
-        data += chunk
-    return data
+def forwarded_for(port: int, address: str, **kwargs) -> WebSocketPlayer:
+    """A WebSocket, as a reverse proxy forwards it for ``address``."""
+    return WebSocketPlayer(port, None, headers=[(b"x-forwarded-for", address.encode())], **kwargs)
 
 
 def behind_a_proxy(directory: Path, certs):
@@ -507,27 +526,24 @@ def test_behind_a_proxy_bans_and_limits_apply_to_the_forwarded_address(tmp_path,
     limit judge the address it forwards."""
     driver, port = behind_a_proxy(tmp_path / "game", certs)
     try:
-        with forwarded_upgrade(port, "203.0.113.9") as banned:
-            refused = read_all(banned)
-        assert refused.startswith(b"HTTP/1.1 101")
-        assert close_frame(refused) == (1008, "Connections from your address are not accepted here.")
-        assert b"What is your name?" not in refused
+        banned = forwarded_for(port, "203.0.113.9", wait_hello=False)
+        banned.wait_eof()
+        assert banned.accepted and banned.hello is None and not banned.telnet
+        assert (banned.close_code, banned.close_reason) == (
+            1008, "Connections from your address are not accepted here.")
         driver.wait_for_log(r"refused a connection from 203\.0\.113\.9 .*the site is banned")
 
-        first = forwarded_upgrade(port, "198.51.100.7")
-        until_login(first)
-        with forwarded_upgrade(port, "198.51.100.7") as second:  # limits.per_address: 1
-            assert close_frame(read_all(second)) == (
-                1008, "Too many connections from your address; try again later.")
-        with forwarded_upgrade(port, "198.51.100.8") as other:   # another player: no limit hit
-            until_login(other)
+        first = forwarded_for(port, "198.51.100.7")
+        first.read_until("What is your name?")
+        second = forwarded_for(port, "198.51.100.7", wait_hello=False)  # limits.per_address: 1
+        second.wait_eof()
+        assert (second.close_code, second.close_reason) == (
+            1008, "Too many connections from your address; try again later.")
+        forwarded_for(port, "198.51.100.8").read_until("What is your name?")  # another player
         # The first player leaves: their address may connect again.  (The
         # driver releases the connection's place before its socket closes.)
-        first.sendall(client_frame(8, struct.pack("!H", 1000)))
-        assert close_code(read_all(first)) == 1000
         first.close()
-        with forwarded_upgrade(port, "198.51.100.7") as again:
-            until_login(again)
+        forwarded_for(port, "198.51.100.7").read_until("What is your name?")
     finally:
         driver.stop()
 
