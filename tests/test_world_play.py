@@ -253,6 +253,48 @@ def test_exits_score_and_emote(world):
     kit.read_until("Lee grins at nobody in particular.")
 
 
+def walk_to_the_store(player: Client) -> None:
+    for direction in ("south", "east"):
+        do(player, direction)
+    assert "Hobb's general store" in do(player, "north")
+
+
+def test_hobb_sells_for_the_coins_you_carry_and_buys_back_from_his_till(world):
+    pip = plain_player(world)
+    create_character(pip, "pip")        # the first character: a wizard, who may clone
+    tom = plain_player(world)
+    create_character(tom, "tom")
+    walk_to_the_store(pip)
+    walk_to_the_store(tom)
+    slate = do(pip, "list")
+    assert "a coil of rope: four copper coins (Hobb buys it back for two copper coins)" in slate
+    assert "a tallow candle: a copper coin (Hobb buys it back for a copper coin)" in slate
+    assert "Hobb says: That's four copper coins.  Credit, no." in do(pip, "buy rope")
+    for _ in range(5):
+        do(pip, "clone /obj/coin")
+    tom.raw.clear()
+    assert "You pay Hobb four copper coins and he hands you a coil of rope." in do(pip, "buy rope")
+    tom.read_until("Pip buys a coil of rope from Hobb.")
+    carried = do(pip, "inventory")
+    assert "a coil of rope" in carried and "a copper coin" in carried
+    assert "That's four copper coins, and you have a copper coin." in do(pip, "buy some rope")
+    assert "Not something I stock" in do(pip, "buy salt")
+    assert "Hobb takes a tallow candle" not in do(pip, "sell candle")  # has none
+    assert "I've no use for that" in do(pip, "sell coin")
+    assert "Hobb takes a coil of rope and pays you two copper coins." in do(pip, "sell rope")
+    assert "three copper coins" in do(pip, "inventory")
+    # The till held ten coins, took four and paid two: six ropes empty it,
+    # the seventh finds it too light.  Trading makes and loses no coin.
+    for _ in range(7):
+        do(pip, "clone /obj/rope")
+    for _ in range(6):
+        assert "pays you two copper coins" in do(pip, "sell rope")
+    assert "The till's too light for that today." in do(pip, "sell rope")
+    assert "15 copper coins" in do(pip, "inventory")
+    assert "Hobb carries nothing." in do(pip, "examine hobb")
+    assert "Buying and selling" in do(tom, "help buy")
+
+
 def test_the_first_character_is_told_it_is_the_administrator(world):
     mia = plain_player(world)
     text = create_character(mia, "mia")

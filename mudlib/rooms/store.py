@@ -1,6 +1,46 @@
-"""/rooms/store: Hobb's general store on Market Lane."""
+"""/rooms/store: Hobb's general store on Market Lane.
 
-from driver.efuns import clone_object, inherit, move_object
+Hobb sells what his slate lists ('list', 'buy rope') for copper coins, and
+buys the same things back at half price ('sell candle').  Money is the
+coins themselves: a price is paid with that many /obj/coin clones, which go
+into Hobb's till (the coins he carries), and what he pays for a thing comes
+out of it.  No coin is made or lost by trading, so an empty till buys
+nothing until someone has bought something.  Without Hobb behind the
+counter there is no trade at all.
+"""
+
+from driver.efuns import (add_action, all_inventory, call_other, clone_object, destruct,
+                          environment, inherit, load_object, move_object, object_name,
+                          present, this_player)
+
+COIN = "/obj/coin"
+GRAMMAR = "/std/grammar"
+# what the slate lists: a word a player buys it by -> (program, price in copper)
+WARES = {
+    "rope": ("/obj/rope", 4),
+    "candle": ("/obj/candle", 1),
+}
+# coins in Hobb's till when the store opens
+TILL = 10
+
+
+def program_of(ob):
+    """'/obj/coin#12' -> '/obj/coin': what a clone is a copy of."""
+    return object_name(ob).partition("#")[0]
+
+
+def coins_of(ob):
+    return [thing for thing in all_inventory(ob) if program_of(thing) == COIN]
+
+
+def copper(count):
+    return "a copper coin" if count == 1 else \
+        f"{load_object(GRAMMAR).number_word(count)} copper coins"
+
+
+def resale(price):
+    """What Hobb pays for a thing he sells for `price`: half, at least a coin."""
+    return max(1, price // 2)
 
 
 class Store(inherit("/std/room")):
@@ -15,11 +55,120 @@ class Store(inherit("/std/room")):
     exits = {"south": "/rooms/market"}
     items = {
         "shelves": "Everything a household needs, and several things it doesn't.",
-        "slate": "Rope, 4 copper.  Candles, 1 copper.  Credit, no.",
+        "slate": "Rope, 4 copper.  Candles, 1 copper.  Credit, no.  ('list', 'buy', 'sell')",
         "counter": "Polished by a thousand elbows and one very careful storekeeper.",
     }
     ids = ("store", "shop")
 
     def create(self):
         super().create()
-        move_object(clone_object("/npc/hobb"), self)
+        keeper = clone_object("/npc/hobb")
+        move_object(keeper, self)
+        for _ in range(TILL):
+            move_object(clone_object(COIN), keeper)
+
+    def init(self):
+        super().init()
+        add_action("cmd_list", "list")
+        add_action("cmd_buy", "buy")
+        add_action("cmd_sell", "sell")
+
+    # -- trade ---------------------------------------------------------------
+
+    def keeper(self):
+        """Hobb, if he is behind the counter."""
+        keeper = present("hobb", self)
+        return keeper if keeper is not None and environment(keeper) is self else None
+
+    def ware(self, words):
+        """The slate's word for what a player asked for ('some rope',
+        'candles'), or None."""
+        word = " ".join(words.lower().split())
+        for article in ("a ", "an ", "some ", "the "):
+            if word.startswith(article):
+                word = word[len(article):]
+                break
+        if word in WARES:
+            return word
+        if word.endswith("s") and word[:-1] in WARES:
+            return word[:-1]
+        return None
+
+    def cmd_list(self, arg):
+        player = this_player()
+        if self.keeper() is None:
+            call_other(player, "tell", "Nobody is behind the counter to sell you anything.\n")
+            return 1
+        lines = []
+        for program, price in WARES.values():
+            short = call_other(program, "short_description")
+            lines.append(f"  %^ITEM%^{short}%^RESET%^: {copper(price)}"
+                         f" (Hobb buys it back for {copper(resale(price))})\n")
+        call_other(player, "tell", "Hobb's slate reads:\n" + "".join(lines)
+                   + "'buy <thing>' to buy, 'sell <thing>' to sell.\n")
+        return 1
+
+    def cmd_buy(self, arg):
+        player = this_player()
+        keeper = self.keeper()
+        if keeper is None:
+            call_other(player, "tell", "Nobody is behind the counter to sell you anything.\n")
+            return 1
+        if not arg:
+            call_other(player, "tell", "Buy what?  ('list' shows what Hobb sells.)\n")
+            return 1
+        word = self.ware(arg)
+        if word is None:
+            call_other(keeper, "speak", "Not something I stock, I'm afraid.")
+            return 1
+        program, price = WARES[word]
+        purse = coins_of(player)
+        if len(purse) < price:
+            call_other(keeper, "speak", f"That's {copper(price)}, and you have "
+                       f"{copper(len(purse))}." if purse else f"That's {copper(price)}.  Credit, no.")
+            return 1
+        for coin in purse[:price]:
+            move_object(coin, keeper)
+        thing = clone_object(program)
+        move_object(thing, player)
+        short = call_other(thing, "short_description")
+        name = call_other(player, "query_name")
+        call_other(player, "tell", f"You pay Hobb {copper(price)} and he hands you {short}.\n")
+        self.tell_here(f"{name} buys {short} from Hobb.\n", (player,))
+        return 1
+
+    def cmd_sell(self, arg):
+        player = this_player()
+        keeper = self.keeper()
+        if keeper is None:
+            call_other(player, "tell", "Nobody is behind the counter to buy anything.\n")
+            return 1
+        if not arg:
+            call_other(player, "tell", "Sell what?  (sell <thing you carry>)\n")
+            return 1
+        word = self.ware(arg) or " ".join(arg.lower().split())
+        thing = present(word, player)
+        if thing is None:
+            call_other(player, "tell", "You carry no such thing.\n")
+            return 1
+        prices = {program: price for program, price in WARES.values()}
+        if program_of(thing) not in prices:
+            call_other(keeper, "speak", "I've no use for that, thank you.")
+            return 1
+        if call_other(thing, "drop"):
+            call_other(player, "tell", "You can't let go of it.\n")
+            return 1
+        offer = resale(prices[program_of(thing)])
+        till = coins_of(keeper)
+        if len(till) < offer:
+            call_other(keeper, "speak", "The till's too light for that today.  "
+                       "Come back when I've sold something.")
+            return 1
+        for coin in till[:offer]:
+            move_object(coin, player)
+        short = call_other(thing, "short_description")
+        name = call_other(player, "query_name")
+        destruct(thing)
+        call_other(player, "tell", f"Hobb takes {short} and pays you {copper(offer)}.\n")
+        self.tell_here(f"{name} sells {short} to Hobb.\n", (player,))
+        return 1

@@ -25,9 +25,14 @@ If your connection drops without 'quit', your body stays in the world for a whil
 A walled town on the edge of a moor.  The town square is its heart: the Crooked Lantern tavern, the herb garden, the old watchtower, the market lane and the south gate.  Beyond the gate the moor road leads to a shepherd's hut, a standing stone and a bog best avoided.  Day turns to night as you play.
 People live here: ask them about things ('ask mags about ale').  Walking costs stamina ('score'); it comes back as you rest, and food helps.
 """,
+    "trade": """%^HEADING%^Buying and selling%^RESET%^
+Money in Ravenmoor is copper coins, and you carry it: pick coins up where you find them ('get coin'), and 'inventory' counts them.  Hobb's general store, north of Market Lane, sells what his slate lists: 'list' shows the wares and their prices, 'buy rope' pays for one with the coins you carry.  Hobb buys the same things back for half their price, at least a coin: 'sell candle'.  He pays out of his till, and a till that is empty pays nothing until somebody buys something.  Hobb must be behind the counter for any of it.
+""",
 }
 ALIASES = {"color": "colour", "linkdead": "link-death", "link-dead": "link-death",
-           "ssl": "tls", "ravenmoor": "world", "map": "world"}
+           "ssl": "tls", "ravenmoor": "world", "map": "world",
+           "buy": "trade", "sell": "trade", "list": "trade", "store": "trade", "shop": "trade",
+           "money": "trade", "coins": "trade", "copper": "trade"}
 
 
 class Help(MudObject):
