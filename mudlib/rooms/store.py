@@ -80,6 +80,19 @@ class Store(inherit("/std/room")):
         keeper = present("hobb", self)
         return keeper if keeper is not None and environment(keeper) is self else None
 
+    def at_the_counter(self, player, arg=None, ask=None):
+        """Hobb, ready to trade; or None, once `player` has been told why
+        not: nobody is at the counter, or (with `ask`, the question to put
+        then) `arg` names nothing to trade."""
+        keeper = self.keeper()
+        if keeper is None:
+            call_other(player, "tell", "Nobody is behind the counter to trade with.\n")
+        elif ask is not None and not arg:
+            call_other(player, "tell", ask + "\n")
+        else:
+            return keeper
+        return None
+
     def ware(self, words):
         """The slate's word for what a player asked for ('some rope',
         'candles'), or None."""
@@ -96,8 +109,7 @@ class Store(inherit("/std/room")):
 
     def cmd_list(self, arg):
         player = this_player()
-        if self.keeper() is None:
-            call_other(player, "tell", "Nobody is behind the counter to sell you anything.\n")
+        if self.at_the_counter(player) is None:
             return 1
         lines = []
         for program, price in WARES.values():
@@ -110,12 +122,8 @@ class Store(inherit("/std/room")):
 
     def cmd_buy(self, arg):
         player = this_player()
-        keeper = self.keeper()
+        keeper = self.at_the_counter(player, arg, "Buy what?  ('list' shows what Hobb sells.)")
         if keeper is None:
-            call_other(player, "tell", "Nobody is behind the counter to sell you anything.\n")
-            return 1
-        if not arg:
-            call_other(player, "tell", "Buy what?  ('list' shows what Hobb sells.)\n")
             return 1
         word = self.ware(arg)
         if word is None:
@@ -139,12 +147,8 @@ class Store(inherit("/std/room")):
 
     def cmd_sell(self, arg):
         player = this_player()
-        keeper = self.keeper()
+        keeper = self.at_the_counter(player, arg, "Sell what?  (sell <thing you carry>)")
         if keeper is None:
-            call_other(player, "tell", "Nobody is behind the counter to buy anything.\n")
-            return 1
-        if not arg:
-            call_other(player, "tell", "Sell what?  (sell <thing you carry>)\n")
             return 1
         word = self.ware(arg) or " ".join(arg.lower().split())
         thing = present(word, player)
