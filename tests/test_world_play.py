@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import time
 
 import pytest
 
 from conftest import SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
 from mudclient import DO, NAWS, TTYPE, WILL, TelnetPeer, iac, sb
-from test_world import PASSWORD, create_character, do, plain_player
+from test_world import PASSWORD, PROMPT, create_character, do, plain_player
 
 ESC = "\x1b"
 ANSI_SEQUENCE = re.compile(r"\x1b\[[0-9;]*m")
@@ -293,6 +294,39 @@ def test_hobb_sells_for_the_coins_you_carry_and_buys_back_from_his_till(world):
     assert "15 copper coins" in do(pip, "inventory")
     assert "Hobb carries nothing." in do(pip, "examine hobb")
     assert "Buying and selling" in do(tom, "help buy")
+
+
+# What the clock tells the players outdoors at dawn, day, dusk and night.
+SKY_CHANGES = ("The sky pales in the east", "The sun hauls itself clear of the moor",
+               "the lamplighter makes his rounds", "Night falls.")
+
+
+def test_day_turns_to_night_under_the_open_sky_but_not_indoors(game, tmp_path):
+    # The world's own clock, with days of 1.2 seconds rather than 40 minutes.
+    clock = tmp_path / "mudlib" / "daemon" / "clock.py"
+    clock.write_text(clock.read_text().replace("PHASE_SECONDS = 600", "PHASE_SECONDS = 0.3"))
+    driver = game()
+    outside = plain_player(driver)
+    # The first look at the sky starts the clock, by day.
+    assert "Pale daylight lies over everything." in " ".join(create_character(outside, "oona").split())
+    inside = plain_player(driver)
+    create_character(inside, "ivo")
+    assert "The Crooked Lantern" in do(inside, "west")
+    inside.raw.clear()
+    outside.raw.clear()
+    # A whole day passes over the square, in order, after Ivo went in ...
+    deadline = time.monotonic() + TIMEOUT
+    at = 0
+    for change in SKY_CHANGES:
+        while (found := " ".join(outside.text.split()).find(change, at)) < 0:
+            outside.recv_some(max(0.01, deadline - time.monotonic()))
+        at = found + len(change)
+    # ... and none of it reaches the tavern.  (The look's answer comes
+    # after anything said to Ivo before it.)
+    inside.send_line("look")
+    inside.read_until("The Crooked Lantern")
+    heard = " ".join(inside.read_until(PROMPT).split())
+    assert not any(change in heard for change in SKY_CHANGES), heard
 
 
 def test_the_first_character_is_told_it_is_the_administrator(world):
