@@ -65,19 +65,21 @@ class CommandTimes:
     become a histogram only when Prometheus asks (``collect``).
     """
 
-    __slots__ = ("name", "documentation", "bounds", "counts", "total")
+    __slots__ = ("name", "documentation", "bounds", "first", "counts", "total")
 
     def __init__(self, name: str, documentation: str, bounds: tuple[float, ...]) -> None:
         self.name = name
         self.documentation = documentation
         self.bounds = bounds
+        #: most lines take less than the first bound: one comparison, no search
+        self.first = bounds[0]
         #: lines per bucket: counts[i] took at most bounds[i] (the last: more)
         self.counts = [0] * (len(bounds) + 1)
         #: [seconds in all]: a list, so ``observe`` needs no attribute store
         self.total = [0.0]
 
     def observe(self, seconds: float) -> None:
-        self.counts[bisect_left(self.bounds, seconds)] += 1
+        self.counts[0 if seconds <= self.first else bisect_left(self.bounds, seconds)] += 1
         self.total[0] += seconds
 
     def collect(self):

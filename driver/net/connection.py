@@ -609,6 +609,16 @@ class Connection(asyncio.BufferedProtocol):
 
     def _feed_telnet(self, plaintext: bytes) -> None:
         """Plaintext for the telnet layer: parsed once the lines before it ran."""
+        if not self._unparsed and not self.pending_lines and not self._parse_more \
+                and len(plaintext) <= PARSE_PER_TURN \
+                and plaintext[-1] == 10 and 10 not in plaintext[:-1] \
+                and not self.awaiting_follows and not self.telnet.line_reader.held:
+            # Nothing waits and this is one line, ending the read (the usual
+            # case): the telnet layer takes it as it is, which is what
+            # ``_parse_input`` would give it, less a copy in and out of
+            # ``_unparsed``.
+            self.telnet.feed(plaintext)
+            return
         self._unparsed += plaintext
         if not self._parse_more:  # else the player's next turn goes on with it
             self._parse_input()
@@ -906,7 +916,7 @@ class Connection(asyncio.BufferedProtocol):
                 (text.replace("\r\n", "\n") if "\r" in text else text).replace("\n", "\r\n"))
         else:
             data = self.telnet.encode_text(text)
-        if text.endswith("\n"):
+        if text[-1:] == "\n":  # (not endswith(): it parses its arguments the slow way)
             self._line = "start"
         elif self._line != "text" or new_line or has_newline:
             # A partial line begins: later text in this turn continues it.
@@ -939,7 +949,7 @@ class Connection(asyncio.BufferedProtocol):
         data += self.telnet.prompt_end_marker()
         if data:
             self._write_telnet(data)
-        if prompt and not prompt.endswith("\n"):
+        if prompt and prompt[-1:] != "\n":
             self._line = "prompt"
 
     def set_echo_hidden(self, hidden: bool) -> None:

@@ -106,6 +106,15 @@ class LineReader:
 
     def feed_data(self, data: bytes) -> None:
         buffer = self._buffer
+        if not buffer and data and data[-1] == 10 and 10 not in data[:-1] and not self.held \
+                and not self.char_mode and not self._overlong:
+            # One whole line and nothing after it (the usual read): decoded
+            # from ``data`` itself, with no trip through the buffer.  (The
+            # tests for the newline take it as a number: ``find`` and
+            # ``endswith`` parse their arguments the slow way, and ``in``
+            # would first try a one-byte string as an integer.)
+            self._deliver(mud_protocols.decode_line(data[:-1].rstrip(b"\r\x00"), self.codec))
+            return
         buffer += data
         if self.held:
             return

@@ -165,6 +165,11 @@ class TelnetInput:
 
     def feed(self, data: bytes) -> None:
         """Parse one read; the sink hears of everything complete in it."""
+        if not self._held and self._sb_option is None and 0xFF not in data:
+            # Text and nothing else (a typed line: the usual read).
+            if data:
+                self._sink.text_received(data)
+            return
         if self._held:
             data, self._held = self._held + data, b""
         pos = 0

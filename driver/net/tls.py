@@ -472,11 +472,14 @@ class TLSSession:
                 self._drop_ssl()
                 return Received(b"".join(chunks), to_send, closed=True)
             chunks.append(chunk)
-            if not incoming.pending and not records.pending():
+            if not incoming.pending and (len(chunk) < _READ_SIZE or not records.pending()):
                 # Every byte that came has been read as plaintext.  (Reading
                 # on until OpenSSL says "want read" would build and raise an
                 # SSLWantReadError for every record: with no read-ahead,
-                # OpenSSL keeps no raw bytes of its own between reads.)
+                # OpenSSL keeps no raw bytes of its own between reads.  A
+                # read returns one record's plaintext, at most 16 KiB: one
+                # shorter than asked for left none of it pending, and
+                # ``pending()`` need not be asked.)
                 break
         # (tuple.__new__: the NamedTuple's own __new__ is a Python function)
         return tuple.__new__(Received, (b"".join(chunks) if len(chunks) != 1 else chunks[0],

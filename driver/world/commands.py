@@ -388,7 +388,7 @@ def _input_turn(owner: MudObject, line: str, process: Callable | None, what: str
         if type(result) is types.CoroutineType:  # inspect.iscoroutine, without the call
             coroutines.start(result, owner, owner, owner, what)
             return
-        if isinstance(result, str):
+        if result is not None and isinstance(result, str):  # (isinstance(None) is slow)
             line = result
         elif result or not owner._mud_living:
             return
