@@ -301,8 +301,10 @@ class Admission:
         self.limits = limits
         self.bans = bans
         self._exempt = tuple(parse_network(n) for n in limits.exempt)
-        #: address -> whether it is in an exempt network (``_exempt`` never changes)
-        self._exempt_memo: dict[Address, bool] = {}
+        #: peer, as the socket names it -> whether it is in an exempt network
+        #: (``_exempt`` never changes; keyed by the text, whose hash is C's,
+        #: where an address object's is ``hash(hex(int(...)))`` in Python)
+        self._exempt_memo: dict[str, bool] = {}
         self._clock = clock
         self._wall_clock = wall_clock
         self._buckets: dict[object, _Bucket] = {}
@@ -320,13 +322,13 @@ class Admission:
                                           self.limits.ipv6_prefix))
         return address
 
-    def _is_exempt(self, address: Address) -> bool:
+    def _is_exempt(self, peer: str, address: Address) -> bool:
         memo = self._exempt_memo
-        exempt = memo.get(address)
+        exempt = memo.get(peer)
         if exempt is None:
             if len(memo) >= ADDRESS_MEMO:
                 memo.clear()
-            exempt = memo[address] = any(address in network for network in self._exempt)
+            exempt = memo[peer] = any(address in network for network in self._exempt)
         return exempt
 
     def admit(self, peer: str, port: int) -> tuple[object, str | None]:
@@ -342,7 +344,7 @@ class Admission:
                 return None, self._refuse(BANNED, peer, port, f"{ban.network}: {ban.reason}")
         if limits.total and self.open >= limits.total:
             return None, self._refuse(TOTAL, peer, port)
-        if address is None or (self._exempt and self._is_exempt(address)):
+        if address is None or (self._exempt and self._is_exempt(peer, address)):
             self.open += 1
             return UNLIMITED, None
         now = self._clock()

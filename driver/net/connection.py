@@ -359,7 +359,8 @@ class Connection(asyncio.BufferedProtocol):
         self.policy: ConnectionLimits = (policy if isinstance(policy, ConnectionLimits)
                                          else ConnectionLimits())
         #: output of one turn past this is sent before the turn ends
-        self._flush_at = min(64 * 1024, self.policy.output_buffer // 4)
+        quarter = self.policy.output_buffer // 4  # (not min(): it parses its arguments as keywords)
+        self._flush_at = quarter if quarter < 64 * 1024 else 64 * 1024
         #: what a turn may write while the transport is under its
         #: high-water mark and still be under ``output_buffer``
         self._quick_room = self.policy.output_buffer - self.policy.output_buffer // 4

@@ -159,6 +159,11 @@ def describe(code: object) -> str:
 
 
 class TLSState(enum.Enum):
+    # Each member is a singleton and equal only to itself, so identity is
+    # its hash: Enum's own __hash__ is a Python function (the hash of the
+    # name), called for every move through ``_TRANSITIONS``.
+    __hash__ = object.__hash__
+
     INACTIVE = "inactive"
     HANDSHAKING = "handshaking"
     ACTIVE = "active"

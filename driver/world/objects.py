@@ -197,7 +197,7 @@ def accepted_arguments(fn: Callable, args: tuple) -> tuple:
         return args
     if func is not fn:  # a bound method: its first parameter is already taken
         capacity -= 1
-    return args if len(args) <= capacity else args[:max(capacity, 0)]
+    return args if len(args) <= capacity else args[:capacity if capacity > 0 else 0]
 
 
 #: function -> how many positional arguments it takes (None: any number).
