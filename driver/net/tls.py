@@ -435,7 +435,7 @@ class TLSSession:
             return Received(b"", self._drain())
         self._move("handshake succeeded")
         if self._held:
-            self._ssl.write(b"".join(self._held))  # one record, not one per write
+            self._records.write(b"".join(self._held))  # one record, not one per write
             self._held.clear()
         if not self._incoming.pending and not self._records.pending():
             # Nothing came behind the peer's Finished (the usual case: a
