@@ -9,8 +9,9 @@ The packages are the layers; each depends only on those below it, and
                        imports: objects, players, tls, files, system, client
     world/             the game's machinery, top floor first:
       reload, files, errors,     hot reload; file efuns' checks; who hears of
-      interactive, timers        errors; connections bound to objects and the
-                                 login sequence; call_outs and heart beats
+      interactive, timers,       errors; connections bound to objects and the
+      resets                     login sequence; call_outs and heart beats;
+                                 when objects' reset() is called
       permissions, commands,     the master's permission applies; actions,
       client_applies, workers    init() and parsing; telnet_neg/GMCP/MSSP
                                  applies; slow work on worker threads

@@ -52,6 +52,7 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "mudlib.master": ("object_path", "/master"),
     "mudlib.data_dir": ("path", "data"),
     "mudlib.heart_beat_interval": ("number", 2.0),
+    "mudlib.reset_interval": ("seconds", 3600.0),
     "mudlib.eval_time_limit": ("number", 5.0),
     "mudlib.admins": ("name_list", None),
     "tls.certificate": ("optional_path", None),
@@ -249,6 +250,8 @@ class Config:
     backlog: int = 1024
     #: seconds between heart beats; the longest one call into the mudlib may run
     heart_beat_interval: float = 2.0
+    #: seconds between an object's resets, about (0: none; resets.py)
+    reset_interval: float = 3600.0
     eval_time_limit: float = 5.0
     #: characters who are administrators from the start (mudlib.admins, --admin)
     admins: tuple[str, ...] = ()
@@ -544,6 +547,7 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
         log_format=values["logging.format"],
         source=path,
         heart_beat_interval=values["mudlib.heart_beat_interval"],
+        reset_interval=values["mudlib.reset_interval"],
         eval_time_limit=values["mudlib.eval_time_limit"],
         admins=values["mudlib.admins"] or (),
         linkdead_timeout=values["mudlib.linkdead_timeout"],

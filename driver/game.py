@@ -48,6 +48,7 @@ from .net import tls
 from .net.websocket import WebLimits, WebSite
 from .world.interactive import Interactives
 from .world.objects import MudObject, ObjectTable
+from .world.resets import Resets
 from .world.timers import CallOuts, HeartBeats
 from .world.workers import WorkerPool
 from .net.tls_context import (CertificateError, CertificatePair, ConfigureHook,
@@ -263,9 +264,11 @@ class Game:
         heart_beats = HeartBeats(loop, config.heart_beat_interval,
                                  find_master=lambda: table.find(config.master))
         workers = WorkerPool(loop, config.worker_threads, config.worker_queue)
+        resets = Resets(loop, config.reset_interval)
+        table.on_created = resets.object_created
         rt = runtime.Runtime(config, table, interactives, credentials, loop,
                              call_outs=CallOuts(loop), heart_beats=heart_beats,
-                             workers=workers)
+                             workers=workers, resets=resets)
         rt.request_shutdown = self.request_shutdown
         coroutines.turn_finished = interactives.turn_finished
         runtime.install(rt)
@@ -492,6 +495,7 @@ class Game:
                         what=f"{master._mud_name}->notify_shutdown()")
         rt.call_outs.cancel_all()
         rt.heart_beats.stop()
+        rt.resets.stop()
         all_closed = asyncio.Event()
         rt.interactives.on_last_closed = all_closed.set
         for binding in list(rt.interactives.bindings):

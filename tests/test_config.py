@@ -121,6 +121,7 @@ def _set(settings: dict, dotted: str, value) -> None:
     ("server.tls_port", 70000, ("server.tls_port", "70000")),
     ("tls.handshake_timeout", "soon", ("tls.handshake_timeout", "'soon'")),
     ("tls.handshake_timeout", -1, ("tls.handshake_timeout",)),
+    ("mudlib.reset_interval", -5, ("mudlib.reset_interval", "-5")),
     ("logging.level", "loud", ("logging.level", "'loud'")),
     ("tls.minimum_version", "TLSv1.1", ("tls.minimum_version", "'TLSv1.1'")),
     ("tls.session_tickets", "maybe", ("tls.session_tickets", "true or false")),
@@ -130,7 +131,8 @@ def _set(settings: dict, dotted: str, value) -> None:
     ("tls.sni", [{"names": ["x.org"], "certificate": "nope.pem", "key": "nope-key.pem"}],
      ("tls.sni[0].certificate", "nope.pem")),
 ], ids=["unknown-section", "unknown-key", "port-abc", "port-out-of-range",
-        "handshake_timeout-soon", "handshake_timeout-negative", "level", "minimum-version-old",
+        "handshake_timeout-soon", "handshake_timeout-negative", "reset-interval-negative",
+        "level", "minimum-version-old",
         "tickets-not-bool", "reload-check-negative", "sni-no-names", "sni-unknown-key",
         "sni-missing-file"])
 def test_a_bad_value_is_named_in_one_line(settings, tmp_path, dotted, value, needles):

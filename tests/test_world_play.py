@@ -296,6 +296,24 @@ def test_hobb_sells_for_the_coins_you_carry_and_buys_back_from_his_till(world):
     assert "Buying and selling" in do(tom, "help buy")
 
 
+def test_a_reset_restocks_a_room_and_brings_back_who_lives_there(world):
+    kim = plain_player(world)
+    create_character(kim, "kim")        # the first character: a wizard
+    assert "You take a copper coin." in do(kim, "get coin")
+    assert "copper coin" not in do(kim, "look")
+    assert "You reset /rooms/square." in do(kim, "reset here")
+    assert "You see a copper coin here." in do(kim, "look")
+    do(kim, "reset here")               # what is there already is not made again
+    assert "You see a copper coin here." in do(kim, "look")
+    walk_to_the_store(kim)
+    assert "You destruct /npc/hobb#" in do(kim, "destruct hobb")
+    assert "Nobody is behind the counter" in do(kim, "list")
+    do(kim, "reset here")
+    assert "Hobb the storekeeper" in do(kim, "look")
+    assert "Hobb carries ten copper coins." in do(kim, "examine hobb")   # a full till
+    assert "Reset something now, as the driver does about once an hour" in do(kim, "help reset")
+
+
 # What the clock tells the players outdoors at dawn, day, dusk and night.
 SKY_CHANGES = ("The sky pales in the east", "The sun hauls itself clear of the moor",
                "the lamplighter makes his rounds", "Night falls.")

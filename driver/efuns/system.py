@@ -36,6 +36,7 @@ __all__ = [
     "set_heart_beat",
     "query_heart_beat",
     "heart_beat_info",
+    "set_next_reset",
     "call_out_info",
     "query_load_average",
     "driver_info",
@@ -120,6 +121,19 @@ def heart_beat_info() -> list[MudObject]:
     return _runtime().heart_beats.beating()
 
 
+def set_next_reset(delay: float) -> float | None:
+    """this_object()'s next ``reset()`` in ``delay`` seconds (negative: never;
+    0: unchanged); returns the seconds there were until it (negative if it
+    was overdue), or None if none was due."""
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+        raise EfunError(f"bad argument 1 to set_next_reset: expected a number, got {delay!r}")
+    ob = check_alive(this_object())
+    resets = _runtime().resets
+    if delay == 0:
+        return resets.until_next(ob)
+    return resets.set_next(ob, float(delay))
+
+
 def call_out_info() -> list[tuple]:
     """Pending call_outs, soonest first: (object, function name, seconds left, *args)."""
     return _runtime().call_outs.info()
@@ -151,6 +165,8 @@ def driver_info(what: str) -> Any:
         "heart_beats": lambda: len(rt.heart_beats.beating()),
         "heart_beat_interval": lambda: rt.heart_beats.interval,
         "heart_beat_ticks": lambda: rt.heart_beats.ticks,
+        "reset_interval": lambda: rt.resets.interval,
+        "resets": lambda: rt.resets.done,
         "call_outs": lambda: len(rt.call_outs.pending),
         "objects": lambda: len(rt.table.objects),
         "programs": lambda: len(rt.table.programs),

@@ -61,6 +61,8 @@ class MudObject:
     #: the object whose create() moved this one into it (reload_object
     #: replaces such furnishings instead of keeping old and new)
     _mud_furnishing_of: MudObject | None = None
+    #: the loop time of the next reset() (resets.py); None: none is due
+    _mud_next_reset: float | None = None
 
     def create(self) -> None:
         """Called once when the object has been made.  Override freely."""
@@ -283,6 +285,8 @@ class ObjectTable:
         self._creating: list[MudObject] = []
         #: called with an object that is being destructed (closes its connection)
         self.on_destruct: Callable[[MudObject], None] | None = None
+        #: called when an object's create() has run: (object, what create() returned)
+        self.on_created: Callable[[MudObject, Any], None] | None = None
         #: further callables run then (actions, heart beat, call_outs, snoops)
         self.destruct_hooks: list[Callable[[MudObject], None]] = []
 
@@ -380,16 +384,19 @@ class ObjectTable:
         ob._mud_destructed = ob._mud_living = False
         self.objects[name] = ob
         self._creating.append(ob)
+        created = None
         try:
             run_create = getattr(ob, "create", None)
             if callable(run_create):
-                call_in_frame(ob, run_create)
+                created = call_in_frame(ob, run_create)
         except BaseException:
             self.objects.pop(name, None)
             ob._mud_destructed = True
             raise
         finally:
             self._creating.pop()
+        if self.on_created is not None:
+            self.on_created(ob, created)
         return ob
 
     def find(self, path: str) -> MudObject | None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..net.tls_context import ServerCredentials
     from .interactive import Interactives
     from .objects import ObjectTable
+    from .resets import Resets
     from .timers import CallOuts, HeartBeats
     from .workers import WorkerPool
 
@@ -30,7 +31,7 @@ class Runtime:
     def __init__(self, config: Config, table: ObjectTable, interactives: Interactives,
                  credentials: ServerCredentials, loop: asyncio.AbstractEventLoop,
                  call_outs: CallOuts, heart_beats: HeartBeats,
-                 workers: WorkerPool | None = None) -> None:
+                 workers: WorkerPool | None = None, resets: Resets | None = None) -> None:
         self.config = config
         self.table = table
         self.interactives = interactives
@@ -39,6 +40,8 @@ class Runtime:
         self.started_at = time.time()
         self.call_outs = call_outs
         self.heart_beats = heart_beats
+        #: when objects' reset() is called (resets.py)
+        self.resets = resets
         #: threads for slow work off the game loop (run_in_worker, passwords)
         self.workers = workers
         #: the ports actually bound (a configured 0 becomes a real number)

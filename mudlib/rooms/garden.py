@@ -15,6 +15,7 @@ class Garden(inherit("/std/room")):
         the far corner an old apple tree leans against the wall as if
         tired.  The gate west opens back onto the square.
     """
+    stock = {APPLE: 1}
     exits = {
         "west": "/rooms/square",
     }
@@ -31,10 +32,6 @@ class Garden(inherit("/std/room")):
     }
     ids = ("garden", "herb garden")
     outdoors = True
-
-    def create(self):
-        super().create()
-        move_object(clone_object(APPLE), self)
 
     def init(self):
         super().init()

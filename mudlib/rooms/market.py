@@ -1,6 +1,6 @@
 """/rooms/market: Market Lane, along the inside of the town wall."""
 
-from driver.efuns import clone_object, inherit, move_object
+from driver.efuns import inherit
 
 
 class Market(inherit("/std/room")):
@@ -12,6 +12,7 @@ class Market(inherit("/std/room")):
         is north.  Hammer blows ring from the smithy to the east, and the
         lane leads west back to the gate.
     """
+    residents = ("/npc/cat",)
     exits = {
         "west": "/rooms/gate",
         "north": "/rooms/store",
@@ -24,7 +25,3 @@ class Market(inherit("/std/room")):
     }
     ids = ("lane", "market", "market lane")
     outdoors = True
-
-    def create(self):
-        super().create()
-        move_object(clone_object("/npc/cat"), self)

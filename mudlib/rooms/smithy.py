@@ -1,6 +1,6 @@
 """/rooms/smithy: the smithy at the end of Market Lane."""
 
-from driver.efuns import clone_object, inherit, move_object
+from driver.efuns import inherit
 
 
 class Smithy(inherit("/std/room")):
@@ -11,6 +11,7 @@ class Smithy(inherit("/std/room")):
         and an anvil squats in the middle of the floor.  Nobody is working
         it just now.  The lane lies back to the west.
     """
+    stock = {"/obj/coin": 2}
     exits = {"west": "/rooms/market"}
     items = {
         "forge": "Banked coals, still fierce enough to warm your face from here.",
@@ -18,8 +19,3 @@ class Smithy(inherit("/std/room")):
         "horseshoes": "Half-made, and none of them a pair.",
     }
     ids = ("smithy", "forge")
-
-    def create(self):
-        super().create()
-        move_object(clone_object("/obj/coin"), self)
-        move_object(clone_object("/obj/coin"), self)

@@ -1,6 +1,6 @@
 """/rooms/square: the town square of Ravenmoor, where every player starts."""
 
-from driver.efuns import clone_object, inherit, move_object
+from driver.efuns import inherit
 
 
 class Square(inherit("/std/room")):
@@ -13,6 +13,7 @@ class Square(inherit("/std/room")):
         garden.  The grey bulk of the watchtower rises to the north, and the
         road runs south to the town gate.
     """
+    stock = {"/obj/coin": 1}
     exits = {
         "north": "/rooms/tower",
         "south": "/rooms/gate",
@@ -38,7 +39,3 @@ class Square(inherit("/std/room")):
     }
     ids = ("square", "town square")
     outdoors = True
-
-    def create(self):
-        super().create()
-        move_object(clone_object("/obj/coin"), self)

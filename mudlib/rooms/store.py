@@ -5,8 +5,9 @@ buys the same things back at half price ('sell candle').  Money is the
 coins themselves: a price is paid with that many /obj/coin clones, which go
 into Hobb's till (the coins he carries), and what he pays for a thing comes
 out of it.  No coin is made or lost by trading, so an empty till buys
-nothing until someone has bought something.  Without Hobb behind the
-counter there is no trade at all.
+nothing until someone has bought something, or until the store's reset
+tops it up to ten again (the town's custom).  Without Hobb behind the
+counter there is no trade at all; a reset brings him back if he is gone.
 """
 
 from driver.efuns import (add_action, all_inventory, call_other, clone_object, destruct,
@@ -20,7 +21,7 @@ WARES = {
     "rope": ("/obj/rope", 4),
     "candle": ("/obj/candle", 1),
 }
-# coins in Hobb's till when the store opens
+# coins in Hobb's till when the store opens, and after each reset
 TILL = 10
 
 
@@ -59,13 +60,15 @@ class Store(inherit("/std/room")):
         "counter": "Polished by a thousand elbows and one very careful storekeeper.",
     }
     ids = ("store", "shop")
+    residents = ("/npc/hobb",)
 
-    def create(self):
-        super().create()
-        keeper = clone_object("/npc/hobb")
-        move_object(keeper, self)
-        for _ in range(TILL):
-            move_object(clone_object(COIN), keeper)
+    def restock(self):
+        """Hobb back if he is gone, and his till topped up to TILL coins."""
+        super().restock()
+        keeper = self.keeper()
+        if keeper is not None:
+            for _ in range(TILL - len(coins_of(keeper))):
+                move_object(clone_object(COIN), keeper)
 
     def init(self):
         super().init()

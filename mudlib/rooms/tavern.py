@@ -14,6 +14,7 @@ class Tavern(inherit("/std/room")):
         door east, which leads back out to the square, and a narrow stair
         climbs to the loft.
     """
+    residents = ("/npc/mags",)
     exits = {
         "east": "/rooms/square",
         "up": "/rooms/loft",
@@ -40,4 +41,3 @@ class Tavern(inherit("/std/room")):
     def create(self):
         super().create()
         move_object(clone_object("/obj/board"), self)
-        move_object(clone_object("/npc/mags"), self)

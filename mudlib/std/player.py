@@ -122,6 +122,7 @@ COMMANDS = (
 # Commands for wizards, who build and run the world (see /master).
 WIZARD_COMMANDS = (
     (("update",), "cmd_update", "update <path>|here", "Wizards"),
+    (("reset",), "cmd_reset", "reset here|<thing>|<object name>", "Wizards"),
     (("clone",), "cmd_clone", "clone <path>", "Wizards"),
     (("destruct",), "cmd_destruct", "destruct <thing>|<object name>", "Wizards"),
     (("goto",), "cmd_goto", "goto <player>|<room path>", "Wizards"),
@@ -1144,6 +1145,21 @@ class Player(MudObject):
         audit("update", object_name(ob))
         debug_message(f"{self.name} updated {object_name(ob)}")
         self.tell(f"Updated {object_name(ob)}.\n")
+
+    def cmd_reset(self, arg):
+        """Reset something now, as the driver does about once an hour: a
+        room puts back what it stocks and anyone who lives there and is
+        gone.  'reset here' for the room you stand in, or name a thing here
+        or any object by its object name ('reset /rooms/store')."""
+        word = arg.strip()
+        ob = environment(self) if word in ("", "here") else self._find_thing(word)
+        if ob is None:
+            audit("reset", word or None, "failed", why="not found")
+            self.tell("Reset what?\n" if not word else f"There is no {word} here.\n")
+            return
+        call_other(ob, "reset")
+        audit("reset", object_name(ob))
+        self.tell(f"You reset {object_name(ob)}.\n")
 
     def cmd_clone(self, arg):
         """Make a new object from a file: 'clone /obj/apple'.  Things you

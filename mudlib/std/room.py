@@ -17,6 +17,16 @@ inherits the rest.
 Text for the people here goes through `tell_here()`, which hands it to
 each of them (a player's body colours and wraps it for its own client);
 the room's description is written unwrapped, with colour markup.
+
+A room restocks itself when it is made and at every reset (the driver
+calls `reset()` about once an hour, `mudlib.reset_interval`): `stock`
+lists the things that lie here (program -> how many), made again when
+players have taken them; `residents` the people and creatures who live
+here, made again only if they are gone from the world altogether (one who
+wandered off is still about).
+
+        stock = {"/obj/coin": 2}
+        residents = ("/npc/mags",)
 """
 
 import zlib
@@ -26,7 +36,9 @@ from driver.efuns import (
     add_action,
     all_inventory,
     call_other,
+    clone_object,
     debug_message,
+    find_object,
     interactive,
     living,
     load_object,
@@ -75,12 +87,37 @@ class Room(MudObject):
     outdoors = False
     # stamina a step out of this room costs
     stamina_cost = 1
+    # what lies here when the room is made and after each reset: program -> how many
+    stock = {}
+    # who lives here: made with the room, and again at a reset if gone from the world
+    residents = ()
 
     def create(self):
         # Each room gets its own copies so one room changing its exits at
         # run time (a door, a collapsed bridge) never touches another.
         self.exits = dict(self.exits)
         self.items = dict(self.items)
+        # resident's program -> its object name, to find it by (a destructed
+        # one is no longer in the object table)
+        self.resident_names = {}
+        self.restock()
+
+    def reset(self):
+        self.restock()
+
+    def restock(self):
+        """Put back what `stock` and `residents` say belongs here."""
+        for program, count in self.stock.items():
+            have = sum(1 for ob in all_inventory(self)
+                       if object_name(ob).partition("#")[0] == program)
+            for _ in range(count - have):
+                move_object(clone_object(program), self)
+        for program in self.residents:
+            name = self.resident_names.get(program)
+            if name is None or find_object(name) is None:
+                resident = clone_object(program)
+                self.resident_names[program] = object_name(resident)
+                move_object(resident, self)
 
     # -- exits are the room's commands -----------------------------------------
 

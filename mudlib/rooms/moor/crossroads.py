@@ -1,6 +1,6 @@
 """/rooms/moor/crossroads: where the moor's paths meet."""
 
-from driver.efuns import clone_object, inherit, move_object
+from driver.efuns import inherit
 
 
 class Crossroads(inherit("/std/room")):
@@ -14,6 +14,7 @@ class Crossroads(inherit("/std/room")):
     area = "The Moor"
     outdoors = True
     stamina_cost = 2
+    residents = ("/npc/tam",)
     exits = {
         "north": "/rooms/moor/road",
         "west": "/rooms/moor/hut",
@@ -25,7 +26,3 @@ class Crossroads(inherit("/std/room")):
         "post": "RAVENMOOR, says one arm.  The others have weathered blank.",
     }
     ids = ("crossroads",)
-
-    def create(self):
-        super().create()
-        move_object(clone_object("/npc/tam"), self)

@@ -1,0 +1,77 @@
+"""reset(): called now and then in every object, as in LDMud.
+
+A real driver runs the test mudlib tests/mudlib_resets with resets every
+0.2 to 0.4 seconds (``mudlib.reset_interval: 0.4``); its objects tell a
+watching player of each reset, so the tests wait on those lines.  The
+shipped world's rooms restock through the same apply (test_world_play).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from conftest import TIMEOUT, Client
+
+RESETS_MUDLIB = Path(__file__).resolve().parent / "mudlib_resets"
+
+
+def player(driver) -> Client:
+    client = Client.plain(driver.telnet_port)
+    client.read_until("Welcome to the reset tests.")
+    return client
+
+
+def watch(client: Client, *paths: str) -> None:
+    """Hear of each path's resets; what arrives meanwhile stays in client.text."""
+    for path in paths:
+        client.send_line(f"watch {path}")
+        client.read_until(f"watching {path}")
+
+
+def answer(client: Client, line: str) -> str:
+    """The test player's answer to ``line``: the value between its verb and " end"."""
+    verb = line.split()[0]
+    pattern = re.compile(rf"^(?:> )?{verb} (\S+) end\r?$", re.M)  # (after the prompt)
+    before = len(pattern.findall(client.text))
+    client.send_line(line)
+    deadline = time.monotonic() + TIMEOUT
+    while len(found := pattern.findall(client.text)) <= before:
+        client.recv_some(max(0.01, deadline - time.monotonic()))
+    return found[-1]
+
+
+def seconds_to_next_reset(client: Client, path: str) -> float | None:
+    value = answer(client, f"next {path}")
+    return None if value == "None" else float(value)
+
+
+def test_objects_reset_again_and_again_and_what_reset_returns_sets_the_next(make_driver):
+    driver = make_driver(mudlib=RESETS_MUDLIB, mudlib_extra="  reset_interval: 0.4\n")
+    client = player(driver)
+    watch(client, "/counter", "/stopper", "/quitter", "/slow", "/broken", "/later")
+    # Six resets of the counter take at least 1.2 s, three times the
+    # longest usual interval: the others have had all the resets they get.
+    text = client.read_until("/counter reset 6")
+    assert "/stopper reset 1" in text and "/stopper reset 2" not in text   # reset() returned -1
+    assert "/quitter reset 1" in text and "/quitter reset 2" not in text   # set_next_reset(-1)
+    assert "/slow reset 1" in text and "/slow reset 2" not in text         # returned 30
+    assert "/broken reset 2" in text         # its first reset raised; it resets again all the same
+    assert "/later reset" not in text        # create() returned 60
+    driver.wait_for_log(r"error in /broken->reset\(\): the first reset fails")
+    assert 25 < seconds_to_next_reset(client, "/slow") <= 30
+    assert 55 < seconds_to_next_reset(client, "/later") <= 60
+    assert seconds_to_next_reset(client, "/stopper") is None
+    assert seconds_to_next_reset(client, "/quitter") is None
+
+
+def test_with_resets_off_an_object_resets_only_when_it_asks(make_driver):
+    driver = make_driver(mudlib=RESETS_MUDLIB, mudlib_extra="  reset_interval: 0\n")
+    client = player(driver)
+    watch(client, "/counter")
+    assert seconds_to_next_reset(client, "/counter") is None
+    assert answer(client, "soon /counter") == "None"     # set_next_reset(0.3): none was due
+    client.read_until("/counter reset 1")
+    assert answer(client, "resets") == "1"
+    assert seconds_to_next_reset(client, "/counter") is None   # and none after it
