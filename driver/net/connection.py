@@ -105,13 +105,8 @@ from ..config import ConnectionLimits
 from . import starttls, tls
 from .admission import REFUSAL_LINES, Admission
 from .telnet import MAX_LINE, MudTelnetProtocol, TelnetPolicy
-from .websocket import (
-    CLOSE_GOING_AWAY,
-    CLOSE_NORMAL,
-    CLOSE_POLICY_VIOLATION,
-    WebSession,
-    WebSite,
-)
+from .websocket import (CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, WebSession,
+                        WebSite)
 
 log = logging.getLogger("driver.connection")
 
