@@ -314,6 +314,53 @@ def test_a_reset_restocks_a_room_and_brings_back_who_lives_there(world):
     assert "Reset something now, as the driver does about once an hour" in do(kim, "help reset")
 
 
+CLONE_PROBE = '''\
+"""A test object: present_clone() and load_name() on three coins it holds."""
+from driver.efuns import (MudObject, clone_object, load_name, move_object, object_name,
+                          present_clone, write)
+
+
+class Probe(MudObject):
+    def create(self):
+        coins = [clone_object("/obj/coin") for _ in range(3)]
+        for coin in coins:
+            move_object(coin, self)
+        checks = {
+            "first by name": present_clone("/obj/coin", self) is coins[0],
+            "third, as a file": present_clone("obj/coin.py", self, 3) is coins[2],
+            "second, by a clone": present_clone(coins[0], self, 2) is coins[1],
+            "no fourth": present_clone("/obj/coin", self, 4) is None,
+            "no apple": present_clone("/obj/apple", self) is None,
+            "load names": (load_name(self), load_name(coins[1])) == ("/obj/probe", "/obj/coin"),
+            "clone names": object_name(coins[1]) != load_name(coins[1]),
+        }
+        write("".join(f"{what}: {ok}\\n" for what, ok in checks.items()))
+
+    def short_description(self):
+        return "a probe"
+'''
+
+
+def test_present_clone_finds_the_nth_clone_of_a_program(game, tmp_path):
+    (tmp_path / "mudlib" / "obj" / "probe.py").write_text(CLONE_PROBE)
+    driver = game()
+    lin = plain_player(driver)
+    create_character(lin, "lin")        # a wizard, who may clone
+    text = do(lin, "clone /obj/probe")
+    checks = dict(re.findall(r"^(\w[\w ,]*): (True|False)\r?$", text, re.M))
+    assert len(checks) == 7 and set(checks.values()) == {"True"}, text
+
+
+def test_shaking_the_tree_drops_an_apple_only_when_none_lies_there(world):
+    pat = plain_player(world)
+    create_character(pat, "pat")
+    assert "The herb garden" in do(pat, "east")
+    assert "the apple on the ground will have to do" in do(pat, "shake tree")
+    assert "You take a red apple." in do(pat, "get apple")
+    assert "an apple thumps onto the gravel" in " ".join(do(pat, "shake tree").split())
+    assert "You see a red apple here." in do(pat, "look")
+
+
 # What the clock tells the players outdoors at dawn, day, dusk and night.
 SKY_CHANGES = ("The sky pales in the east", "The sun hauls itself clear of the moor",
                "the lamplighter makes his rounds", "Night falls.")

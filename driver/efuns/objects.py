@@ -45,6 +45,7 @@ __all__ = [
     "find_object",
     "destruct",
     "object_name",
+    "load_name",
     "this_object",
     "this_player",
     "this_interactive",
@@ -54,6 +55,7 @@ __all__ = [
     "move_object",
     "all_inventory",
     "present",
+    "present_clone",
     "objects",
     "deep_inventory",
     "update_program",
@@ -109,6 +111,11 @@ def destruct(ob: MudObject) -> None:
 
 def object_name(ob: MudObject | None = None) -> str:
     return check_alive(this_object() if ob is None else ob)._mud_name
+
+
+def load_name(ob: MudObject | None = None) -> str:
+    """The name ``ob`` was loaded or cloned from: ``/obj/coin`` for ``/obj/coin#12``."""
+    return object_name(ob).partition("#")[0]
 
 
 def this_object() -> MudObject | None:
@@ -181,6 +188,29 @@ def present(name: str | MudObject, env: MudObject | None = None) -> MudObject | 
                 wanted -= 1
                 if wanted == 0:
                     return item
+    return None
+
+
+def present_clone(program: str | MudObject, env: MudObject | None = None,
+                  n: int = 1) -> MudObject | None:
+    """The ``n``-th object in ``env``'s inventory (default this_object()'s)
+    made from ``program``: a file name, or an object standing for its own
+    (its load_name)."""
+    if isinstance(program, MudObject):
+        wanted = load_name(program)
+    elif isinstance(program, str):
+        wanted = _runtime().table.normalize(program)
+    else:
+        raise EfunError(f"bad argument 1 to present_clone: expected a file name or an object, "
+                        f"got {program!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise EfunError(f"bad argument 3 to present_clone: expected a number from 1, got {n!r}")
+    place = check_alive(this_object() if env is None else env, "environment")
+    for item in place._mud_inventory:
+        if item._mud_name.partition("#")[0] == wanted:
+            n -= 1
+            if n == 0:
+                return item
     return None
 
 

@@ -1,7 +1,7 @@
 """/rooms/garden: the walled herb garden east of the square."""
 
 from driver.efuns import (add_action, call_other, clone_object, inherit, move_object,
-                          notify_fail, present, this_player)
+                          notify_fail, present_clone, this_player)
 
 APPLE = "/obj/apple"
 
@@ -41,7 +41,7 @@ class Garden(inherit("/std/room")):
         if arg not in ("tree", "apple tree", "the tree"):
             return notify_fail("Shake what?\n")
         player = this_player()
-        if present("apple", self):
+        if present_clone(APPLE, self):
             call_other(player, "tell", "You shake the tree.  A few leaves fall; the "
                        "apple on the ground will have to do.\n")
             return 1

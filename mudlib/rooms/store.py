@@ -11,8 +11,8 @@ counter there is no trade at all; a reset brings him back if he is gone.
 """
 
 from driver.efuns import (add_action, all_inventory, call_other, clone_object, destruct,
-                          environment, inherit, load_object, move_object, object_name,
-                          present, this_player)
+                          environment, inherit, load_name, load_object, move_object, present,
+                          this_player)
 
 COIN = "/obj/coin"
 GRAMMAR = "/std/grammar"
@@ -25,13 +25,8 @@ WARES = {
 TILL = 10
 
 
-def program_of(ob):
-    """'/obj/coin#12' -> '/obj/coin': what a clone is a copy of."""
-    return object_name(ob).partition("#")[0]
-
-
 def coins_of(ob):
-    return [thing for thing in all_inventory(ob) if program_of(thing) == COIN]
+    return [thing for thing in all_inventory(ob) if load_name(thing) == COIN]
 
 
 def copper(count):
@@ -159,13 +154,13 @@ class Store(inherit("/std/room")):
             call_other(player, "tell", "You carry no such thing.\n")
             return 1
         prices = {program: price for program, price in WARES.values()}
-        if program_of(thing) not in prices:
+        if load_name(thing) not in prices:
             call_other(keeper, "speak", "I've no use for that, thank you.")
             return 1
         if call_other(thing, "drop"):
             call_other(player, "tell", "You can't let go of it.\n")
             return 1
-        offer = resale(prices[program_of(thing)])
+        offer = resale(prices[load_name(thing)])
         till = coins_of(keeper)
         if len(till) < offer:
             call_other(keeper, "speak", "The till's too light for that today.  "

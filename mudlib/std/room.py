@@ -41,6 +41,7 @@ from driver.efuns import (
     find_object,
     interactive,
     living,
+    load_name,
     load_object,
     move_object,
     object_name,
@@ -108,8 +109,7 @@ class Room(MudObject):
     def restock(self):
         """Put back what `stock` and `residents` say belongs here."""
         for program, count in self.stock.items():
-            have = sum(1 for ob in all_inventory(self)
-                       if object_name(ob).partition("#")[0] == program)
+            have = sum(1 for ob in all_inventory(self) if load_name(ob) == program)
             for _ in range(count - have):
                 move_object(clone_object(program), self)
         for program in self.residents:
