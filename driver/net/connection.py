@@ -358,7 +358,7 @@ class Connection(asyncio.BufferedProtocol):
         self._flush_at = quarter if quarter < 64 * 1024 else 64 * 1024
         #: what a turn may write while the transport is under its
         #: high-water mark and still be under ``output_buffer``
-        self._quick_room = self.policy.output_buffer - self.policy.output_buffer // 4
+        self._quick_room = self.policy.output_buffer - quarter
         #: lines parsed and waiting for their turn (one at a time; char mode: one key)
         self.pending_lines: deque[str] = deque()
         #: plaintext received but not yet given to the telnet layer

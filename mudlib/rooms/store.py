@@ -21,6 +21,8 @@ WARES = {
     "rope": ("/obj/rope", 4),
     "candle": ("/obj/candle", 1),
 }
+# program -> price: what Hobb buys back (at resale())
+PRICES = {program: price for program, price in WARES.values()}
 # coins in Hobb's till when the store opens, and after each reset
 TILL = 10
 
@@ -153,14 +155,13 @@ class Store(inherit("/std/room")):
         if thing is None:
             call_other(player, "tell", "You carry no such thing.\n")
             return 1
-        prices = {program: price for program, price in WARES.values()}
-        if load_name(thing) not in prices:
+        if load_name(thing) not in PRICES:
             call_other(keeper, "speak", "I've no use for that, thank you.")
             return 1
         if call_other(thing, "drop"):
             call_other(player, "tell", "You can't let go of it.\n")
             return 1
-        offer = resale(prices[load_name(thing)])
+        offer = resale(PRICES[load_name(thing)])
         till = coins_of(keeper)
         if len(till) < offer:
             call_other(keeper, "speak", "The till's too light for that today.  "
