@@ -48,6 +48,18 @@ def log_count(driver, pattern: re.Pattern, start: int = 0) -> int:
         return sum(1 for line in driver.lines[start:] if pattern.search(line))
 
 
+def wait_log_count(driver, pattern: re.Pattern, start: int, count: int) -> None:
+    """Until ``count`` log lines from ``start`` on match ``pattern`` (the
+    driver's log is read by a thread of its own: a reply on the socket can
+    come before the log line written just ahead of it)."""
+    deadline = time.monotonic() + TIMEOUT
+    with driver._changed:
+        while log_count(driver, pattern, start) < count:  # (the condition's lock is an RLock)
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"fewer than {count} log lines match {pattern.pattern}"
+            driver._changed.wait(remaining)
+
+
 def make_bob(driver) -> None:
     bob = plain_player(driver)
     create_character(bob, "bob")
@@ -164,6 +176,7 @@ def test_wrong_passwords_are_throttled_then_locked_out_and_both_end_by_themselve
     driver.wait_for_log(r"login throttled: address 127\.0\.0\.1 after 2 wrong passwords "
                         r"\(now 127\.0\.0\.1 trying Bob\); next attempt in 1 s", start=mark)
     driver.wait_for_log(r"login throttled: character Bob after 2 wrong passwords", start=mark)
+    wait_log_count(driver, WRONG, mark, 2)
 
     # Too early: refused with a message, and the password is not even checked.
     text = intruder.command("guess-3", "Password: ")
