@@ -219,7 +219,7 @@ def test_colour_arrives_as_styled_text(alice):
 def test_gmcp_updates_the_panel(alice):
     page = alice.page
     alice.type("look")
-    page.wait_for_function("document.getElementById('room-name').innerText !== 'Not in a room yet'")
+    page.wait_for_function("() => document.getElementById('room-name').innerText !== 'Not in a room yet'")
     before = page.inner_text("#room-name")
     exits = page.inner_text("#room-exits")
     assert exits and exits != "none known"
@@ -270,8 +270,10 @@ def test_the_page_reconnects_when_the_driver_comes_back(browser, certs, tmp_path
         second = start_driver(tmp_path_factory.mktemp("web-restart"), certs,
                               mudlib=SHIPPED_MUDLIB, args=("--web-port", str(port)))
         player.wait_state("connected", timeout=TIMEOUT * 2)
+        # (A function, as every wait here: Playwright polls a bare expression
+        # with eval() in the page, which the page's CSP refuses.)
         player.page.wait_for_function(
-            "document.getElementById('log').innerText.split('What is your name?').length > 2")
+            "() => document.getElementById('log').innerText.split('What is your name?').length > 2")
     finally:
         player.close()
         if second is not None:
