@@ -14,9 +14,10 @@ Keeping the hot path cheap: bytes in and out are plain integer sums
 turned into counters only when Prometheus asks; players by port and TLS
 state are counted from the live connections at scrape time, not kept up
 to date on every change; the time of each command goes into plain lists
-(``CommandTimes``).  The prometheus_client objects are used where an
-event is rare enough (a handshake, a refusal, a GC pass) that a lock and
-a bucket search cost nothing that matters.
+(``CommandTimes``), and handshakes into plain counts (``Handshakes``).
+The prometheus_client objects are used where an event is rare enough (a
+refusal, a GC pass) that a lock and a bucket search cost nothing that
+matters.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import gc
 import logging
 import time
 from bisect import bisect_left
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from prometheus_client import (CollectorRegistry, Counter, Histogram, ProcessCollector,
                                disable_created_metrics, generate_latest)
@@ -44,18 +45,8 @@ ProcessCollector(registry=REGISTRY)  # process_cpu_seconds_total, resident memor
 
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
-handshakes = Counter("mud_tls_handshakes", "TLS handshakes that ended, by result "
-                     "(ok, or the tls_error code's name) and code (tls_error's number)",
-                     ["result", "code"], registry=REGISTRY)
-handshake_seconds = Histogram("mud_tls_handshake_duration_seconds",
-                              "From the start of a TLS handshake to its outcome",
-                              ["outcome"], registry=REGISTRY,
-                              buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                       0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
-
-
 class CommandTimes:
-    """``mud_command_duration_seconds``: the one histogram on the hot path.
+    """``mud_command_duration_seconds``: a histogram for the hot path.
 
     Every line a player sends is timed, so recording costs what a command
     can afford: a bucket search in C (``bisect``) and two additions on plain
@@ -82,13 +73,17 @@ class CommandTimes:
         self.counts[0 if seconds <= self.first else bisect_left(self.bounds, seconds)] += 1
         self.total[0] += seconds
 
-    def collect(self):
+    def buckets(self) -> list[tuple[str, int]]:
+        """(upper bound, lines at most that long), as Prometheus counts them."""
         buckets, cumulative = [], 0
         for bound, count in zip((*map(str, self.bounds), "+Inf"), self.counts):
             cumulative += count
             buckets.append((bound, cumulative))
+        return buckets
+
+    def collect(self):
         family = HistogramMetricFamily(self.name, self.documentation)
-        family.add_metric([], buckets, self.total[0])
+        family.add_metric([], self.buckets(), self.total[0])
         yield family
 
 
@@ -144,32 +139,58 @@ def connections_refused(reason: str) -> None:
     refused.labels(reason).inc()
 
 
-def declare_handshake_results(results: Iterable[tuple[str, int]]) -> None:
-    """Every result a handshake can have, at 0 from the start (so that
-    rate() and alerts see a series before the first failure)."""
-    for result, code in results:
-        handshakes.labels(result, str(code))
-    for outcome in ("ok", "failed"):
-        handshake_seconds.labels(outcome)
+#: ``mud_tls_handshake_duration_seconds``' buckets: a handshake is a round trip or two
+_HANDSHAKE_BOUNDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                     10.0, 30.0)
 
 
-#: (result, code) -> its child of ``handshakes``; "ok"/"failed" -> its child
-#: of ``handshake_seconds`` (``labels()`` costs a lock and a lookup per call)
-_handshake_series: dict[tuple[str, int], Any] = {}
-_handshake_timers: dict[str, Any] = {}
+class Handshakes(Collector):
+    """``mud_tls_handshakes`` and ``mud_tls_handshake_duration_seconds``.
+
+    Every connection to the TLS port ends a handshake, so this is counted
+    the way commands are (``CommandTimes``): plain integers and lists on
+    the event loop's thread, no lock, turned into Prometheus series only at
+    scrape time.  prometheus_client's Counter and Histogram took three
+    locked updates a handshake.
+    """
+
+    def __init__(self) -> None:
+        #: (result name, tls_error code) -> handshakes that ended so
+        self.results: dict[tuple[str, int], int] = {}
+        #: outcome ("ok", "failed") -> their durations
+        self.seconds = {outcome: CommandTimes("", "", _HANDSHAKE_BOUNDS)
+                        for outcome in ("ok", "failed")}
+
+    def declare(self, results: Iterable[tuple[str, int]]) -> None:
+        """Every result a handshake can have, at 0 from the start (so that
+        rate() and alerts see a series before the first failure)."""
+        for key in results:
+            self.results.setdefault(key, 0)
+
+    def finished(self, result: str, code: int, seconds: float | None) -> None:
+        key = (result, code)
+        results = self.results
+        results[key] = results.get(key, 0) + 1
+        if seconds is not None:
+            self.seconds["ok" if code == 0 else "failed"].observe(seconds)
+
+    def collect(self):
+        ended = CounterMetricFamily("mud_tls_handshakes", "TLS handshakes that ended, by result "
+                                    "(ok, or the tls_error code's name) and code (tls_error's "
+                                    "number)", labels=["result", "code"])
+        for (result, code), count in self.results.items():
+            ended.add_metric([result, str(code)], count)
+        yield ended
+        durations = HistogramMetricFamily("mud_tls_handshake_duration_seconds",
+                                          "From the start of a TLS handshake to its outcome",
+                                          labels=["outcome"])
+        for outcome, times in self.seconds.items():
+            durations.add_metric([outcome], times.buckets(), times.total[0])
+        yield durations
 
 
-def handshake_finished(result: str, code: int, seconds: float | None) -> None:
-    series = _handshake_series.get((result, code))
-    if series is None:
-        series = _handshake_series[(result, code)] = handshakes.labels(result, str(code))
-    series.inc()
-    if seconds is not None:
-        outcome = "ok" if code == 0 else "failed"
-        timer = _handshake_timers.get(outcome)
-        if timer is None:
-            timer = _handshake_timers[outcome] = handshake_seconds.labels(outcome)
-        timer.observe(seconds)
+handshakes = Handshakes()
+REGISTRY.register(handshakes)
 
 
 # --- what is read from the running driver at scrape time ----------------------------------

@@ -123,7 +123,7 @@ CLOSED_OUTPUT_OVERFLOW = "output overflow"
 _RESULT_NAMES = {code: name[len("TLS_ERR_"):].lower() for name, code in vars(tls).items()
                  if name.startswith("TLS_ERR_") and isinstance(code, int)}
 _RESULT_NAMES[tls.TLS_OK] = "ok"
-metrics.declare_handshake_results((name, code) for code, name in _RESULT_NAMES.items())
+metrics.handshakes.declare((name, code) for code, name in _RESULT_NAMES.items())
 
 #: Bytes of a player's input parsed in one turn at most, when they yield no
 #: line (a stream of telnet commands, or a line longer than this): the rest
@@ -1057,8 +1057,8 @@ class Connection(asyncio.BufferedProtocol):
 
     def _count_handshake(self, result: int) -> None:
         started, self._handshake_started = self._handshake_started, None
-        metrics.handshake_finished(_RESULT_NAMES.get(result, "other"), result,
-                                   None if started is None else self._loop.time() - started)
+        metrics.handshakes.finished(_RESULT_NAMES.get(result, "other"), result,
+                                    None if started is None else self._loop.time() - started)
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:

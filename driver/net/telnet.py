@@ -575,6 +575,26 @@ class MudTelnetProtocol(TelnetServer):
         self.writer.compression = self._compression
         self.input = TelnetInput(self)
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        # telnetlib3's teardown (BaseServer.connection_lost), less what does
+        # not apply below a Connection: its log line (the connection logs its
+        # own end), the done-callback of a shell never started, and swapping
+        # the transport's protocol, which TelnetFacingTransport refuses with
+        # an exception every time, and closing that transport: this runs
+        # from the connection's own connection_lost, or from the writer's
+        # close, which closes it next.
+        if self._closing:
+            return
+        self._closing = True
+        if exc is None:
+            self.reader.feed_eof()
+        else:
+            self.reader.set_exception(exc)
+        for waiter in self._tasks:  # futures nobody awaits: cancelled for form's sake
+            waiter.cancel()
+        self._tasks.clear()
+        self._transport = None
+
     def feed(self, data: bytes) -> None:
         """Plaintext from the connection: text to the line reader, telnet
         commands to the writer (``TelnetInput`` tells them apart)."""
