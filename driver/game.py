@@ -311,9 +311,14 @@ class Game:
             rt.web_port = await self._listen(interactives, config.web_port, "server.web_port",
                                              web_site=site)
         if config.web.proxy_port is not None:
+            proxied = self._web_site(tls_context=None)
             rt.web_proxy_port = await self._listen(
                 interactives, config.web.proxy_port, "web.proxy_port",
-                web_site=self._web_site(tls_context=None), host=config.web.proxy_host)
+                web_site=proxied, host=config.web.proxy_host)
+            # Every player there arrives from the proxy: the limits wait for
+            # the address it names (net/admission.py).
+            self.admission.proxy_ports = {rt.web_proxy_port}
+            self.admission.proxies = proxied.trusted_proxies
         self.admission.plain_ports = {rt.telnet_port}
         await self._serve_metrics(rt)
         rt.heart_beats.start()

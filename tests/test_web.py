@@ -505,16 +505,16 @@ def forwarded_for(port: int, address: str, **kwargs) -> WebSocketPlayer:
 
 
 def behind_a_proxy(directory: Path, certs):
-    """A driver serving a reverse proxy on loopback (exempt from the limits,
-    as the docs advise), one connection per address, 203.0.113.0/24 banned;
-    and its proxy port."""
+    """A driver serving a reverse proxy on loopback (a trusted proxy, and
+    not exempt from the limits), one connection per address, 203.0.113.0/24
+    banned; and its proxy port."""
     (directory / "data").mkdir(parents=True)
     (directory / "data" / "bans.json").write_text(json.dumps({"format": 1, "bans": [
         {"network": "203.0.113.0/24", "reason": "spam", "by": "Alice", "at": time.time(),
          "expires": None}]}))
     driver = start_driver(directory, certs, mudlib=SHIPPED_MUDLIB,
                           extra="web:\n  proxy_port: 0\n  proxy_host: 127.0.0.1\n",
-                          limits="limits:\n  per_address: 1\n  exempt: [127.0.0.0/8]\n")
+                          limits="limits:\n  per_address: 1\n")
     try:
         port = int(driver.wait_for_log(r"web for a proxy on 127\.0\.0\.1:(\d+)").group(1))
     except AssertionError:
@@ -546,6 +546,28 @@ def test_behind_a_proxy_bans_and_limits_apply_to_the_forwarded_address(tmp_path,
         # driver releases the connection's place before its socket closes.)
         first.close()
         forwarded_for(port, "198.51.100.7").read_until("What is your name?")
+    finally:
+        driver.stop()
+
+
+def test_behind_a_proxy_a_websocket_it_names_no_one_for_counts_as_the_proxys(tmp_path, certs):
+    """The proxy's page requests and named players are not counted against
+    its address; a WebSocket without X-Forwarded-For is the proxy's own."""
+    driver, port = behind_a_proxy(tmp_path / "game", certs)
+    try:
+        named = forwarded_for(port, "198.51.100.7")
+        named.read_until("What is your name?")
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as page:
+            page.sendall(f"GET / HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n".encode())
+            assert page.recv(4096).startswith(b"HTTP/1.1 200")
+            own = WebSocketPlayer(port, None)  # names no one: the proxy's, its one place
+            own.read_until("What is your name?")
+            again = WebSocketPlayer(port, None, wait_hello=False)
+            again.wait_eof()
+            assert (again.close_code, again.close_reason) == (
+                1008, "Too many connections from your address; try again later.")
+            own.close()
+            named.close()
     finally:
         driver.stop()
 

@@ -24,10 +24,14 @@ network (one household, one /64), and an IPv4-mapped IPv6 address
 address it is.  Networks in ``limits.exempt`` skip the per-address limits
 but not bans or the total.
 
-Behind a reverse proxy every player arrives from the proxy's address; once
-a trusted proxy names the player (the web port's ``X-Forwarded-For``), the
-connection is admitted again as the player's (``readmit``): bans and the
-per-address limits then apply to the player, not to the proxy.
+Behind a reverse proxy every player arrives from the proxy's address.  On
+a port where a trusted proxy names the player (``web.proxy_port``, with
+``X-Forwarded-For``), a connection from a trusted proxy passes bans and the
+total at accept but is not counted against the proxy's address
+(``FORWARDED``): once the proxy has named the player, the connection is
+admitted again as the player's (``readmit``), and bans and the per-address
+limits judge the player, not the proxy.  A connection the proxy names no
+one for is readmitted as the proxy's own.
 
 A refused client on a plain port reads one line saying why, then the
 connection closes; on the TLS port it is closed without a byte (the client
@@ -67,6 +71,9 @@ LOG_INTERVAL = 10.0
 
 #: the ticket of a connection the per-address limits do not count (exempt, not IP)
 UNLIMITED = object()
+#: the ticket of a trusted proxy's connection, not counted until it is
+#: readmitted as the player's it forwards (or, naming no one, as the proxy's)
+FORWARDED = object()
 
 #: why a connection was refused: the ``reason`` label of mud_connections_refused_total
 BANNED, TOTAL, PER_ADDRESS, RATE = "ban", "total", "per_address", "rate"
@@ -312,6 +319,10 @@ class Admission:
         self.open = 0
         #: ports on which a refusal is said in words (set by the game: the plain ones)
         self.plain_ports: set[int] = set()
+        #: ports where trusted reverse proxies connect for players, and the
+        #: proxies (set by the game: ``web.proxy_port``, ``web.trusted_proxies``)
+        self.proxy_ports: set[int] = set()
+        self.proxies: tuple[Network, ...] = ()
         self._last_sweep = clock()
         self._log_state: dict[str, tuple[float, int]] = {}
 
@@ -336,6 +347,9 @@ class Admission:
         ``port`` may stay: ``(ticket, None)``, the ticket to hand back to
         ``release`` when it closes; or ``(None, reason)``, the reason it is
         refused (``BANNED``, ``TOTAL``, ``PER_ADDRESS``, ``RATE``)."""
+        return self._admit(peer, port, proxied=port in self.proxy_ports)
+
+    def _admit(self, peer: str, port: int, proxied: bool) -> tuple[object, str | None]:
         address = parse_address(peer)
         limits = self.limits
         if address is not None and self.bans:
@@ -347,6 +361,9 @@ class Admission:
         if address is None or (self._exempt and self._is_exempt(peer, address)):
             self.open += 1
             return UNLIMITED, None
+        if proxied and any(address in network for network in self.proxies):
+            self.open += 1
+            return FORWARDED, None
         now = self._clock()
         key = self._key(address)
         bucket = self._buckets.get(key)
@@ -369,23 +386,24 @@ class Admission:
     def release(self, ticket: object) -> None:
         """An admitted connection has closed."""
         self.open -= 1
-        if ticket is not UNLIMITED:
+        if ticket is not UNLIMITED and ticket is not FORWARDED:
             bucket = self._buckets.get(ticket)
             if bucket is not None:
                 bucket.open -= 1
 
     def readmit(self, ticket: object, peer: str, port: int) -> tuple[object, str | None]:
         """The connection admitted with ``ticket`` turns out to be ``peer``'s
-        (a trusted reverse proxy named the player): the bans and limits are
-        asked again, about ``peer``, in the proxy's place.  Returns the
-        ticket the connection holds now and None; or, if ``peer`` is
-        refused, the old ticket, still held, and the reason."""
+        (a trusted reverse proxy named the player, or named no one and
+        ``peer`` is the proxy): the bans and limits are asked again, about
+        ``peer``, in the proxy's place.  Returns the ticket the connection
+        holds now and None; or, if ``peer`` is refused, the old ticket,
+        still held, and the reason."""
         self.release(ticket)
-        new, refusal = self.admit(peer, port)
+        new, refusal = self._admit(peer, port, proxied=False)
         if refusal is None:
             return new, None
         self.open += 1  # the old ticket is held again
-        if ticket is not UNLIMITED:
+        if ticket is not UNLIMITED and ticket is not FORWARDED:
             bucket = self._buckets.get(ticket)
             if bucket is not None:
                 bucket.open += 1

@@ -103,7 +103,7 @@ from typing import Protocol
 from .. import metrics
 from ..config import ConnectionLimits
 from . import starttls, tls
-from .admission import REFUSAL_LINES, Admission
+from .admission import FORWARDED, REFUSAL_LINES, Admission
 from .telnet import MAX_LINE, MudTelnetProtocol, TelnetPolicy
 from .websocket import (CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, WebSession,
                         WebSite)
@@ -1182,11 +1182,12 @@ class Connection(asyncio.BufferedProtocol):
         """The WebSocket is open: the connection becomes a player's."""
         self._cancel_deadline()
         web = self.web
-        if web.client_address != self.peer[0]:
+        if web.client_address != self.peer[0] or self._admission_ticket is FORWARDED:
             if not self._admit_forwarded(web.client_address):
                 return
-            log.info("%r: forwarded for %s", self, web.client_address)
-            self.peer = (web.client_address, self.peer[1])
+            if web.client_address != self.peer[0]:
+                log.info("%r: forwarded for %s", self, web.client_address)
+                self.peer = (web.client_address, self.peer[1])
         info: dict = {"secure": web.site.secure}
         ssl_object = self.tls_session.ssl_object
         if ssl_object is not None and self.tls_session.state is tls.ACTIVE:
@@ -1201,9 +1202,9 @@ class Connection(asyncio.BufferedProtocol):
                                                    self._web_keepalive)
 
     def _admit_forwarded(self, address: str) -> bool:
-        """A trusted reverse proxy named the player: the bans and limits
-        at accept, which saw the proxy, are asked about the player's own
-        address.  A refused player's WebSocket closes with the reason (the
+        """A trusted reverse proxy named the player (or, naming no one, is
+        the player): the bans and limits at accept, which saw the proxy and
+        did not count it, are asked about the player's own address.  A refused player's WebSocket closes with the reason (the
         web client shows it), and the game never hears of the connection."""
         if self._admission is None:
             return True
