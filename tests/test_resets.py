@@ -75,3 +75,19 @@ def test_with_resets_off_an_object_resets_only_when_it_asks(make_driver):
     client.read_until("/counter reset 1")
     assert answer(client, "resets") == "1"
     assert seconds_to_next_reset(client, "/counter") is None   # and none after it
+
+
+def test_a_crowd_of_resets_due_at_once_is_spread_over_passes_and_players_are_answered_between(
+        make_driver):
+    """Two thousand objects due in the same instant reset in passes of at
+    most PER_PASS: a player's commands are answered while the rest wait."""
+    driver = make_driver(mudlib=RESETS_MUDLIB, mudlib_extra="  reset_interval: 0\n")
+    client = player(driver)
+    assert answer(client, "crowd 2000 0.3") == "2000"
+    seen = [int(answer(client, "resets"))]
+    deadline = time.monotonic() + TIMEOUT
+    while seen[-1] < 2000 and time.monotonic() < deadline:
+        seen.append(int(answer(client, "resets")))
+    assert seen[-1] == 2000, seen[-5:]
+    assert any(0 < count < 2000 for count in seen), "the crowd reset in one pass"
+    assert int(answer(client, "resets")) == 2000   # each once (reset() returned -1)

@@ -4,11 +4,12 @@
     next <path>    what set_next_reset(0) says in <path>: seconds to its next reset
     soon <path>    <path> calls set_next_reset(0.3)
     resets         driver_info("resets")
+    crowd <n> <s>  <n> clones of /crowd, all due for a reset in <s> seconds
 
 (An answer ends in " end", so a test knows when it has all of it.)
 """
 
-from driver.efuns import MudObject, call_other, driver_info, this_player, write
+from driver.efuns import MudObject, call_other, clone_object, driver_info, this_player, write
 
 
 class Player(MudObject):
@@ -26,4 +27,10 @@ class Player(MudObject):
             write(f"soon {call_other(path, 'soon')} end\n")
         elif verb == "resets":
             write(f"resets {driver_info('resets')} end\n")
+        elif verb == "crowd":
+            count, seconds = path.split()
+            self.crowd = [clone_object("/crowd") for _ in range(int(count))]
+            for ob in self.crowd:
+                call_other(ob, "due_in", float(seconds))
+            write(f"crowd {len(self.crowd)} end\n")
         return 1
