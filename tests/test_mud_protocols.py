@@ -231,7 +231,7 @@ def test_the_shipped_world_sends_char_and_room_data(make_driver):
     peer = TelnetPeer(driver.telnet_port)
     peer.wait_command(("WILL", GMCP))
     peer.send(iac(DO, GMCP) + sb(GMCP, b'Core.Hello {"client": "Mudlet", "version": "4.17"}')
-              + sb(GMCP, b'Core.Supports.Set ["Char 1", "Room 1"]'))
+              + sb(GMCP, b'Core.Supports.Set ["Char 1", "Room 1", "Comm.Channel 1"]'))
     peer.wait_text("What is your name? ")
     for line, until in (("gwen", "[y/n] "), ("y", "characters): "),
                         ("moorland-wind", "Type it again: "), ("moorland-wind", "> ")):
@@ -267,6 +267,11 @@ def test_the_shipped_world_sends_char_and_room_data(make_driver):
     assert len(gmcp("Room.Info")) == 2
     peer.send(sb(GMCP, b"Core.Ping"))
     peer.wait_command(("SB", GMCP, b"Core.Ping"))
+    # A line on a channel, for the client's chat window too.
+    peer.send_line("chat Evening, all.")
+    peer.wait(lambda: gmcp("Comm.Channel.Text"), "Comm.Channel.Text")
+    assert gmcp("Comm.Channel.Text") == [
+        {"channel": "chat", "talker": "Gwen", "text": "[chat] Gwen: Evening, all."}]
     # A crawler meanwhile: the shipped master counts players, not connections.
     crawler = TelnetPeer(driver.telnet_port)
     crawler.send(iac(DO, MSSP))

@@ -519,3 +519,58 @@ def test_the_notice_board_keeps_its_notes_across_a_restart(game):
     assert "The Crooked Lantern" in log_in(wyn, "wyn")
     assert "Wyn: Lost: one grey cat." in do(wyn, "read board")
     assert "Lost: one grey cat." in do(wyn, "read 1")
+
+
+# -- channels and replies ---------------------------------------------------------
+
+def plain_new(world, name: str) -> Client:
+    client = plain_player(world)
+    create_character(client, name)
+    return client
+
+
+def test_channels_reach_every_listener_wherever_they_stand_and_reply_answers_a_tell(world):
+    alice = plain_player(world)
+    create_character(alice, "Alice")   # the first character: an administrator, so a wizard
+    bob = plain_player(world)
+    create_character(bob, "Bob")
+    do(bob, "west")                     # into the tavern: channels reach every room
+
+    assert "[chat] Alice: Anyone about?" in do(alice, "chat Anyone about?")
+    bob.read_until("[chat] Alice: Anyone about?")
+    do(bob, "chat :waves")
+    alice.read_until("[chat] Bob waves.")
+    text = do(bob, "chat")             # alone: the channel's last lines
+    assert "Lately on [chat]:" in text
+    assert re.search(r"\d\d:\d\d Alice: Anyone about\?\r\n +\d\d:\d\d Bob waves\.\r\n", text), text
+
+    # the wizards' channel: only wizards have it, or hear it
+    listing = do(bob, "channels")
+    assert re.search(r"chat\s+on\s+talk with everyone", listing) and "wiz" not in listing
+    assert "What?" in do(bob, "wiz Can I?")
+    assert re.search(r"wiz\s+on", do(alice, "channels"))
+    assert "[wiz] Alice: Updating the tavern." in do(alice, "wiz Updating the tavern.")
+
+    # a channel turned off is not heard, and cannot be talked on
+    assert "You no longer hear the chat channel." in do(bob, "channels off chat")
+    assert re.search(r"chat\s+off", do(bob, "channels"))
+    do(alice, "chat Still there?")
+    do(alice, "tell bob psst")
+    heard = bob.read_until("Alice tells you: psst")
+    assert "Still there?" not in heard and "[wiz]" not in heard
+    assert "You have the chat channel off" in do(bob, "chat Hello?")
+
+    # reply answers whoever told last
+    assert "You tell Alice: Yes, here." in do(bob, "reply Yes, here.")
+    alice.read_until("Bob tells you: Yes, here.")
+    assert "Nobody has told you anything yet." in do(plain_new(world, "Cara"), "reply Hi")
+
+    # the choice is saved with the character
+    bob.send_line("quit")
+    bob.wait_closed()
+    bob = plain_player(world)
+    log_in(bob, "Bob")
+    assert re.search(r"chat\s+off", do(bob, "channels"))
+    assert "You hear the chat channel again." in do(bob, "channels on chat")
+    do(alice, "chat Welcome back.")
+    bob.read_until("[chat] Alice: Welcome back.")

@@ -58,6 +58,7 @@ ROLES = {
     "COMMAND": (120, 220, 255),   # a command the player can type
     "WARNING": (255, 80, 80),     # something went wrong
     "WEATHER": (170, 170, 200),   # the sky changing
+    "CHANNEL": (120, 230, 160),   # a line on a chat channel
 }
 
 # Attributes that are not colours: the same on every colour terminal.

@@ -43,6 +43,7 @@ from driver.efuns import (
     present,
     query_actions,
     query_colour_depth,
+    query_gmcp_supports,
     query_host_name,
     query_idle,
     query_ip_number,
@@ -79,6 +80,7 @@ GRAMMAR = "/std/grammar"
 HELP = "/std/help"
 NOTICES = "/secure/notices"
 SHUTDOWN_DAEMON = "/secure/shutdown_daemon"
+CHANNELS = "/daemon/channels"
 
 # 'people' warns about a TLS certificate this close to expiry, as the
 # driver's log does.
@@ -105,6 +107,9 @@ COMMANDS = (
     (("say",), "cmd_say", "say <text>", "Talking"),
     (("emote",), "cmd_emote", "emote <action>", "Talking"),
     (("tell",), "cmd_tell", "tell <player> <text>", "Talking"),
+    (("reply",), "cmd_reply", "reply <text>", "Talking"),
+    (("chat",), "cmd_chat", "chat [text|:action]", "Talking"),
+    (("channels",), "cmd_channels", "channels [on|off <channel>]", "Talking"),
     (("ask",), "cmd_ask", "ask <someone> about <topic>", "Talking"),
     (("who",), "cmd_who", "who", "Talking"),
     (("get", "take"), "cmd_get", "get <thing>|all", "Things"),
@@ -127,6 +132,7 @@ WIZARD_COMMANDS = (
     (("destruct",), "cmd_destruct", "destruct <thing>|<object name>", "Wizards"),
     (("goto",), "cmd_goto", "goto <player>|<room path>", "Wizards"),
     (("people",), "cmd_people", "people", "Wizards"),
+    (("wiz",), "cmd_wiz", "wiz [text|:action]", "Wizards"),
     (("snoop",), "cmd_snoop", "snoop [player]", "Wizards"),
     (("shutdown",), "cmd_shutdown", "shutdown <minutes>|<n>s|now|cancel [reason]",
      "Wizards"),
@@ -196,7 +202,7 @@ class Player(MudObject):
     # What save_object() writes to players/<name>.  /secure/login reads the
     # same file, so it takes this list from here.
     persistent = ("name", "password_hash", "room", "created", "last_login", "level",
-                  "colour", "health", "stamina")
+                  "colour", "health", "stamina", "channels_off")
 
     def create(self):
         self.name = None
@@ -210,6 +216,10 @@ class Player(MudObject):
         self.colour = "auto"
         self.health = MAX_HEALTH
         self.stamina = MAX_STAMINA
+        # The channels this player has turned off ('channels off chat').
+        self.channels_off = []
+        # Who told this player something last ('reply' answers them).
+        self.last_teller = None
         self.last_command = None
         self.beats = 0
         # The class whose command table this body's actions were made from
@@ -471,6 +481,7 @@ class Player(MudObject):
     def receive_tell(self, sender, text):
         """A tell for this body.  Delivered at once; while the link is dead,
         kept until the player comes back.  Returns whether it arrived now."""
+        self.last_teller = sender.query_name()
         if interactive(self):
             self.tell(f"%^TELL%^{sender.query_name()} tells you: {text}%^RESET%^\n")
             return True
@@ -805,6 +816,105 @@ class Player(MudObject):
             self.tell(f"%^TELL%^You tell {name}: {text}%^RESET%^\n")
         else:
             self.tell(f"{name} is link-dead; {name} will hear your tell on coming back.\n")
+
+    def cmd_reply(self, arg):
+        """Answer whoever told you something last: 'reply On my way.'"""
+        if not self.last_teller:
+            self.tell("Nobody has told you anything yet.\n")
+            return
+        if not clean(arg):
+            self.tell(f"Reply what?  (reply <text>, to {self.last_teller})\n")
+            return
+        self.cmd_tell(f"{self.last_teller} {arg}")
+
+    # -- channels ------------------------------------------------------------
+
+    def query_listening(self, channel):
+        """Whether this player hears `channel` (see 'channels')."""
+        return channel not in self.channels_off
+
+    def hear_channel(self, channel, talker, line):
+        """A line on a channel this player listens to (from /daemon/channels)."""
+        self.tell(f"%^CHANNEL%^[{channel}] {line}%^RESET%^\n")
+        supports = query_gmcp_supports(self) or {}
+        if "Comm" in supports or "Comm.Channel" in supports:
+            # (IRE's package: a client's chat window or capture triggers)
+            send_gmcp(self, "Comm.Channel.Text",
+                      {"channel": channel, "talker": talker, "text": f"[{channel}] {line}"})
+
+    def cmd_chat(self, arg):
+        """Talk on the chat channel, which every player hears wherever they
+        are: 'chat Anyone seen the ravens?'.  'chat :waves' shows what you
+        do ('Alice waves.').  'chat' alone shows the last things said on it;
+        'channels off chat' stops you hearing it."""
+        self._use_channel("chat", arg)
+
+    def cmd_wiz(self, arg):
+        """Talk on the wizards' channel: 'wiz Updating the tavern now.'
+        'wiz' alone shows the last things said on it."""
+        self._use_channel("wiz", arg)
+
+    def _use_channel(self, name, arg):
+        channels = load_object(CHANNELS)
+        if not channels.may_use(self, name):
+            self.tell(f"Only wizards may use the {name} channel.\n")
+            return
+        text = clean(arg)
+        if not text:
+            self._show_history(channels, name)
+            return
+        if not self.query_listening(name):
+            self.tell(f"You have the {name} channel off; 'channels on {name}' turns it "
+                      "back on.\n")
+            return
+        if text.startswith(":") and not text[1:].strip():
+            self.tell(f"Do what on the {name} channel?  ({name} :waves)\n")
+            return
+        channels.send(self, name, text)
+
+    def _show_history(self, channels, name):
+        said = channels.query_history(name)
+        if not said:
+            self.tell(f"Nothing has been said on the {name} channel lately.\n")
+            return
+        lines = [f"%^HEADING%^Lately on [{name}]:%^RESET%^"]
+        lines += [f"  {datetime.fromtimestamp(when, timezone.utc):%H:%M} "
+                  f"%^CHANNEL%^{line}%^RESET%^" for when, line in said]
+        self.tell("\n".join(lines) + "\n")
+
+    def cmd_channels(self, arg):
+        """List the channels you may use and whether you hear each;
+        'channels off chat' stops you hearing one, 'channels on chat' brings
+        it back.  Your choice is saved with your character."""
+        channels = load_object(CHANNELS)
+        mine = [name for name in channels.query_channels() if channels.may_use(self, name)]
+        switch, _, name = arg.strip().lower().partition(" ")
+        name = name.strip()
+        if switch in ("on", "off"):
+            if name not in mine:
+                self.tell(f"There is no channel called '{name}' for you.  "
+                          "('channels' lists yours.)\n")
+            elif switch == "off" and name not in self.channels_off:
+                self.channels_off = [*self.channels_off, name]
+                self.tell(f"You no longer hear the {name} channel.\n")
+            elif switch == "on" and name in self.channels_off:
+                self.channels_off = [off for off in self.channels_off if off != name]
+                self.tell(f"You hear the {name} channel again.\n")
+            else:
+                self.tell(f"The {name} channel is {switch} already.\n")
+            return
+        if arg.strip():
+            self.tell("Usage: channels [on|off <channel>]\n")
+            return
+        lines = ["%^HEADING%^Channels:%^RESET%^"]
+        for name in mine:
+            who, what = channels.query_description(name)
+            state = "on" if self.query_listening(name) else "off"
+            heard = len(channels.query_listeners(name))
+            lines.append(f"  %^COMMAND%^{name:<6}%^RESET%^ {state:<3}  {what} "
+                         f"({who}; {heard} listening)")
+        lines.append("Talk on one with its name: 'chat Hello!'.")
+        self.tell("\n".join(lines) + "\n")
 
     def cmd_ask(self, arg):
         """Ask one of the world's people about something: 'ask mags about
