@@ -24,7 +24,7 @@ export DEBIAN_FRONTEND := noninteractive
 # The steps share apt and the virtualenv; run them one after another.
 .NOTPARALLEL:
 .PHONY: help setup certs run tools test lint check-config clean distclean
-.PHONY: bench bench-quick bench-instructions
+.PHONY: bench bench-quick bench-instructions bench-libraries
 .PHONY: interop interop-tools
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
 	@echo "  bench-quick   the same with small counts (about a minute; bench/out/quick/)"
 	@echo "  bench-instructions  machine instructions per command and per handshake, under callgrind (about 3 min)"
+	@echo "  bench-libraries     server CPU per handshake by library (OpenSSL, Python, kernel), sampled by perf (under a minute)"
 	@echo "  clean         remove $(VENV) and caches; keeps $(CERTS_DIR)/ and data/"
 	@echo "  distclean     clean, and also delete $(CERTS_DIR)/ and data/ (saved characters!)"
 	@echo "  help          this list"
@@ -148,6 +149,15 @@ bench-instructions: $(BENCH_STAMP) tools
 	        apt-get update && apt-get install -y --no-install-recommends valgrind || exit 1; \
 	    else echo "bench-instructions: install the Debian package valgrind"; exit 2; fi; }
 	$(VPY) -m bench instructions $(ARGS)
+
+# Where a handshake's CPU goes, library by library, sampled by perf (Debian
+# package linux-perf): the driver beside the asyncio + uvloop baseline.
+bench-libraries: $(BENCH_STAMP) tools
+	@command -v perf >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	        apt-get update && apt-get install -y --no-install-recommends linux-perf || exit 1; \
+	    else echo "bench-libraries: install the Debian package linux-perf"; exit 2; fi; }
+	$(VPY) -m bench libraries $(ARGS)
 
 # Keeps certs/ (the server's certificates and key, and the CA players trust)
 # and data/ (saved characters and other world state): see distclean.

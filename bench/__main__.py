@@ -9,6 +9,7 @@
     python -m bench tls-cost [--rounds N] [--per-round N] [--case NAME ...] [--json]
     python -m bench instructions [--what command,handshake] [--servers driver,asyncio,...]
                                  [--driver-root PATH] [--window S] [--json]
+    python -m bench libraries [--servers driver-uvloop,asyncio-uvloop] [--window S] [--json]
 """
 
 from __future__ import annotations
@@ -122,6 +123,12 @@ def command_instructions(args: argparse.Namespace) -> int:
     return instructions.main(args)
 
 
+def command_libraries(args: argparse.Namespace) -> int:
+    from . import libraries
+    _event_loop_policy(True)  # the load generator, as in `run`
+    return libraries.main(args)
+
+
 def command_tls_cost(args: argparse.Namespace) -> int:
     from . import tls_cost
 
@@ -228,6 +235,20 @@ def main(argv: list[str] | None = None) -> int:
                      "(default bench/out/instructions)")
     ins.add_argument("--json", action="store_true", help="print the figures as JSON")
     ins.set_defaults(handler=command_instructions)
+
+    lib = sub.add_parser("libraries",
+                         help="server CPU per handshake by library: OpenSSL, Python, the "
+                         "kernel, ... (perf)")
+    lib.add_argument("--servers", default="driver-uvloop,asyncio-uvloop",
+                     help="comma-separated, in order: driver, driver-uvloop, asyncio, "
+                     "asyncio-uvloop (default: driver-uvloop,asyncio-uvloop)")
+    lib.add_argument("--driver-root", default=str(BENCH_DIR.parent))
+    lib.add_argument("--concurrency", type=int, default=128, help="clients at once")
+    lib.add_argument("--warmup", type=float, default=2.0, help="seconds before sampling")
+    lib.add_argument("--window", type=float, default=6.0, help="seconds sampled per server")
+    lib.add_argument("--out", help="directory for the servers' files (default bench/out/libraries)")
+    lib.add_argument("--json", action="store_true", help="print the figures as JSON")
+    lib.set_defaults(handler=command_libraries)
 
     args = parser.parse_args(argv)
     return args.handler(args)

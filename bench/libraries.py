@@ -1,0 +1,177 @@
+"""Where a handshake's CPU time goes, library by library, sampled by perf.
+
+    python -m bench libraries [--servers driver-uvloop,asyncio-uvloop] [--window SECONDS]
+                              [--concurrency N] [--driver-root PATH] [--json]
+
+Scenario 1 says how many handshakes a server completes per CPU-second; this
+says which code spent that CPU.  Each server runs scenario 1's load (clients
+connecting, completing a full TLS 1.3 EC handshake, reading the greeting and
+closing, again and again), and ``perf record`` samples the server process's
+CPU clock (a software event: it works in virtual machines too) for a
+window.  ``perf report --sort dso`` splits the samples among the shared
+objects they fell in: OpenSSL (``libcrypto``, ``libssl``), the Python
+interpreter (``libpython``: every line of Python, and the C behind
+builtins, dicts and objects), the kernel, libc, uvloop's ``loop`` module.
+Each share is turned into microseconds per handshake, so two servers can be
+compared library by library: the same OpenSSL work should cost the same,
+and what differs is what each server adds around it.
+
+Samples are taken about 1,000 times a second, so a window of 6 s at some
+1,500 handshakes a second gives each library's share to a percent or two;
+CPU time itself drifts with the machine, so compare servers measured in the
+same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import servers
+from .client import client_context, open_client
+from .scenarios import CLIENT_ERRORS, Launcher, Settings, make_certificates
+
+#: samples per second of the server's CPU clock
+FREQUENCY = 999
+KINDS = ("driver", "driver-uvloop", "asyncio", "asyncio-uvloop")
+_REPORT_LINE = re.compile(r"^\s*([\d.]+)%\s+(\d+)\s+(\S.*?)\s*$")
+
+
+def available() -> bool:
+    return shutil.which("perf") is not None
+
+
+async def _sample(server: servers.Server, perf_data: Path, concurrency: int,
+                  warmup: float, window: float) -> int:
+    """Handshakes completed while perf sampled ``server`` for ``window`` s."""
+    context = client_context()
+    counted = [0]
+    state = {"counting": False, "stop": False}
+
+    async def worker() -> None:
+        while not state["stop"]:
+            try:
+                client, _started, _greeted = await open_client(
+                    server.tls_port, context, greeting=server.greeting, timeout=30.0)
+            except CLIENT_ERRORS:
+                await asyncio.sleep(0.05)
+                continue
+            if state["counting"]:
+                counted[0] += 1
+            client.close()
+
+    workers = [asyncio.get_running_loop().create_task(worker()) for _ in range(concurrency)]
+    try:
+        await asyncio.sleep(warmup)
+        perf = await asyncio.create_subprocess_exec(
+            "perf", "record", "-q", "-e", "cpu-clock", "-F", str(FREQUENCY),
+            "-o", str(perf_data), "-p", str(server.pid), "--", "sleep", str(window),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        state["counting"] = True
+        _out, err = await perf.communicate()
+        state["counting"] = False
+        if perf.returncode != 0:
+            raise RuntimeError(f"perf record failed: {err.decode(errors='replace').strip()}")
+        return counted[0]
+    finally:
+        state["stop"] = True
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+def samples_by_library(perf_data: Path) -> dict[str, int]:
+    """Samples per shared object (``perf report --sort dso``)."""
+    report = subprocess.run(
+        ["perf", "report", "-i", str(perf_data), "--sort", "dso", "-n", "--stdio", "-q",
+         "-g", "none"], capture_output=True, text=True, timeout=300, check=True).stdout
+    samples: dict[str, int] = {}
+    for line in report.splitlines():
+        match = _REPORT_LINE.match(line)
+        if match:
+            name = _library_name(match.group(3))
+            samples[name] = samples.get(name, 0) + int(match.group(2))
+    return samples
+
+
+def _library_name(dso: str) -> str:
+    """``libcrypto.so.3`` -> ``libcrypto``; ``loop.cpython-311-x86_64-linux-gnu.so`` -> ``loop``."""
+    if dso.startswith("["):
+        return dso  # [kernel.kallsyms], [vdso], [unknown]
+    return re.sub(r"\.cpython-[^.]*$", "", dso.split(".so", 1)[0]) or dso
+
+
+async def measure(kinds: list[str], driver_root: Path, out_dir: Path, concurrency: int,
+                  warmup: float, window: float) -> list[dict]:
+    settings = Settings.make(False, out_dir, driver_root)
+    launcher = Launcher(settings, make_certificates(out_dir / "certs"))
+    results = []
+    for kind in kinds:
+        perf_data = out_dir / f"{kind}.perf.data"
+        server = launcher.start(kind, "ec")
+        try:
+            handshakes = await _sample(server, perf_data, concurrency, warmup, window)
+        finally:
+            server.stop()
+        samples = samples_by_library(perf_data)
+        per_handshake = {name: count / FREQUENCY * 1e6 / handshakes
+                         for name, count in samples.items()} if handshakes else {}
+        results.append({"server": kind, "handshakes": handshakes, "window_s": window,
+                        "samples": samples, "us_per_handshake": per_handshake})
+        total = sum(per_handshake.values())
+        print(f"bench: libraries {kind:15} {handshakes} handshakes, {total:.0f} µs of CPU each",
+              file=sys.stderr, flush=True)
+    return results
+
+
+def table(results: list[dict], rows: int = 8) -> str:
+    """µs of server CPU per handshake, by library, one column per server
+    (and the first two servers' difference)."""
+    totals: dict[str, float] = {}
+    for result in results:
+        for name, us in result["us_per_handshake"].items():
+            totals[name] = totals.get(name, 0.0) + us
+    names = sorted(totals, key=totals.get, reverse=True)
+    shown, rest = names[:rows], names[rows:]
+    pair = len(results) >= 2
+    head = f"{'µs of CPU per handshake':28}" + "".join(f"{r['server']:>16}" for r in results)
+    lines = [head + (f"{'difference':>12}" if pair else "")]
+
+    def row(label: str, values: list[float]) -> str:
+        text = f"{label:28}" + "".join(f"{v:16.1f}" for v in values)
+        return text + (f"{values[0] - values[1]:+12.1f}" if pair else "")
+
+    for name in shown:
+        lines.append(row(name, [r["us_per_handshake"].get(name, 0.0) for r in results]))
+    if rest:
+        lines.append(row("(others)", [sum(r["us_per_handshake"].get(n, 0.0) for n in rest)
+                                      for r in results]))
+    lines.append(row("total", [sum(r["us_per_handshake"].values()) for r in results]))
+    return "\n".join(lines)
+
+
+def main(args) -> int:
+    if not available():
+        print("bench: libraries needs perf: install the Debian package linux-perf",
+              file=sys.stderr)
+        return 2
+    kinds = args.servers.split(",")
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        print(f"bench: libraries: unknown server {unknown[0]!r} (one of {', '.join(KINDS)})",
+              file=sys.stderr)
+        return 2
+    out_dir = Path(args.out).resolve() if args.out else servers.BENCH_DIR / "out" / "libraries"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    servers.raise_nofile_limit()
+    try:
+        results = asyncio.run(measure(kinds, Path(args.driver_root).resolve(), out_dir,
+                                      args.concurrency, args.warmup, args.window))
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        print(f"bench: libraries: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(results, indent=2) if args.json else table(results))
+    return 0 if all(r["handshakes"] for r in results) else 1
