@@ -9,7 +9,8 @@
     python -m bench tls-cost [--rounds N] [--per-round N] [--case NAME ...] [--json]
     python -m bench instructions [--what command,handshake] [--servers driver,asyncio,...]
                                  [--driver-root PATH] [--window S] [--json]
-    python -m bench libraries [--servers driver-uvloop,asyncio-uvloop] [--window S] [--json]
+    python -m bench libraries [--what handshake|command] [--servers driver-uvloop,asyncio-uvloop]
+                              [--window S] [--json]
 """
 
 from __future__ import annotations
@@ -237,13 +238,18 @@ def main(argv: list[str] | None = None) -> int:
     ins.set_defaults(handler=command_instructions)
 
     lib = sub.add_parser("libraries",
-                         help="server CPU per handshake by library: OpenSSL, Python, the "
-                         "kernel, ... (perf)")
+                         help="server CPU per handshake or per command by library: OpenSSL, "
+                         "Python, the kernel, ... (perf)")
+    lib.add_argument("--what", default="handshake",
+                     help="handshake (scenario 1's load) or command (scenario 3's players)")
     lib.add_argument("--servers", default="driver-uvloop,asyncio-uvloop",
                      help="comma-separated, in order: driver, driver-uvloop, asyncio, "
                      "asyncio-uvloop (default: driver-uvloop,asyncio-uvloop)")
     lib.add_argument("--driver-root", default=str(BENCH_DIR.parent))
-    lib.add_argument("--concurrency", type=int, default=128, help="clients at once")
+    lib.add_argument("--concurrency", type=int, default=128,
+                     help="handshake: clients at once")
+    lib.add_argument("--players", type=int, default=1000,
+                     help="command: players, each sending a command a second")
     lib.add_argument("--warmup", type=float, default=2.0, help="seconds before sampling")
     lib.add_argument("--window", type=float, default=6.0, help="seconds sampled per server")
     lib.add_argument("--out", help="directory for the servers' files (default bench/out/libraries)")

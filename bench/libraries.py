@@ -1,20 +1,22 @@
-"""Where a handshake's CPU time goes, library by library, sampled by perf.
+"""Where a handshake's or a command's CPU goes, library by library, sampled by perf.
 
-    python -m bench libraries [--servers driver-uvloop,asyncio-uvloop] [--window SECONDS]
-                              [--concurrency N] [--driver-root PATH] [--json]
+    python -m bench libraries [--what handshake|command] [--servers driver-uvloop,asyncio-uvloop]
+                              [--window SECONDS] [--concurrency N] [--players N]
+                              [--driver-root PATH] [--json]
 
-Scenario 1 says how many handshakes a server completes per CPU-second; this
-says which code spent that CPU.  Each server runs scenario 1's load (clients
-connecting, completing a full TLS 1.3 EC handshake, reading the greeting and
-closing, again and again), and ``perf record`` samples the server process's
-CPU clock (a software event: it works in virtual machines too) for a
-window.  ``perf report --sort dso`` splits the samples among the shared
+Scenarios 1 and 3 say how much CPU a server spends per handshake and per
+command; this says which code spent it.  Each server runs the scenario's
+load (*handshake*: clients connecting, completing a full TLS 1.3 EC
+handshake, reading the greeting and closing, again and again; *command*:
+logged-in TLS players each sending a command a second and reading the
+reply), and ``perf record`` samples the server process's CPU clock (a
+software event: it works in virtual machines too) for a window.  ``perf report --sort dso`` splits the samples among the shared
 objects they fell in: OpenSSL (``libcrypto``, ``libssl``), the Python
 interpreter (``libpython``: every line of Python, and the C behind
 builtins, dicts and objects), the kernel, libc, uvloop's ``loop`` module.
-Each share is turned into microseconds per handshake, so two servers can be
-compared library by library: the same OpenSSL work should cost the same,
-and what differs is what each server adds around it.
+Each share is turned into microseconds per handshake (or per reply), so two
+servers can be compared library by library: the same OpenSSL work should
+cost the same, and what differs is what each server adds around it.
 
 Samples are taken about 1,000 times a second, so a window of 6 s at some
 1,500 handshakes a second gives each library's share to a percent or two;
@@ -34,7 +36,7 @@ from pathlib import Path
 
 from . import servers
 from .client import client_context, open_client
-from .scenarios import CLIENT_ERRORS, Launcher, Settings, make_certificates
+from .scenarios import CLIENT_ERRORS, Launcher, Players, Settings, login, make_certificates
 
 #: samples per second of the server's CPU clock
 FREQUENCY = 999
@@ -46,8 +48,19 @@ def available() -> bool:
     return shutil.which("perf") is not None
 
 
-async def _sample(server: servers.Server, perf_data: Path, concurrency: int,
-                  warmup: float, window: float) -> int:
+async def _record(server: servers.Server, perf_data: Path, window: float) -> None:
+    """``perf record`` of ``server``'s CPU clock for ``window`` seconds."""
+    perf = await asyncio.create_subprocess_exec(
+        "perf", "record", "-q", "-e", "cpu-clock", "-F", str(FREQUENCY),
+        "-o", str(perf_data), "-p", str(server.pid), "--", "sleep", str(window),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    _out, err = await perf.communicate()
+    if perf.returncode != 0:
+        raise RuntimeError(f"perf record failed: {err.decode(errors='replace').strip()}")
+
+
+async def _handshakes(server: servers.Server, perf_data: Path, concurrency: int,
+                      warmup: float, window: float) -> int:
     """Handshakes completed while perf sampled ``server`` for ``window`` s."""
     context = client_context()
     counted = [0]
@@ -68,19 +81,34 @@ async def _sample(server: servers.Server, perf_data: Path, concurrency: int,
     workers = [asyncio.get_running_loop().create_task(worker()) for _ in range(concurrency)]
     try:
         await asyncio.sleep(warmup)
-        perf = await asyncio.create_subprocess_exec(
-            "perf", "record", "-q", "-e", "cpu-clock", "-F", str(FREQUENCY),
-            "-o", str(perf_data), "-p", str(server.pid), "--", "sleep", str(window),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         state["counting"] = True
-        _out, err = await perf.communicate()
+        await _record(server, perf_data, window)
         state["counting"] = False
-        if perf.returncode != 0:
-            raise RuntimeError(f"perf record failed: {err.decode(errors='replace').strip()}")
         return counted[0]
     finally:
         state["stop"] = True
         await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def _commands(server: servers.Server, perf_data: Path, players: int,
+                    warmup: float, window: float) -> int:
+    """Replies to ``players`` TLS players (a command a second each) while
+    perf sampled ``server`` for ``window`` s."""
+    clients: list = []
+    await login(server, client_context(), players, 32, clients)
+    playing = Players(clients, 1.0)
+    playing.start()
+    try:
+        await asyncio.sleep(warmup)
+        replies: list[float] = []
+        playing.bucket = replies
+        await _record(server, perf_data, window)
+        playing.bucket = None
+        return len(replies)
+    finally:
+        await playing.stop()
+        for client in clients:
+            client.abort()
 
 
 def samples_by_library(perf_data: Path) -> dict[str, int]:
@@ -104,40 +132,44 @@ def _library_name(dso: str) -> str:
     return re.sub(r"\.cpython-[^.]*$", "", dso.split(".so", 1)[0]) or dso
 
 
-async def measure(kinds: list[str], driver_root: Path, out_dir: Path, concurrency: int,
-                  warmup: float, window: float) -> list[dict]:
+async def measure(what: str, kinds: list[str], driver_root: Path, out_dir: Path,
+                  concurrency: int, players: int, warmup: float, window: float) -> list[dict]:
     settings = Settings.make(False, out_dir, driver_root)
     launcher = Launcher(settings, make_certificates(out_dir / "certs"))
     results = []
     for kind in kinds:
-        perf_data = out_dir / f"{kind}.perf.data"
+        perf_data = out_dir / f"{what}-{kind}.perf.data"
         server = launcher.start(kind, "ec")
         try:
-            handshakes = await _sample(server, perf_data, concurrency, warmup, window)
+            if what == "handshake":
+                count = await _handshakes(server, perf_data, concurrency, warmup, window)
+            else:
+                count = await _commands(server, perf_data, players, warmup, window)
         finally:
             server.stop()
         samples = samples_by_library(perf_data)
-        per_handshake = {name: count / FREQUENCY * 1e6 / handshakes
-                         for name, count in samples.items()} if handshakes else {}
-        results.append({"server": kind, "handshakes": handshakes, "window_s": window,
-                        "samples": samples, "us_per_handshake": per_handshake})
-        total = sum(per_handshake.values())
-        print(f"bench: libraries {kind:15} {handshakes} handshakes, {total:.0f} µs of CPU each",
-              file=sys.stderr, flush=True)
+        per_item = {name: taken / FREQUENCY * 1e6 / count
+                    for name, taken in samples.items()} if count else {}
+        results.append({"what": what, "server": kind, "count": count, "window_s": window,
+                        "samples": samples, "us_per_item": per_item})
+        total = sum(per_item.values())
+        print(f"bench: libraries {what} {kind:15} {count} in the window, {total:.0f} µs of CPU "
+              "each", file=sys.stderr, flush=True)
     return results
 
 
 def table(results: list[dict], rows: int = 8) -> str:
-    """µs of server CPU per handshake, by library, one column per server
-    (and the first two servers' difference)."""
+    """µs of server CPU per handshake (or reply), by library, one column per
+    server (and the first two servers' difference)."""
     totals: dict[str, float] = {}
     for result in results:
-        for name, us in result["us_per_handshake"].items():
+        for name, us in result["us_per_item"].items():
             totals[name] = totals.get(name, 0.0) + us
     names = sorted(totals, key=totals.get, reverse=True)
     shown, rest = names[:rows], names[rows:]
     pair = len(results) >= 2
-    head = f"{'µs of CPU per handshake':28}" + "".join(f"{r['server']:>16}" for r in results)
+    what = results[0]["what"] if results else "handshake"
+    head = f"{'µs of CPU per ' + what:28}" + "".join(f"{r['server']:>16}" for r in results)
     lines = [head + (f"{'difference':>12}" if pair else "")]
 
     def row(label: str, values: list[float]) -> str:
@@ -145,11 +177,11 @@ def table(results: list[dict], rows: int = 8) -> str:
         return text + (f"{values[0] - values[1]:+12.1f}" if pair else "")
 
     for name in shown:
-        lines.append(row(name, [r["us_per_handshake"].get(name, 0.0) for r in results]))
+        lines.append(row(name, [r["us_per_item"].get(name, 0.0) for r in results]))
     if rest:
-        lines.append(row("(others)", [sum(r["us_per_handshake"].get(n, 0.0) for n in rest)
+        lines.append(row("(others)", [sum(r["us_per_item"].get(n, 0.0) for n in rest)
                                       for r in results]))
-    lines.append(row("total", [sum(r["us_per_handshake"].values()) for r in results]))
+    lines.append(row("total", [sum(r["us_per_item"].values()) for r in results]))
     return "\n".join(lines)
 
 
@@ -164,14 +196,18 @@ def main(args) -> int:
         print(f"bench: libraries: unknown server {unknown[0]!r} (one of {', '.join(KINDS)})",
               file=sys.stderr)
         return 2
+    if args.what not in ("handshake", "command"):
+        print("bench: libraries: --what takes handshake or command", file=sys.stderr)
+        return 2
     out_dir = Path(args.out).resolve() if args.out else servers.BENCH_DIR / "out" / "libraries"
     out_dir.mkdir(parents=True, exist_ok=True)
     servers.raise_nofile_limit()
     try:
-        results = asyncio.run(measure(kinds, Path(args.driver_root).resolve(), out_dir,
-                                      args.concurrency, args.warmup, args.window))
+        results = asyncio.run(measure(args.what, kinds, Path(args.driver_root).resolve(),
+                                      out_dir, args.concurrency, args.players, args.warmup,
+                                      args.window))
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         print(f"bench: libraries: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(results, indent=2) if args.json else table(results))
-    return 0 if all(r["handshakes"] for r in results) else 1
+    return 0 if all(r["count"] for r in results) else 1
