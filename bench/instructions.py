@@ -33,8 +33,8 @@ import sys
 from pathlib import Path
 
 from . import servers
-from .client import client_context, open_client
-from .scenarios import CLIENT_ERRORS, Players, login, make_certificates
+from .client import client_context
+from .scenarios import HandshakeLoop, Players, login, make_certificates
 
 #: Servers that can run under callgrind: the driver on either loop, and the
 #: asyncio baseline on either loop.
@@ -124,34 +124,14 @@ async def _commands(server: servers.Server, out_file: Path, window: float) -> tu
 
 
 async def _handshakes(server: servers.Server, out_file: Path, window: float) -> tuple[int, int]:
-    context = client_context()
-    counted = [0]
-    state = {"counting": False, "stop": False}
-
-    async def worker() -> None:
-        while not state["stop"]:
-            try:
-                client, _started, _greeted = await open_client(
-                    server.tls_port, context, greeting=server.greeting, timeout=60.0)
-            except CLIENT_ERRORS:
-                await asyncio.sleep(0.05)
-                continue
-            if state["counting"]:
-                counted[0] += 1
-            client.close()
-
-    workers = [asyncio.get_running_loop().create_task(worker()) for _ in range(4)]
-    try:
+    async with HandshakeLoop(server, 4, timeout=60.0) as load:
         await asyncio.sleep(4.0)
         _counting(server, True)
-        state["counting"] = True
+        load.counting = True
         await asyncio.sleep(window)
-        state["counting"] = False
+        load.counting = False
         _counting(server, False)
-        return _instructions(out_file, server), counted[0]
-    finally:
-        state["stop"] = True
-        await asyncio.gather(*workers, return_exceptions=True)
+        return _instructions(out_file, server), load.counted
 
 
 async def measure(kinds: list[str], what: list[str], driver_root: Path, out_dir: Path,

@@ -35,8 +35,8 @@ import sys
 from pathlib import Path
 
 from . import servers
-from .client import client_context, open_client
-from .scenarios import CLIENT_ERRORS, Launcher, Players, Settings, login, make_certificates
+from .client import client_context
+from .scenarios import HandshakeLoop, Launcher, Players, Settings, login, make_certificates
 
 #: samples per second of the server's CPU clock
 FREQUENCY = 999
@@ -62,32 +62,12 @@ async def _record(server: servers.Server, perf_data: Path, window: float) -> Non
 async def _handshakes(server: servers.Server, perf_data: Path, concurrency: int,
                       warmup: float, window: float) -> int:
     """Handshakes completed while perf sampled ``server`` for ``window`` s."""
-    context = client_context()
-    counted = [0]
-    state = {"counting": False, "stop": False}
-
-    async def worker() -> None:
-        while not state["stop"]:
-            try:
-                client, _started, _greeted = await open_client(
-                    server.tls_port, context, greeting=server.greeting, timeout=30.0)
-            except CLIENT_ERRORS:
-                await asyncio.sleep(0.05)
-                continue
-            if state["counting"]:
-                counted[0] += 1
-            client.close()
-
-    workers = [asyncio.get_running_loop().create_task(worker()) for _ in range(concurrency)]
-    try:
+    async with HandshakeLoop(server, concurrency) as load:
         await asyncio.sleep(warmup)
-        state["counting"] = True
+        load.counting = True
         await _record(server, perf_data, window)
-        state["counting"] = False
-        return counted[0]
-    finally:
-        state["stop"] = True
-        await asyncio.gather(*workers, return_exceptions=True)
+        load.counting = False
+        return load.counted
 
 
 async def _commands(server: servers.Server, perf_data: Path, players: int,

@@ -242,6 +242,45 @@ def _error_name(exc: BaseException) -> str:
 CLIENT_ERRORS = (OSError, ssl.SSLError, TimeoutError, asyncio.TimeoutError, ConnectionError)
 
 
+class HandshakeLoop:
+    """``concurrency`` clients connecting to ``server``'s TLS port, each
+    completing a full handshake, reading the greeting and closing, again and
+    again, inside ``async with``; ``counted`` counts the greetings read
+    while ``counting`` is set (for the tools that measure a window of it)."""
+
+    def __init__(self, server: servers.Server, concurrency: int, timeout: float = 30.0) -> None:
+        self.server = server
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.counting = False
+        self.counted = 0
+        self._stop = False
+        self._workers: list[asyncio.Task] = []
+
+    async def __aenter__(self) -> HandshakeLoop:
+        loop = asyncio.get_running_loop()
+        self._workers = [loop.create_task(self._client()) for _ in range(self.concurrency)]
+        return self
+
+    async def __aexit__(self, *_exc) -> None:
+        self._stop = True
+        await asyncio.gather(*self._workers, return_exceptions=True)
+
+    async def _client(self) -> None:
+        context = client_context()
+        while not self._stop:
+            try:
+                client, _started, _greeted = await open_client(
+                    self.server.tls_port, context, greeting=self.server.greeting,
+                    timeout=self.timeout)
+            except CLIENT_ERRORS:
+                await asyncio.sleep(0.05)
+                continue
+            if self.counting:
+                self.counted += 1
+            client.close()
+
+
 def _window_start(server: servers.Server) -> tuple[float, float, float, float]:
     """What a measured window starts from: server and generator CPU, the
     machine's busy time, the clock."""
