@@ -14,7 +14,7 @@ Keeping the hot path cheap: bytes in and out are plain integer sums
 turned into counters only when Prometheus asks; players by port and TLS
 state are counted from the live connections at scrape time, not kept up
 to date on every change; the time of each command goes into plain lists
-(``CommandTimes``), and handshakes into plain counts (``Handshakes``).
+(``Timings``), and handshakes into plain counts (``Handshakes``).
 The prometheus_client objects are used where an event is rare enough (a
 refusal, a GC pass) that a lock and a bucket search cost nothing that
 matters.
@@ -45,26 +45,26 @@ ProcessCollector(registry=REGISTRY)  # process_cpu_seconds_total, resident memor
 
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
-class CommandTimes:
-    """``mud_command_duration_seconds``: a histogram for the hot path.
 
-    Every line a player sends is timed, so recording costs what a command
-    can afford: a bucket search in C (``bisect``) and two additions on plain
-    lists, with no lock (everything runs on the event loop's thread).  The
-    prometheus_client Histogram this replaces took a lock and searched its
-    buckets in Python, a few microseconds per line.  The buckets and sum
-    become a histogram only when Prometheus asks (``collect``).
+class Timings:
+    """Durations counted into a histogram's buckets: the hot path's histogram.
+
+    Recording costs what every command can afford: one comparison with the
+    first bound (where nearly every command falls) or a bucket search in C
+    (``bisect``), and two additions on plain lists, with no lock
+    (everything runs on the event loop's thread).  prometheus_client's
+    Histogram takes a lock and searches its buckets in Python, a few
+    microseconds per observation.  The counts become a histogram only when
+    Prometheus asks (``buckets``).
     """
 
-    __slots__ = ("name", "documentation", "bounds", "first", "counts", "total")
+    __slots__ = ("bounds", "counts", "first", "total")
 
-    def __init__(self, name: str, documentation: str, bounds: tuple[float, ...]) -> None:
-        self.name = name
-        self.documentation = documentation
+    def __init__(self, bounds: tuple[float, ...]) -> None:
         self.bounds = bounds
-        #: most lines take less than the first bound: one comparison, no search
+        #: most durations are under the first bound: one comparison, no search
         self.first = bounds[0]
-        #: lines per bucket: counts[i] took at most bounds[i] (the last: more)
+        #: durations per bucket: counts[i] were at most bounds[i] (the last: more)
         self.counts = [0] * (len(bounds) + 1)
         #: [seconds in all]: a list, so ``observe`` needs no attribute store
         self.total = [0.0]
@@ -74,12 +74,23 @@ class CommandTimes:
         self.total[0] += seconds
 
     def buckets(self) -> list[tuple[str, int]]:
-        """(upper bound, lines at most that long), as Prometheus counts them."""
+        """(upper bound, durations at most that long), as Prometheus counts them."""
         buckets, cumulative = [], 0
         for bound, count in zip((*map(str, self.bounds), "+Inf"), self.counts):
             cumulative += count
             buckets.append((bound, cumulative))
         return buckets
+
+
+class CommandTimes(Timings):
+    """``mud_command_duration_seconds``: every line a player sends is timed."""
+
+    __slots__ = ("documentation", "name")
+
+    def __init__(self, name: str, documentation: str, bounds: tuple[float, ...]) -> None:
+        super().__init__(bounds)
+        self.name = name
+        self.documentation = documentation
 
     def collect(self):
         family = HistogramMetricFamily(self.name, self.documentation)
@@ -148,7 +159,7 @@ class Handshakes(Collector):
     """``mud_tls_handshakes`` and ``mud_tls_handshake_duration_seconds``.
 
     Every connection to the TLS port ends a handshake, so this is counted
-    the way commands are (``CommandTimes``): plain integers and lists on
+    the way commands are (``Timings``): plain integers and lists on
     the event loop's thread, no lock, turned into Prometheus series only at
     scrape time.  prometheus_client's Counter and Histogram took three
     locked updates a handshake.
@@ -158,8 +169,7 @@ class Handshakes(Collector):
         #: (result name, tls_error code) -> handshakes that ended so
         self.results: dict[tuple[str, int], int] = {}
         #: outcome ("ok", "failed") -> their durations
-        self.seconds = {outcome: CommandTimes("", "", _HANDSHAKE_BOUNDS)
-                        for outcome in ("ok", "failed")}
+        self.seconds = {outcome: Timings(_HANDSHAKE_BOUNDS) for outcome in ("ok", "failed")}
 
     def declare(self, results: Iterable[tuple[str, int]]) -> None:
         """Every result a handshake can have, at 0 from the start (so that
