@@ -21,7 +21,7 @@ HISTORY = 20
 # name -> (who may use it, what it is for)
 CHANNELS = {
     "chat": ("everyone", "talk with everyone in the game"),
-    "wiz": ("wizards", "wizards' talk: building and running the game"),
+    "wiz": ("wizards", "building and running the game"),
 }
 
 
