@@ -578,10 +578,10 @@ class MudTelnetProtocol(TelnetServer):
     def connection_lost(self, exc: Exception | None) -> None:
         # telnetlib3's teardown (BaseServer.connection_lost), less what does
         # not apply below a Connection: its log line (the connection logs its
-        # own end), the done-callback of a shell never started, and swapping
-        # the transport's protocol, which TelnetFacingTransport refuses with
-        # an exception every time, and closing that transport: this runs
-        # from the connection's own connection_lost, or from the writer's
+        # own end); the done-callback of a shell never started; swapping the
+        # transport's protocol, which TelnetFacingTransport refuses with an
+        # exception every time; and closing that transport, since this runs
+        # from the connection's own connection_lost or from the writer's
         # close, which closes it next.
         if self._closing:
             return

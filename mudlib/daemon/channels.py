@@ -15,6 +15,8 @@ from collections import deque
 
 from driver.efuns import MudObject, call_other, time, users
 
+GRAMMAR = "/std/grammar"
+
 # Lines of each channel kept for its history.
 HISTORY = 20
 
@@ -52,8 +54,7 @@ class Channels(MudObject):
         that starts with ':' is an action ('chat :waves' is 'Alice waves')."""
         speaker = call_other(sender, "query_name")
         if text.startswith(":"):
-            action = text[1:].strip()
-            line = f"{speaker} {action}" if action[-1:] in ".!?\"'" else f"{speaker} {action}."
+            line = f"{speaker} {call_other(GRAMMAR, 'sentence', text[1:].strip())}"
         else:
             line = f"{speaker}: {text}"
         self.history[name].append((time(), line))

@@ -38,6 +38,12 @@ def guess_plural(short):
     return " ".join(words) + sep + tail
 
 
+def sentence(text):
+    """'grins' -> 'grins.'; text that already ends a sentence (. ! ? or a
+    quote) stays as it is.  For what players do: emotes, channel actions."""
+    return text if text[-1:] in (".", "!", "?", '"', "'") else text + "."
+
+
 def list_words(words):
     """'a', 'a and b', 'a, b and c'."""
     words = list(words)
@@ -70,3 +76,6 @@ class Grammar(MudObject):
 
     def number_word(self, count):
         return number_word(count)
+
+    def sentence(self, text):
+        return sentence(text)

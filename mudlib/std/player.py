@@ -789,9 +789,7 @@ class Player(MudObject):
         if not text:
             self.tell("Emote what?  (emote grins)\n")
             return
-        if text[-1] not in ".!?\"'":
-            text += "."
-        line = f"%^EMOTE%^{self.name} {text}%^RESET%^\n"
+        line = f"%^EMOTE%^{self.name} {load_object(GRAMMAR).sentence(text)}%^RESET%^\n"
         self.tell_others(line)
         self.tell(line)
 
