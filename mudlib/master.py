@@ -13,6 +13,7 @@ from driver.efuns import (
     TELOPT_STARTTLS,
     MudObject,
     all_inventory,
+    audit,
     call_other,
     clone_object,
     debug_message,
@@ -37,6 +38,7 @@ from driver.efuns import (
     tls_query_connection_info,
     tls_query_connection_state,
     this_interactive,
+    this_player,
     users,
 )
 
@@ -235,11 +237,46 @@ class Master(MudObject):
             return False
         return self.query_wizard(snooper)
 
+    # Files.  The world is Python, and Python has no sandbox: whoever can
+    # write a file the driver loads can do anything the driver's own user
+    # can.  So writing is for administrators (and the trusted code), and
+    # every write a player asks for is audited; wizards read the world's
+    # code, but not /data, where characters keep their password hashes.
+
+    def _by_admin(self):
+        player = this_interactive()
+        return self.query_wizard(player) and bool(call_other(player, "is_admin"))
+
     def valid_read(self, path, caller, efun):
-        return self._trusted(caller) or self._by_wizard()
+        if self._trusted(caller) or self._by_admin():
+            return True
+        return self._by_wizard() and not (path == "/data" or path.startswith("/data/"))
 
     def valid_write(self, path, caller, efun):
-        return self._trusted(caller) or self._by_wizard()
+        if self._trusted(caller):
+            return True
+        allowed = self._by_admin()
+        if this_interactive() is not None:
+            if allowed:
+                audit("write", path, efun=efun)
+            else:
+                audit("write", path, "failed", efun=efun, why="administrators only")
+        return allowed
+
+    def make_path_absolute(self, name):
+        """A file name typed in ed: from the wizard's directory ('cd')."""
+        player = this_player()
+        if player is not None and call_other(player, "query_is_player"):
+            return call_other(player, "resolve_path", name)
+        return name
+
+    def get_ed_buffer_save_file_name(self, file):
+        """Where ed keeps the unsaved buffer of a wizard whose connection
+        dropped: /data/dead_ed/<name>/<the file's name>."""
+        player = this_player()
+        who = call_other(player, "query_name") if player is not None else None
+        base = file.rsplit("/", 1)[-1] or "buffer"
+        return f"/data/dead_ed/{(who or 'someone').lower()}/{base}"
 
     def prepare_destruct(self, ob):
         """Before `ob` is destructed: the players in it must not vanish

@@ -1,8 +1,9 @@
 """Efuns on players and their connections: text to them, ``input_to``,
-prompts, ``exec``, where a connection comes from, and ``snoop``.
+``ed``, prompts, ``exec``, where a connection comes from, and ``snoop``.
 
 Thin layers over the interactives (``world.interactive``), input handling
-(``world.inputs``) and the one text path (``world.messages``).
+(``world.inputs``), the editor's sessions (``world.edit_sessions``) and the
+one text path (``world.messages``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Callable
 
 from ..world import inputs as _inputs
 from ..world import permissions as _permissions
+from ..world.edit_sessions import EditSession as _EditSession
 from ..world.inputs import (
     INPUT_CHARMODE,
     INPUT_NOECHO,
@@ -40,6 +42,8 @@ __all__ = [
     "exec_interactive",
     "remove_interactive",
     "input_to",
+    "ed",
+    "query_editing",
     "set_prompt",
     "query_ip_number",
     "query_mud_port",
@@ -151,6 +155,40 @@ def input_to(fun: str | Callable, flags: int = 0, *extra: Any) -> bool:
         prompt, extra = str(extra[0]), extra[1:]
     _runtime().interactives.add_input_handler(binding, InputHandler(method, flags, prompt, extra))
     return True
+
+
+def ed(file: str | None = None, func: str | Callable | None = None) -> bool:
+    """Open the line editor on ``file`` for this_player(); ``func`` runs when it ends.
+
+    The player's lines go to the editor until ``q``; ``h`` in it lists its
+    commands.  The master's ``valid_read`` (as ``"ed_start"``) must allow
+    reading ``file``, and ``valid_write`` (as ``"ed"``) allows each ``w``.
+    """
+    player = this_player()
+    binding = binding_of(player) if player is not None else None
+    if binding is None:
+        raise EfunError("ed: this_player() is not interactive")
+    if file is not None and not isinstance(file, str):
+        raise EfunError(f"bad argument 1 to ed: expected a file name, got {file!r}")
+    if binding.editor is not None:
+        raise EfunError(f"ed: {player._mud_name} is editing already")
+    exit_fn = None
+    if func is not None:
+        exit_fn = callable_argument(func, this_object() or player, "argument 2 to ed")
+    session = _EditSession(binding, exit_fn)
+    _deliver(player, session.open(file))
+    _runtime().interactives.start_editor(binding, session)
+    return True
+
+
+def query_editing(ob: MudObject) -> bool | MudObject:
+    """Whether ``ob`` is in the editor: False, the object whose function
+    runs when it ends, or True."""
+    binding = getattr(check_alive(ob), "_mud_interactive", None)
+    session = binding.editor if binding is not None else None
+    if session is None:
+        return False
+    return session.exit_object or True
 
 
 def set_prompt(prompt: str | None = None, ob: MudObject | None = None) -> str:

@@ -23,19 +23,11 @@ GETDIR_DATES = 4
 
 def read_file(path: str, start: int = 0, number: int = 0) -> str | None:
     """The file's text (lines ``start``.. ``start+number-1``, 1-based, if given); None if missing."""
-    name, file = checked(path, "read_file", write=False)
     for value, what in ((start, "2"), (number, "3")):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise EfunError(f"bad argument {what} to read_file: expected a count >= 0, got {value!r}")
-    try:
-        if file.stat().st_size > MAX_READ:
-            raise EfunError(f"read_file: {name} is larger than {MAX_READ} bytes")
-        text = file.read_text(encoding="utf-8", errors="replace")
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-    except OSError as exc:
-        raise EfunError(f"read_file: cannot read {name}: {exc.strerror}") from None
-    if not start and not number:
+    _name, text = read_text(path, "read_file")
+    if text is None or (not start and not number):
         return text
     lines = text.splitlines(keepends=True)
     first = max(start, 1) - 1
@@ -43,17 +35,38 @@ def read_file(path: str, start: int = 0, number: int = 0) -> str | None:
     return "".join(chosen) if chosen or first < len(lines) else None
 
 
+def read_text(path: str, efun: str) -> tuple[str, str | None]:
+    """The mudlib path ``path`` names, and the whole file's text (None if
+    there is no such file), as the master lets ``efun`` read it."""
+    name, file = checked(path, efun, write=False)
+    try:
+        if file.stat().st_size > MAX_READ:
+            raise EfunError(f"{efun}: {name} is larger than {MAX_READ} bytes")
+        return name, file.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return name, None
+    except OSError as exc:
+        raise EfunError(f"{efun}: cannot read {name}: {exc.strerror}") from None
+
+
 def write_file(path: str, text: str, flags: int = 0) -> int:
     """Append ``text`` to the file (``flags & 1``: replace it instead); 1 on success."""
-    name, file = checked(path, "write_file", write=True)
     if not isinstance(text, str):
         raise EfunError(f"bad argument 2 to write_file: expected a string, got {text!r}")
+    write_text(path, text, append=not flags & 1, efun="write_file")
+    return 1
+
+
+def write_text(path: str, text: str, *, append: bool, efun: str) -> str:
+    """Write (or append) ``text`` as the master lets ``efun`` write; the
+    mudlib path it went to."""
+    name, file = checked(path, efun, write=True)
     try:
-        with open(file, "w" if flags & 1 else "a", encoding="utf-8") as out:
+        with open(file, "a" if append else "w", encoding="utf-8") as out:
             out.write(text)
     except OSError as exc:
-        raise EfunError(f"write_file: cannot write {name}: {exc.strerror}") from None
-    return 1
+        raise EfunError(f"{efun}: cannot write {name}: {exc.strerror}") from None
+    return name
 
 
 def file_size(path: str) -> int:

@@ -2,6 +2,8 @@
 
 This module owns:
 
+* input handlers' order: ``input_to``s and ``ed`` sessions are numbered as
+  they start (``next_handler_order``), and the newest takes the next line;
 * the ``input_to`` stack's introspection and cancellation
   (``find_input_to``, ``remove_input_to``, ``input_to_info``), and dropping
   handlers whose object was destructed;
@@ -17,6 +19,7 @@ This module owns:
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -38,10 +41,15 @@ INPUT_CHARMODE = 2
 INPUT_PROMPT = 4
 
 
+#: Input handlers (``input_to``s and ``ed`` sessions) are numbered as they
+#: start: the newest one a player has takes the next line.
+next_handler_order = itertools.count().__next__
+
+
 class InputHandler:
     """One pending ``input_to``: where the next line goes, and how to ask for it."""
 
-    __slots__ = ("fun", "flags", "prompt", "extra", "prompt_shown")
+    __slots__ = ("fun", "flags", "prompt", "extra", "prompt_shown", "order")
 
     def __init__(self, fun: Callable, flags: int, prompt: str | None, extra: tuple) -> None:
         self.fun = fun
@@ -49,6 +57,7 @@ class InputHandler:
         self.prompt = prompt
         self.extra = extra
         self.prompt_shown = False
+        self.order = next_handler_order()
 
 
 def binding_of(ob: Any) -> Interactive | None:

@@ -10,8 +10,9 @@ object that owns it:
 * input: each line waits for the player's turn (``turns.Turns``: one line
   per player per turn, round-robin, within the player's command rate, and
   not while the player's last turn goes on in a coroutine), then goes to
-  the pending ``input_to`` handler if there is one, else to the owner's
-  ``process_input`` apply;
+  the newest input handler if there is one (a pending ``input_to``, or the
+  ``ed`` session: ``edit_sessions``), else to the owner's ``process_input``
+  apply;
 * prompts: printed after each turn the player caused (logon, a command, a TLS
   callback, or a handshake whose callback was skipped), never while a
   handshake runs; a turn that goes on in a coroutine (awaiting a worker,
@@ -63,7 +64,7 @@ class TLSCallback:
 class Interactive:
     """The driver's state for one connection that belongs to an object."""
 
-    __slots__ = ("connection", "owner", "input_handlers", "prompt", "tls_callback",
+    __slots__ = ("connection", "owner", "input_handlers", "editor", "prompt", "tls_callback",
                  "connected_at", "last_input", "in_turn", "waiting_coroutines",
                  "max_commands", "budget", "turn_taken",
                  "__weakref__")
@@ -72,6 +73,8 @@ class Interactive:
         self.connection = connection
         self.owner: MudObject | None = owner
         self.input_handlers: list[InputHandler] = []
+        #: the ``ed`` session (``edit_sessions.EditSession``), if one is open
+        self.editor = None
         self.prompt = DEFAULT_PROMPT
         self.tls_callback: TLSCallback | None = None
         self.connected_at = time.time()
@@ -236,9 +239,16 @@ class Interactives(ClientApplies):
             if owner is None:
                 return
             binding.last_input = time.monotonic()
-            if binding.input_handlers:
-                handler = inputs.next_handler(binding)
-                if handler is not None:
+            if binding.input_handlers or binding.editor is not None:
+                handler = inputs.next_handler(binding) if binding.input_handlers else None
+                editor = binding.editor
+                if editor is not None and (handler is None or handler.order < editor.order):
+                    if line[:1] != "!" or editor.inserting:
+                        inputs.snoop_input(binding, line, hidden=False)
+                        self._turn(binding, owner, editor.feed, (line,), "ed")
+                        return
+                    line = line[1:]  # "!cmd": a game command from within ed
+                elif handler is not None:
                     self._run_input_to(binding, owner, handler, line)
                     return
             inputs.snoop_input(binding, line, hidden=False)
@@ -300,6 +310,8 @@ class Interactives(ClientApplies):
                 self.on_last_closed()
         binding.tls_callback = None
         binding.input_handlers.clear()
+        if binding.editor is not None:
+            binding.editor.connection_lost()
         owner = binding.owner
         was_attached = owner is not None and owner._mud_interactive is binding
         self._detach(binding)
@@ -345,6 +357,11 @@ class Interactives(ClientApplies):
             return
         if binding.waiting_coroutines:
             return  # the turn goes on in a coroutine; its end prints the prompt
+        editor = binding.editor
+        if editor is not None and (not binding.input_handlers
+                                   or binding.input_handlers[-1].order < editor.order):
+            connection.send_prompt(editor.prompt)
+            return
         if binding.input_handlers:
             handler = binding.input_handlers[-1]
             if handler.prompt is not None and not handler.prompt_shown:
@@ -399,6 +416,14 @@ class Interactives(ClientApplies):
         if not binding.in_turn:
             self.print_prompt(binding)
 
+    def start_editor(self, binding: Interactive, session) -> None:
+        """``ed``: the session takes the player's lines from now on."""
+        if binding.editor is not None:
+            raise EfunError("ed: this player is editing already")
+        binding.editor = session
+        if not binding.in_turn:
+            self.print_prompt(binding)
+
     def close(self, binding: Interactive, going_away: bool = False) -> None:
         """``remove_interactive``: flush, close_notify if secure, close.
 
@@ -413,6 +438,8 @@ class Interactives(ClientApplies):
     def object_destructed(self, ob: MudObject) -> None:
         binding = ob._mud_interactive
         if binding is not None:
+            if binding.editor is not None:
+                binding.editor.connection_lost()  # before the player is gone
             self._detach(binding)
             binding.owner = None
             self.close(binding)

@@ -50,7 +50,12 @@ A player is skipped (and comes back by ``input_ready``) when:
 A turn may only parse: input that yields no line for a while (a stream of
 telnet commands) is parsed a bounded piece per turn (``PARSE_PER_TURN`` in
 the connection), and such a turn counts against the rate as the part of a
-command its piece is of a longest line (``PARSE_TURN_COST``).
+command its piece is of a longest line (``PARSE_TURN_COST``).  A line of
+text typed into the editor (``ed``'s insert mode) costs nothing: it runs no
+command, only joins the buffer, and a wizard pasting a file is not held to
+typing speed (LDMud lets ed take several lines a cycle for the same
+reason).  It is still one line a turn, and the input buffer still caps what
+waits.
 
 Connections the mudlib opened itself (``net_connect``) take turns too but
 have no rate: the remote end is a server, not a typist.
@@ -198,8 +203,13 @@ class Turns:
             # Closed; or comes back when its output drains, or when its
             # last turn's coroutine ends (``Interactives.turn_finished``).
             return
-        # A line costs a command; a turn that only parses, a fraction of one.
-        if not self._may_run(binding, now, 1.0 if connection.pending_lines else PARSE_TURN_COST):
+        # A line costs a command; a turn that only parses, a fraction of
+        # one; a line of text for the editor, nothing.
+        editor = binding.editor
+        if editor is not None and editor.inserting and connection.pending_lines \
+                and not binding.input_handlers:
+            pass
+        elif not self._may_run(binding, now, 1.0 if connection.pending_lines else PARSE_TURN_COST):
             return  # comes back when a token is due
         binding.turn_taken = number
         line = connection.next_line()

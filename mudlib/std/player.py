@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 
 from driver.efuns import (
     AA_NOSPACE,
+    GETDIR_NAMES,
+    GETDIR_SIZES,
     INPUT_PROMPT,
     MTTS_SSL,
     EfunError,
@@ -31,9 +33,12 @@ from driver.efuns import (
     debug_message,
     destruct,
     driver_info,
+    ed,
     enable_commands,
     environment,
+    file_size,
     find_object,
+    get_dir,
     input_to,
     interactive,
     living,
@@ -53,6 +58,7 @@ from driver.efuns import (
     query_mud_port,
     query_verb,
     query_window_size,
+    read_file,
     reload_object,
     remove_action,
     remove_call_out,
@@ -137,6 +143,11 @@ WIZARD_COMMANDS = (
     (("shutdown",), "cmd_shutdown", "shutdown <minutes>|<n>s|now|cancel [reason]",
      "Wizards"),
     (("tlsreload",), "cmd_tlsreload", "tlsreload", "Wizards"),
+    (("pwd",), "cmd_pwd", "pwd", "Files"),
+    (("cd",), "cmd_cd", "cd [directory]", "Files"),
+    (("ls",), "cmd_ls", "ls [directory|pattern]", "Files"),
+    (("more", "cat"), "cmd_more", "more <file>", "Files"),
+    (("ed",), "cmd_ed", "ed [file]", "Files"),
 )
 
 # Commands only the game's administrators may use.
@@ -201,6 +212,9 @@ KEEP_MARKUP = {0: lambda key: f"%^{key}%^"}
 class Player(MudObject):
     # What save_object() writes to players/<name>.  /secure/login reads the
     # same file, so it takes this list from here.
+    # A wizard's current directory ('cd'), where typed file names start.
+    cwd = "/"
+
     persistent = ("name", "password_hash", "room", "created", "last_login", "level",
                   "colour", "health", "stamina", "channels_off")
 
@@ -1473,6 +1487,128 @@ class Player(MudObject):
         debug_message(f"{self.name} reloaded the TLS certificates")
         self.tell("Certificates reloaded.  New connections use them; nobody "
                   "was disconnected.\n")
+
+    # -- wizards' files -------------------------------------------------------
+    # Paths a wizard types are read from the directory they are in ('cd');
+    # /master's make_path_absolute does the same for names typed in ed.
+    # What a wizard may read and write is /master's valid_read/valid_write.
+
+    def query_cwd(self):
+        return self.cwd
+
+    def resolve_path(self, name):
+        """A path as the wizard typed it, made absolute: from the current
+        directory, or from / if it starts with '/'; '.' and '..' are
+        resolved ('..' at / stays at /)."""
+        name = name.strip()
+        if not name.startswith("/"):
+            name = self.cwd.rstrip("/") + "/" + name
+        parts = []
+        for part in name.split("/"):
+            if part == "..":
+                if parts:
+                    parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        return "/" + "/".join(parts)
+
+    def cmd_pwd(self, arg):
+        """Show the directory you are in.  File names you type in 'ls',
+        'more', 'ed' and 'cd' start from there unless they start with '/'."""
+        self.tell(f"{self.cwd}\n")
+
+    def cmd_cd(self, arg):
+        """Go to a directory: 'cd /rooms', 'cd moor', 'cd ..'; 'cd' alone
+        goes back to /."""
+        path = self.resolve_path(arg) if arg.strip() else "/"
+        try:
+            found = file_size(path)
+        except EfunError as exc:
+            self.tell(f"cd: {exc}\n")
+            return
+        if found != -2:
+            self.tell(f"cd: {path} is not a directory.\n")
+            return
+        self.cwd = path
+        self.tell(f"{path}\n")
+
+    def cmd_ls(self, arg):
+        """List a directory: 'ls', 'ls /rooms', 'ls /obj/*.py'.  Directories
+        end in '/'."""
+        path = self.resolve_path(arg) if arg.strip() else self.cwd
+        try:
+            is_dir = file_size(path) == -2
+            listing = get_dir(path.rstrip("/") + "/" if is_dir else path,
+                              GETDIR_NAMES | GETDIR_SIZES)
+        except EfunError as exc:
+            self.tell(f"ls: {exc}\n")
+            return
+        if not listing:
+            self.tell(f"ls: nothing matches {path}.\n")
+            return
+        names = [name + "/" if size == -2 else name
+                 for name, size in zip(listing[::2], listing[1::2])
+                 if not name.startswith((".", "__"))]
+        self.tell(self._columns(names) if names else f"ls: {path} is empty.\n")
+
+    def _columns(self, words):
+        """`words` in columns across the window, as ls does."""
+        width = max(len(word) for word in words) + 2
+        per_line = max(1, self.query_width() // width)
+        rows = -(-len(words) // per_line)
+        return "".join(
+            "".join(words[row + rows * column].ljust(width)
+                    for column in range(per_line) if row + rows * column < len(words)).rstrip()
+            + "\n" for row in range(rows))
+
+    def cmd_more(self, arg):
+        """Read a file a screenful at a time: 'more /rooms/square.py'.  At
+        the '--More--' prompt, Enter shows the next screenful and 'q' stops."""
+        if not arg.strip():
+            self.tell("More what?  (more /rooms/square.py)\n")
+            return
+        path = self.resolve_path(arg)
+        try:
+            text = read_file(path)
+        except EfunError as exc:
+            self.tell(f"more: {exc}\n")
+            return
+        if text is None:
+            self.tell(f"more: there is no file {path}.\n")
+            return
+        self._page(text.splitlines(), 0, path)
+
+    def _page(self, lines, start, path):
+        """Show `lines` from `start`, one screen's worth; then ask for more."""
+        size = query_window_size(self)
+        rows = max(5, (size[1] if size and size[1] else 24) - 2)
+        # File text is shown as it is: no colour markup, no wrapping.
+        tell_object(self, "".join(line + "\n" for line in lines[start:start + rows]))
+        start += rows
+        if start < len(lines):
+            input_to("_more_input", INPUT_PROMPT,
+                     f"--More-- {path} ({100 * start // len(lines)}%) [Enter, q] ",
+                     lines, start, path)
+
+    def _more_input(self, answer, lines, start, path):
+        if answer.strip().lower() not in ("q", "quit"):
+            self._page(lines, start, path)
+
+    def cmd_ed(self, arg):
+        """Edit a file with ed, the line editor LP muds have always had:
+        'ed /rooms/garden.py'.  In it, 'h' lists its commands, '1,$p'
+        shows every line, 'a' adds lines after the current one (a line
+        holding only '.' ends that), 'w' saves and 'q' leaves.  A line
+        starting with '!' is a game command ('!say back soon').  After
+        saving code, 'update' the file to run it.  Who may save what is
+        /master's valid_write: the shipped world lets administrators write."""
+        path = self.resolve_path(arg) if arg.strip() else None
+        try:
+            ed(path)
+        except EfunError as exc:
+            self.tell(f"{exc}\n")
+            return
+        audit("ed", path)
 
     def cmd_promote(self, arg):
         """Make a player a wizard: 'promote alice'.  They must be in the game."""

@@ -115,6 +115,9 @@ class Player(MudObject):
     def got_other(self, line, tag):
         write(f"OTHER {tag} {line!r}\n")
 
+    def ed_done(self):
+        write(f"ED DONE this_player={object_name(this_player())}\n")
+
     def cmd_keys(self, arg):
         input_to("got_key", efuns.INPUT_CHARMODE, int(arg or 3))
         write("KEYS\n")
