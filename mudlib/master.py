@@ -49,6 +49,8 @@ VOID_ROOM = "/rooms/void"
 TRUSTED = ("/secure/", "/master")
 # Commands in files of their own, one per verb: /cmds/time.py is 'time'.
 COMMAND_DIR = "/cmds/"
+# Socials: 'smile', 'wave alice'.
+SOUL = "/daemon/soul"
 
 
 class Master(MudObject):
@@ -151,13 +153,15 @@ class Master(MudObject):
         is its body's (/std/player's table), its room's or a thing's nearby;
         a verb none of them knows is looked up in /cmds/, where each file is
         one command, as in many LP mudlibs: a new command is a new file,
-        and every player has it at once."""
+        and every player has it at once.  Failing that, the verb may be a
+        social (/daemon/soul)."""
         if not call_other(player, "query_is_player"):
             return False
         verb, _, arg = command.strip().partition(" ")
         path = self.query_command_file(verb)
         if path is None:
-            return False
+            # Not a command: perhaps a social ('smile', 'wave alice').
+            return bool(call_other(SOUL, "perform", player, verb.lower(), arg.strip()))
         call_other(path, "main", player, arg.strip())
         return True
 

@@ -453,27 +453,27 @@ def test_update_of_the_player_file_gives_players_online_its_new_command(game):
     create_character(sam, "sam")                        # an admin
     tia = plain_player(world)
     create_character(tia, "tia")
-    assert "What?" in do(tia, "wave")
+    assert "What?" in do(tia, "whistle")
     player = world.mudlib / "std" / "player.py"
     source = player.read_text()
     source = source.replace(
         '    (("quit",), "cmd_quit", "quit", "Yourself"),\n',
         '    (("quit",), "cmd_quit", "quit", "Yourself"),\n'
-        '    (("wave",), "cmd_wave", "wave", "Talking"),\n')
+        '    (("whistle",), "cmd_whistle", "whistle", "Talking"),\n')
     source = source.replace(
         "    def cmd_quit(self, arg):",
-        "    def cmd_wave(self, arg):\n"
-        '        """Wave to everyone here."""\n'
-        '        self.tell_others(f"{self.name} waves.\\n")\n'
-        '        self.tell("You wave.\\n")\n\n'
+        "    def cmd_whistle(self, arg):\n"
+        '        """Whistle a tune."""\n'
+        '        self.tell_others(f"{self.name} whistles.\\n")\n'
+        '        self.tell("You whistle.\\n")\n\n'
         "    def cmd_quit(self, arg):")
     player.write_text(source)
     assert "Updated /std/player." in do(sam, "update /std/player")
     sam.raw.clear()
-    assert "You wave." in do(tia, "wave")               # no relog needed
-    sam.read_until("Tia waves.")
-    assert "wave" in do(tia, "help")
-    assert "Usage: wave" in do(tia, "help wave")
+    assert "You whistle." in do(tia, "whistle")               # no relog needed
+    sam.read_until("Tia whistles.")
+    assert "whistle" in do(tia, "help")
+    assert "Usage: whistle" in do(tia, "help whistle")
     # The exits still work: the room's actions are not shadowed by the body's.
     assert "The herb garden" in do(tia, "east")
     assert "You can't go that way." in do(tia, "east")
@@ -575,3 +575,39 @@ def test_channels_reach_every_listener_wherever_they_stand_and_reply_answers_a_t
     assert "You hear the chat channel again." in do(bob, "channels on chat")
     do(alice, "chat Welcome back.")
     bob.read_until("[chat] Alice: Welcome back.")
+
+
+def test_socials_alone_at_someone_with_how_and_the_creatures_answer(world):
+    alice = plain_player(world)
+    create_character(alice, "Alice")
+    bob = plain_player(world)
+    create_character(bob, "Bob")
+    cara = plain_new(world, "Cara")
+
+    # alone: the doer reads 'You', everyone else the doer's name
+    assert "You smile." in do(alice, "smile")
+    bob.read_until("Alice smiles.")
+    cara.read_until("Alice smiles.")
+    # at someone, with how completed from its start; the third party sees it too
+    assert "You bow to Bob deeply." in do(alice, "bow bob dee")
+    bob.read_until("Alice bows to you deeply.")
+    cara.read_until("Alice bows to Bob deeply.")
+    assert "You shake your head sadly." in do(bob, "shake sad")
+    alice.read_until("Bob shakes their head sadly.")
+    assert "You cry on Alice's shoulder." in do(cara, "cry alice")
+    alice.read_until("Cara cries on your shoulder.")
+    # one that needs someone; someone not here; how that will not do
+    assert "Hug whom?  They must be here." in do(alice, "hug")
+    assert "Hug whom?  They must be here." in do(alice, "hug mags")
+    assert "How do you want to wave?" in do(alice, "wave <b>hi</b>")
+    assert "What?" in do(alice, "smirk")          # not a social
+    # the tavern: Mags answers a friendly social done at her
+    do(alice, "west")
+    text = do(alice, "smile mags")
+    assert "You smile at Mags." in text
+    if "Mags smiles back at Alice" not in text:
+        alice.read_until("Mags smiles back at Alice and goes on wiping the bar.")
+    # help lists them, and shows one
+    assert "bow  cheer  chuckle" in do(alice, "help socials")
+    page = do(alice, "help bow")
+    assert "bow: a social." in page and "Someone bows to Mags." in page

@@ -7,6 +7,7 @@ from driver.efuns import inherit
 class Cat(inherit("/std/npc")):
     name = "The ginger cat"
     short = "a ginger cat"
+    social_reply = "purrs and winds itself around {actor}'s legs."
     long = "Ginger, scarred about the ears, and entirely sure of itself."
     ids = ("cat", "ginger cat")
     shrug = "The cat looks at you as if you were a very stupid mouse."

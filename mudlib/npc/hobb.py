@@ -6,6 +6,7 @@ from driver.efuns import inherit
 class Hobb(inherit("/std/npc")):
     name = "Hobb"
     short = "Hobb the storekeeper"
+    social_reply = "nods to {actor} over the counter."
     long = """
         A narrow man in a leather apron, with ink on his fingers and a
         pencil behind one ear.  He counts everything twice.

@@ -7,6 +7,7 @@ from driver.efuns import call_other, inherit
 class Mags(inherit("/std/npc")):
     name = "Mags"
     short = "Mags the landlady"
+    social_reply = "smiles back at {actor} and goes on wiping the bar."
     long = """
         A broad, red-armed woman with a voice that carries over any crowd.
         She keeps one eye on the door and the other on the ale.

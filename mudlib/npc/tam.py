@@ -6,6 +6,7 @@ from driver.efuns import inherit
 class Tam(inherit("/std/npc")):
     name = "Tam"
     short = "Old Tam the shepherd"
+    social_reply = "touches his cap to {actor}."
     long = """
         Bent as a thorn tree and about as talkative, Tam leans on a crook
         taller than he is.  His coat smells of sheep and peat smoke.

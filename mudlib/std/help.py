@@ -6,7 +6,9 @@ about that no single command covers.  Pages use the world's colour markup
 and are written as paragraphs; the player's body wraps them.
 """
 
-from driver.efuns import MudObject
+from driver.efuns import MudObject, call_other
+
+SOUL = "/daemon/soul"
 
 TOPICS = {
     "tls": """%^HEADING%^TLS: an encrypted connection%^RESET%^
@@ -37,9 +39,21 @@ ALIASES = {"color": "colour", "linkdead": "link-death", "link-dead": "link-death
 
 class Help(MudObject):
     def query_topics(self):
-        return sorted(TOPICS)
+        return sorted([*TOPICS, "socials"])
 
     def query_topic(self, word):
         """The page on `word`, or None."""
         word = word.lower().strip()
+        if word in ("socials", "social", "soul"):
+            return self._socials()
         return TOPICS.get(ALIASES.get(word, word))
+
+    def _socials(self):
+        """The socials page: the list comes from /daemon/soul itself."""
+        verbs = "  ".join(call_other(SOUL, "query_socials"))
+        return ("%^HEADING%^Socials%^RESET%^\n"
+                "Things you do, alone or at someone here: 'smile', 'wave alice', "
+                "'bow mags deeply'.  Say how with a word of your own, or the start of one "
+                "the game knows ('smile hap' smiles happily).  People in the town may "
+                "answer.  'help <social>' shows what one looks like.\n"
+                f"{verbs}\n")

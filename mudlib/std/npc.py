@@ -19,6 +19,9 @@ from driver.efuns import (MudObject, all_inventory, call_other, enable_commands,
                           load_object, move_object, object_name, set_heart_beat, interactive)
 
 GREETINGS = ("hello", "hi", "hail", "greetings", "evening", "morning", "good day")
+# Socials done at a creature that it answers (its social_reply).
+FRIENDLY_SOCIALS = ("smile", "grin", "wave", "nod", "bow", "curtsey", "greet", "wink",
+                    "hug", "pat", "thank", "cheer")
 
 
 class Npc(MudObject):
@@ -39,6 +42,9 @@ class Npc(MudObject):
     beats_per_step = 0
     # the rooms it may walk into, by path prefix ("/rooms/moor/")
     wander_within = ()
+    # what it does back when someone is friendly to it ('smile mags'),
+    # after its name; "{actor}" is who was.  None: it takes no notice.
+    social_reply = "nods to {actor}."
 
     def create(self):
         enable_commands()       # a living: rooms' init() runs for it, and it can walk
@@ -73,6 +79,12 @@ class Npc(MudObject):
         room = environment(self)
         if room is not None:
             call_other(room, "tell_here", f"%^NPC%^{text}%^RESET%^\n")
+
+    def social_done(self, actor, verb):
+        """`actor` did the social `verb` at this creature (/daemon/soul)."""
+        if verb in FRIENDLY_SOCIALS and self.social_reply:
+            who = call_other(actor, "query_name")
+            self.act(f"{self.name} {self.social_reply.format(actor=who)}")
 
     def answer(self, asker, topic):
         """`asker` asks about `topic`: the NPC answers aloud.  Returns true."""

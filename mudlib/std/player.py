@@ -84,6 +84,7 @@ MASTER = "/master"
 COLOUR = "/std/colour"
 GRAMMAR = "/std/grammar"
 HELP = "/std/help"
+SOUL = "/daemon/soul"
 NOTICES = "/secure/notices"
 SHUTDOWN_DAEMON = "/secure/shutdown_daemon"
 CHANNELS = "/daemon/channels"
@@ -1180,6 +1181,10 @@ class Player(MudObject):
         program = self._command_file(word)
         if program is not None:     # a command in a file of its own: its docstring
             self._help_page((word,), program.usage, type(program).__doc__)
+            return
+        social = call_other(SOUL, "query_social", word)
+        if social:
+            self.tell(social)
             return
         self.tell(f"There is no help on '{clean(word)}'.  Type 'help' for the list.\n")
 
