@@ -8,6 +8,7 @@ on stderr says which and why).
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import sys
 
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{logging.getLevelName(level).lower()}: {text}")
         return 0
     setup_logging(config)
+    # A crash in native code (or a fatal error of the interpreter's) leaves
+    # the Python traceback of every thread on stderr, for the operator.
+    faulthandler.enable()
     try:
         return run(config, loop_factory)
     except StartupError as exc:

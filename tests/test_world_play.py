@@ -521,6 +521,35 @@ def test_the_notice_board_keeps_its_notes_across_a_restart(game):
     assert "Lost: one grey cat." in do(wyn, "read 1")
 
 
+def test_a_channel_keeps_its_history_across_an_update_and_a_restart(game):
+    world = game()
+    wyn = plain_player(world)
+    create_character(wyn, "wyn")          # an administrator: may update the daemon
+    do(wyn, "chat The moor road is flooded.")
+    assert "Updated /daemon/channels." in do(wyn, "update /daemon/channels")
+    assert "Wyn: The moor road is flooded." in do(wyn, "chat")
+    world.process.send_signal(signal.SIGTERM)
+    assert world.process.wait(TIMEOUT) == 0, world.log[-4000:]
+    wyn.close()
+    saved = world.directory / "data" / "world" / "channels.json"
+    assert "The moor road is flooded." in saved.read_text()
+    saved.write_text(saved.read_text().replace("flooded", "dry again"))
+    world = game()
+    wyn = plain_player(world)
+    log_in(wyn, "wyn")
+    assert re.search(r"\d\d:\d\d Wyn: The moor road is dry again\.", do(wyn, "chat"))
+    # a save that cannot be read: the channels still work, without history
+    world.process.send_signal(signal.SIGTERM)
+    assert world.process.wait(TIMEOUT) == 0, world.log[-4000:]
+    wyn.close()
+    saved.write_text("{not json")
+    world = game()
+    wyn = plain_player(world)
+    log_in(wyn, "wyn")
+    assert "[chat] Wyn: Anyone?" in do(wyn, "chat Anyone?")
+    world.wait_for_log(r"channels: the history was not restored: .*channels.* is corrupt")
+
+
 # -- channels and replies ---------------------------------------------------------
 
 def plain_new(world, name: str) -> Client:

@@ -9,16 +9,18 @@ saved with the character; the daemon asks each body, and the body shows
 the line (and sends it as GMCP's Comm.Channel.Text to a client that asked
 for "Comm.Channel", for the chat window of Mudlet and its kind).
 Link-dead players miss what is said meanwhile, as on any MUD's channels.
+The history is saved under the data directory (data/world/channels.json)
+with every line, so a restart or an 'update' of this daemon keeps it.
 """
 
-from collections import deque
-
-from driver.efuns import MudObject, call_other, time, users
+from driver.efuns import (EfunError, MudObject, call_other, debug_message, restore_object,
+                          save_object, time, users)
 
 GRAMMAR = "/std/grammar"
 
 # Lines of each channel kept for its history.
 HISTORY = 20
+SAVE = "world/channels"
 
 # name -> (who may use it, what it is for)
 CHANNELS = {
@@ -28,9 +30,19 @@ CHANNELS = {
 
 
 class Channels(MudObject):
+    persistent = ("history",)
+
     def create(self):
-        # name -> deque of (time, line), the newest last
-        self.history = {name: deque(maxlen=HISTORY) for name in CHANNELS}
+        # name -> [[time, line], ...], the newest last
+        self.history = {}
+        try:
+            restore_object(self, SAVE)
+        except EfunError as exc:    # a damaged save: the channels work, without history
+            debug_message(f"channels: the history was not restored: {exc}", "warning")
+        saved = self.history if isinstance(self.history, dict) else {}
+        self.history = {name: [list(entry) for entry in saved.get(name, [])
+                               if isinstance(entry, list) and len(entry) == 2][-HISTORY:]
+                        for name in CHANNELS}
 
     def query_channels(self):
         return list(CHANNELS)
@@ -57,10 +69,16 @@ class Channels(MudObject):
             line = f"{speaker} {call_other(GRAMMAR, 'sentence', text[1:].strip())}"
         else:
             line = f"{speaker}: {text}"
-        self.history[name].append((time(), line))
+        history = self.history[name]
+        history.append([time(), line])
+        del history[:-HISTORY]
+        try:
+            save_object(self, SAVE)
+        except EfunError as exc:    # the line is said all the same
+            debug_message(f"channels: the history was not saved: {exc}", "warning")
         for body in self.query_listeners(name):
             call_other(body, "hear_channel", name, speaker, line)
 
     def query_history(self, name):
         """The channel's last lines, oldest first: (time, line)."""
-        return list(self.history[name])
+        return [tuple(entry) for entry in self.history[name]]
