@@ -3,6 +3,9 @@
 Every name is a mudlib path (``/rooms/square.py``, ``/data/notes.txt``; see
 ``permissions``), checked against the mudlib and data directories and then
 against the master's ``valid_read``/``valid_write``.  Text is UTF-8.
+``read_text`` and ``write_text`` are the whole-file reads and writes behind
+``read_file`` and ``write_file``, with the efun name the master is told; the
+line editor's sessions (``edit_sessions``) use them as ``"ed"``.
 """
 
 from __future__ import annotations
