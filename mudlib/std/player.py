@@ -1498,9 +1498,6 @@ class Player(MudObject):
     # /master's make_path_absolute does the same for names typed in ed.
     # What a wizard may read and write is /master's valid_read/valid_write.
 
-    def query_cwd(self):
-        return self.cwd
-
     def resolve_path(self, name):
         """A path as the wizard typed it, made absolute: from the current
         directory, or from / if it starts with '/'; '.' and '..' are
