@@ -36,7 +36,7 @@ help:
 	@echo "  test          check the import layers (lint), then run the tests (make test ARGS='-k tls -x')"
 	@echo "  lint          check the import contracts of pyproject.toml (the driver's layers)"
 	@echo "  check-config  validate config.yaml and exit"
-	@echo "  interop       drive TinTin++, tf5 and telnet in tmux over TLS and telnet (as root, installs them, tmux and chromium)"
+	@echo "  interop       drive TinTin++, KBtin, tf5 and telnet in tmux over TLS and telnet (as root, installs them, tmux and chromium)"
 	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
 	@echo "  bench-quick   the same with small counts (about a minute; bench/out/quick/)"
 	@echo "  bench-instructions  machine instructions per command and per handshake, under callgrind (about 3 min)"
@@ -103,15 +103,16 @@ lint: $(STAMP)
 check-config: setup
 	$(VPY) driver.py --check-config
 
-# TinTin++ (Debian package tintin++, /usr/games/tt++), tf5 and plain telnet
-# (Debian package telnet) played through tmux; headless Chromium (Debian
-# package chromium) plays the web client through Playwright.
-INTEROP_PACKAGES := tintin++ tf5 telnet tmux chromium
+# TinTin++ (Debian package tintin++, /usr/games/tt++), KBtin (kbtin), tf5
+# and plain telnet (Debian package telnet) played through tmux; headless
+# Chromium (Debian package chromium) plays the web client through Playwright.
+INTEROP_PACKAGES := tintin++ kbtin tf5 telnet tmux chromium
 
 interop-tools:
 	@missing=""; \
 	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
 	{ command -v tt++ >/dev/null 2>&1 || test -x /usr/games/tt++; } || missing="$$missing tintin++"; \
+	command -v KBtin >/dev/null 2>&1 || missing="$$missing kbtin"; \
 	command -v tf5 >/dev/null 2>&1 || missing="$$missing tf5"; \
 	command -v telnet >/dev/null 2>&1 || missing="$$missing telnet"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \

@@ -66,6 +66,7 @@ def test_bad_arguments_are_efun_errors():
     (None, "XTERM-256COLOR", None, COLOURS_256),
     (None, "xterm", None, COLOURS_16),
     (None, "TINYFUGUE", None, COLOURS_16),
+    (None, "hardcopy", "KBtin", COLOURS_16),       # KBtin's TTYPE: its name, then "hardcopy"
     (None, "DUMB", None, NO_COLOUR),
     (None, None, None, NO_COLOUR),
 ])

@@ -47,6 +47,7 @@ from driver.efuns import (
     object_name,
     present,
     query_actions,
+    query_client_name,
     query_colour_depth,
     query_gmcp_supports,
     query_host_name,
@@ -92,6 +93,16 @@ CHANNELS = "/daemon/channels"
 # 'people' warns about a TLS certificate this close to expiry, as the
 # driver's log does.
 CERTIFICATE_WARNING_DAYS = 21
+
+# How each MUD client connects with TLS, for 'tls': the name it gives the
+# game (query_client_name, upper-cased), the name players know, the way.
+TLS_HOW_TO = (
+    ("TINTIN++", "TinTin++", "#ssl game {host} {port}"),
+    ("KBTIN", "KBtin", "#sslsession game {host} {port}"),
+    ("MUDLET", "Mudlet", 'tick "Secure" in the connection profile and use port {port}'),
+    ("TINYFUGUE", "tf5", "/connect -x {host} {port}"),
+    ("BLIGHTMUD", "Blightmud", "/connect {host} {port} true"),
+)
 
 # Columns of a window whose client never said (NAWS), as MUDs always assumed.
 DEFAULT_WIDTH = 80
@@ -1142,13 +1153,16 @@ class Player(MudObject):
         self.tell(
             "Your connection is not encrypted: what you type, your password "
             "included, crosses the network as plain text.\n"
-            f"This game also accepts TLS connections at {host} port {tls_port}.\n"
-            "To use it:\n"
-            f"  TinTin++   #ssl game {host} {tls_port}\n"
-            f"  Mudlet     tick \"Secure\" in the connection profile and use "
-            f"port {tls_port}\n"
-            "  others     look for \"TLS\" or \"SSL\" in your client's "
-            "connection settings\n")
+            f"This game also accepts TLS connections at {host} port {tls_port}.\n")
+        client = (query_client_name(self) or "").upper()
+        for name, shown, how in TLS_HOW_TO:
+            if client == name:   # the player's own client: its way alone
+                self.tell(f"In {shown}: {how.format(host=host, port=tls_port)}\n")
+                return
+        ways = "".join(f"  {shown:<10} {how.format(host=host, port=tls_port)}\n"
+                       for _, shown, how in TLS_HOW_TO)
+        self.tell("To use it:\n" + ways + "  others     look for \"TLS\" or \"SSL\" "
+                  "in your client's connection settings\n")
 
     def cmd_save(self, arg):
         """Save your character now.  The game also saves it when you quit,

@@ -1,4 +1,4 @@
-"""Terminal MUD clients (TinTin++, tf5) played through tmux.
+"""Terminal MUD clients (TinTin++, KBtin, tf5) played through tmux.
 
 A terminal program can only be observed through its screen, so a
 ``TerminalClient`` polls ``tmux capture-pane`` (every 50 ms, each wait with a
@@ -52,8 +52,12 @@ class TerminalClient:
         return subprocess.run([self.tmux, "-L", self.session, *args], capture_output=True,
                               text=True, check=check, timeout=TIMEOUT)
 
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-J", "-S", "-2000", "-t", self.session).stdout
+    def screen(self, escapes: bool = False) -> str:
+        """The scrollback and screen as text; with ``escapes``, with the
+        colour and attribute sequences the client drew them in."""
+        options = ("-e",) if escapes else ()
+        return self.run("capture-pane", "-p", "-J", *options, "-S", "-2000",
+                        "-t", self.session).stdout
 
     def type(self, line: str) -> None:
         self.run("send-keys", "-t", self.session, "-l", line)
