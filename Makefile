@@ -105,8 +105,9 @@ check-config: setup
 
 # TinTin++ (Debian package tintin++, /usr/games/tt++), KBtin (kbtin), tf5
 # and plain telnet (Debian package telnet) played through tmux; headless
-# Chromium (Debian package chromium) plays the web client through Playwright.
-INTEROP_PACKAGES := tintin++ kbtin tf5 telnet tmux chromium
+# Chromium (Debian package chromium) plays the web client through Playwright,
+# also behind nginx (nginx-light) as a reverse proxy.
+INTEROP_PACKAGES := tintin++ kbtin tf5 telnet tmux chromium nginx-light
 
 interop-tools:
 	@missing=""; \
@@ -116,6 +117,7 @@ interop-tools:
 	command -v tf5 >/dev/null 2>&1 || missing="$$missing tf5"; \
 	command -v telnet >/dev/null 2>&1 || missing="$$missing telnet"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	if [ -z "$$missing" ]; then \
 	    exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

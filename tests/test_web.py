@@ -5,7 +5,9 @@ writes ANSI colour and tries the TLS efuns) on its web port; headless
 Chromium, driven by Playwright, plays it through the page as a person
 would.  A TLS telnet player shares the world with it.  Raw sockets with
 Python's ssl send what no browser would: a malformed upgrade, an oversized
-message, a request that never ends.  Every wait has a deadline.
+message, a request that never ends.  A real nginx, configured as
+docs/clients.md tells operators, stands in front of the driver's port for
+a reverse proxy.  Every wait has a deadline.
 """
 
 from __future__ import annotations
@@ -401,6 +403,8 @@ def test_a_websocket_from_another_origin_is_refused(world, certs):
         sock.sendall(upgrade_request(world.web_port).replace(
             b"Origin: https://localhost", b"Origin: https://evil.example"))
         assert read_all(sock).startswith(b"HTTP/1.1 403")
+    world.wait_for_log(rf"WebSocket from another origin \(https://evil\.example:{world.web_port}, "
+                       rf"for Host 'localhost:{world.web_port}'\)")
 
 
 def test_an_oversized_message_closes_only_its_connection(world, certs, carol):
@@ -504,14 +508,14 @@ def forwarded_for(port: int, address: str, **kwargs) -> WebSocketPlayer:
     return WebSocketPlayer(port, None, headers=[(b"x-forwarded-for", address.encode())], **kwargs)
 
 
-def behind_a_proxy(directory: Path, certs):
+def behind_a_proxy(directory: Path, certs, banned: tuple[str, ...] = ("203.0.113.0/24",)):
     """A driver serving a reverse proxy on loopback (a trusted proxy, and
-    not exempt from the limits), one connection per address, 203.0.113.0/24
-    banned; and its proxy port."""
+    not exempt from the limits), one connection per address, ``banned``
+    networks banned; and its proxy port."""
     (directory / "data").mkdir(parents=True)
     (directory / "data" / "bans.json").write_text(json.dumps({"format": 1, "bans": [
-        {"network": "203.0.113.0/24", "reason": "spam", "by": "Alice", "at": time.time(),
-         "expires": None}]}))
+        {"network": network, "reason": "spam", "by": "Alice", "at": time.time(),
+         "expires": None} for network in banned]}))
     driver = start_driver(directory, certs, mudlib=SHIPPED_MUDLIB,
                           extra="web:\n  proxy_port: 0\n  proxy_host: 127.0.0.1\n",
                           limits="limits:\n  per_address: 1\n")
@@ -597,3 +601,158 @@ def test_plain_http_is_refused_on_a_non_loopback_address(tmp_path, certs):
                              "--check-config"], capture_output=True, text=True, timeout=TIMEOUT)
     assert result.returncode == 2
     assert "web.proxy_host: 0.0.0.0 is not a loopback address" in result.stderr
+
+
+# -- behind nginx, set up as docs/clients.md says ----------------------------------------
+#
+# A real nginx does TLS on its own port and forwards the page and the
+# WebSocket to the driver's port for a proxy, with the location block of
+# docs/clients.md as it is written there (only the port differs).  Players
+# connect from addresses of their own on loopback (127.0.0.2, ...), so the
+# address nginx forwards is not the proxy's.
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+NGINX_CONFIG = """\
+daemon off;
+master_process off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log info;
+events {{ worker_connections 64; }}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name localhost;
+        ssl_certificate {certificate};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+{location}
+    }}
+}}
+"""
+
+
+def documented_nginx_location(proxy_port: int) -> str:
+    """The location block docs/clients.md gives operators, for ``proxy_port``."""
+    text = (ROOT / "docs" / "clients.md").read_text()
+    block = re.search(r"```nginx\n(.*?)```", text, re.S).group(1)
+    assert "http://127.0.0.1:4081;" in block, block
+    return block.replace("http://127.0.0.1:4081;", f"http://127.0.0.1:{proxy_port};")
+
+
+class Nginx:
+    """nginx in the foreground, one process, all its files in ``directory``."""
+
+    def __init__(self, directory: Path, proxy_port: int, certs) -> None:
+        if not os.path.exists(NGINX):
+            pytest.skip("nginx is not installed (make interop-tools installs it)")
+        directory.mkdir(parents=True)
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+        location = documented_nginx_location(proxy_port)
+        # nginx cannot be given port 0 and asked which it got: take a free
+        # port, and take another if someone else bound it meanwhile.
+        for _ in range(5):
+            self.port = free_port()
+            config = directory / "nginx.conf"
+            config.write_text(NGINX_CONFIG.format(
+                dir=directory, port=self.port, certificate=certs.fullchain, key=certs.key,
+                location=location))
+            self.process = subprocess.Popen(
+                [NGINX, "-p", str(directory), "-c", str(config), "-e", str(directory / "error.log")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            if self._wait_listening():
+                return
+        raise AssertionError(f"nginx did not start:\n{self.error_log()}")
+
+    def _wait_listening(self) -> bool:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False  # it could not start (the port was taken?)
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT).close()
+                return True
+            except ConnectionRefusedError:
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError(f"nginx never listened:\n{self.error_log()}")
+
+    def error_log(self) -> str:
+        path = self.directory / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=TIMEOUT)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def nginx_world(tmp_path, certs):
+    """The shipped world behind nginx: (driver, nginx).  As ``behind_a_proxy``:
+    one connection per address; 203.0.113.0/24 and 127.0.0.5 banned."""
+    driver, proxy_port = behind_a_proxy(tmp_path / "game", certs,
+                                        banned=("203.0.113.0/24", "127.0.0.5/32"))
+    try:
+        nginx = Nginx(tmp_path / "nginx", proxy_port, certs)
+    except BaseException:
+        driver.stop()
+        raise
+    yield driver, nginx
+    nginx.stop()
+    driver.stop()
+
+
+def test_a_browser_plays_through_nginx_as_documented(nginx_world, browser):
+    driver, nginx = nginx_world
+    mark = driver.log_mark()
+    player = WebPlayer(browser, nginx.port)  # https://localhost:<nginx>/: page and WebSocket
+    try:
+        player.create_character("Nina", "behind-the-proxy")
+        player.wait_text("Welcome to Ravenmoor, Nina.")
+        assert player.page.inner_text("#security") == "TLS by the proxy"
+        player.type("say through nginx")
+        player.wait_text("You say: through nginx")
+        driver.wait_for_log(r"web client from 127\.0\.0\.1 \(through a reverse proxy\)",
+                            start=mark)
+        assert not player.errors
+    finally:
+        player.close()
+
+
+def test_through_nginx_the_address_is_the_one_nginx_saw(nginx_world, certs):
+    """nginx appends the address it saw to any X-Forwarded-For the client
+    sent: the driver believes that one, so a forged header neither hides a
+    player nor gets them banned; bans and limits judge the real address."""
+    driver, nginx = nginx_world
+    context = certs.client_context()
+    forged = [(b"x-forwarded-for", b"203.0.113.9")]  # a banned network, claimed
+    first = WebSocketPlayer(nginx.port, context, headers=forged, source="127.0.0.2")
+    first.read_until("What is your name?")
+    driver.wait_for_log(r"forwarded for 127\.0\.0\.2\b")
+    # limits.per_address: 1, counted for 127.0.0.2, not for the proxy.
+    second = WebSocketPlayer(nginx.port, context, source="127.0.0.2", wait_hello=False)
+    second.wait_eof()
+    assert (second.close_code, second.close_reason) == (
+        1008, "Too many connections from your address; try again later.")
+    WebSocketPlayer(nginx.port, context, source="127.0.0.3").read_until("What is your name?")
+    first.close()
+    # A site ban judges the address nginx saw, too.
+    banned = WebSocketPlayer(nginx.port, context, source="127.0.0.5", wait_hello=False)
+    banned.wait_eof()
+    assert (banned.close_code, banned.close_reason) == (
+        1008, "Connections from your address are not accepted here.")
+    driver.wait_for_log(r"refused a connection from 127\.0\.0\.5 .*the site is banned")

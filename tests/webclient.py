@@ -35,12 +35,15 @@ class WebSocketPlayer:
     ``headers``: extra request headers (``X-Forwarded-For``, say).
     ``answer_pings``: False for a peer that never answers the keepalive.
     ``wait_hello``: False when the driver may close at once (a refusal).
+    ``source``: the loopback address to connect from (127.0.0.2, say: a
+    player other than the one at 127.0.0.1).
     """
 
     def __init__(self, port: int, context: ssl.SSLContext | None, *,
                  headers: list[tuple[bytes, bytes]] = (), answer_pings: bool = True,
-                 wait_hello: bool = True) -> None:
-        raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+                 wait_hello: bool = True, source: str | None = None) -> None:
+        raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT,
+                                       source_address=None if source is None else (source, 0))
         self.sock = raw if context is None else context.wrap_socket(raw, server_hostname="localhost")
         self.ws = WSConnection(ConnectionType.CLIENT)
         self.answer_pings = answer_pings

@@ -294,9 +294,12 @@ class WebSession:
             return self._refuse([], 400, f"bad WebSocket upgrade: {problem}")
         origin = headers.get(b"origin")
         if origin is not None and not _same_origin(origin, headers.get(b"host", b"")):
-            # Another site's page may not play on a visitor's behalf.
+            # Another site's page may not play on a visitor's behalf.  (The
+            # Host is logged too: a reverse proxy that rewrites it, dropping
+            # the port, makes every page look like another site's.)
+            host = headers.get(b"host", b"").decode("ascii", "replace")[:80]
             return self._refuse([], 403, f"WebSocket from another origin "
-                                f"({origin.decode('ascii', 'replace')[:80]})")
+                                f"({origin.decode('ascii', 'replace')[:80]}, for Host {host!r})")
         if self.site.trusted_proxies and self.site.is_trusted_proxy(self.peer_host):
             self.client_address = self._forwarded_for(headers) or self.peer_host
         key = headers[b"sec-websocket-key"].strip()
