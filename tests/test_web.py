@@ -124,6 +124,14 @@ class WebPlayer:
             timeout=int(timeout * 1000))
         return self.log_text()
 
+    def wait_words(self, text: str, timeout: float = TIMEOUT) -> str:
+        """As ``wait_text``, for text the game may have wrapped to the window:
+        any run of spaces and line breaks matches any other."""
+        self.page.wait_for_function(
+            "text => document.getElementById('log').innerText.replace(/\\s+/g, ' ')"
+            ".includes(text)", arg=text, timeout=int(timeout * 1000))
+        return " ".join(self.log_text().split())
+
     def type(self, line: str) -> None:
         self.page.fill("#command", line)
         self.page.press("#command", "Enter")
@@ -726,6 +734,12 @@ def test_a_browser_plays_through_nginx_as_documented(nginx_world, browser):
         assert player.page.inner_text("#security") == "TLS by the proxy"
         player.type("say through nginx")
         player.wait_text("You say: through nginx")
+        # The game sees no TLS on this connection, and says whose it is.
+        player.type("tls")
+        player.wait_words("The proxy, not the game, encrypts the connection")
+        player.type("who")
+        text = player.wait_words("a browser whose encryption, if any, is the web proxy's")
+        assert re.search(r"Nina web\b", text), text
         driver.wait_for_log(r"web client from 127\.0\.0\.1 \(through a reverse proxy\)",
                             start=mark)
         assert not player.errors

@@ -13,7 +13,7 @@ SOUL = "/daemon/soul"
 TOPICS = {
     "tls": """%^HEADING%^TLS: an encrypted connection%^RESET%^
 On the plain port, everything you type, your password included, crosses the network as plain text that anyone on the way can read.  This game also listens on a TLS port, where the connection is encrypted from the first byte, as a bank's web site is.
-'tls' tells you which you have, the cipher if it is encrypted, and how to connect with TLS if it is not.  Most MUD clients can: TinTin++ with '#ssl', KBtin with '#sslsession', Mudlet with the "Secure" box of a profile, tf5 with '/connect -x', Blightmud with '/connect <host> <port> true'.
+'tls' tells you which you have, the cipher if it is encrypted, and how to connect with TLS if it is not.  Most MUD clients can: TinTin++ with '#ssl', KBtin with '#sslsession', Mudlet with the "Secure" box of a profile, tf5 with '/connect -x', Blightmud with '/connect <host> <port> true'.  In a browser, the page's address tells: https:// is encrypted.
 """,
     "colour": """%^HEADING%^Colour%^RESET%^
 The game colours room titles, exits, speech, tells and emotes for clients that say they show colour.  Your client tells the game when it connects: 16 colours (ANSI), 256, or true colour.  A client that says nothing gets no colour at all, so no stray escape codes clutter its screen.

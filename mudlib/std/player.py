@@ -94,6 +94,17 @@ CHANNELS = "/daemon/channels"
 # driver's log does.
 CERTIFICATE_WARNING_DAYS = 21
 
+
+def connection_kind(ob):
+    """How `ob` is connected, as 'who' shows it: "tls" (encrypted, whatever
+    the port), "web" (a browser through the reverse proxy in front of the
+    web port, which holds any TLS itself), or "telnet"."""
+    if tls_query_connection_state(ob) == 1:
+        return "tls"
+    port = query_listen_ports().web_proxy
+    return "web" if port is not None and query_mud_port(ob) == port else "telnet"
+
+
 # How each MUD client connects with TLS, for 'tls': the name it gives the
 # game (query_client_name, upper-cased), the name players know, the way.
 TLS_HOW_TO = (
@@ -975,7 +986,7 @@ class Player(MudObject):
         for ob in bodies:
             if interactive(ob):
                 online += 1
-                link = "tls" if tls_query_connection_state(ob) == 1 else "telnet"
+                link = connection_kind(ob)
                 state = format_idle(query_idle(ob))
             else:
                 dead += 1
@@ -984,7 +995,11 @@ class Player(MudObject):
         summary = f"{online} player{'' if online == 1 else 's'} online."
         if dead:
             summary += f"  {dead} link-dead."
-        lines.append(summary + "  'tls' means the connection is encrypted.")
+        legend = "  'tls' means the connection is encrypted"
+        if any(interactive(ob) and connection_kind(ob) == "web" for ob in bodies):
+            legend += ("; 'web', a browser whose encryption, if any, is the web "
+                       "proxy's")
+        lines.append(summary + legend + ".")
         self.tell("\n".join(lines) + "\n")
 
     # -- things --------------------------------------------------------------
@@ -1135,6 +1150,12 @@ class Player(MudObject):
     def cmd_tls(self, arg):
         """Tell whether your connection is encrypted, and if it is not, how
         to connect with TLS."""
+        if connection_kind(self) == "web":
+            self.tell("You play in a browser, through the web proxy in front of "
+                      "this game.  The proxy, not the game, encrypts the "
+                      "connection: if the page's address begins with https://, "
+                      "what you type is encrypted on its way.\n")
+            return
         if tls_query_connection_state(self) == 1:
             info = tls_query_connection_info(self)
             bits = info.bits    # one of the fields after LDMud's five
