@@ -232,6 +232,68 @@ def test_a_saved_character_comes_back_with_the_right_password_only(world, certs)
     assert "The herb garden" in text  # where she left off
 
 
+def test_a_player_changes_their_password(world):
+    """'password': the current one first (a wrong one changes nothing and
+    is audited), then the new one twice, never echoed; three wrong in a row
+    and the command refuses for a while.  The next login takes only the new
+    password, and says when and from where the last one was."""
+    new_password = "heather-and-peat"
+    pam = plain_player(world)
+    create_character(pam, "pam")
+    old_hash = scrypt_hash(world, "pam")
+
+    pam.raw.clear()
+    pam.command("password", "Current password: ")
+    assert WILL_ECHO in bytes(pam.raw)
+    assert "That is not your password.  It stays as it was." in do(pam, "not-my-password")
+    world.wait_for_log(r"AUDIT action=password actor=Pam outcome=failed .*wrong current password")
+
+    pam.command("password", "Current password: ")
+    pam.command(PASSWORD, "New password (at least 6 characters): ")
+    assert "That password is too short." in do(pam, "short")
+
+    pam.command("password", "Current password: ")
+    pam.command(PASSWORD, "characters): ")
+    pam.command(new_password, "Type it again: ")
+    assert "The passwords do not match." in do(pam, new_password + "!")
+
+    pam.command("password", "Current password: ")
+    pam.command(PASSWORD, "characters): ")
+    pam.command(new_password, "Type it again: ")
+    pam.raw.clear()
+    assert "Your password has been changed." in do(pam, new_password)
+    assert WONT_ECHO in bytes(pam.raw)  # echo is back for the next command
+    world.wait_for_log(r"AUDIT action=password actor=Pam outcome=ok")
+    assert scrypt_hash(world, "pam") != old_hash  # saved at once
+
+    for _ in range(3):
+        pam.command("password", "Current password: ")
+        do(pam, PASSWORD)  # the old one is wrong now
+    text = do(pam, "password")  # ten minutes, less what has passed since
+    assert re.search(r"Too many wrong passwords: 'password' works again in (10|9)m\.", text), text
+    world.wait_for_log(r"AUDIT action=password actor=Pam outcome=failed .*locked=True")
+    pam.send_line("quit")
+    pam.wait_closed()
+    pam.close()
+
+    again = plain_player(world)
+    again.read_until("What is your name? ")
+    again.command("pam", "Password: ")
+    assert "Wrong password." in again.command(PASSWORD, "Password: ")
+    text = " ".join(do(again, new_password).split())  # as one line: it is wrapped at 80
+    assert re.search(r"Welcome back to Ravenmoor, Pam\. You were last here on [^.]*, "
+                     r"from 127\.0\.0\.1\.", text), text
+    log = world.log
+    assert PASSWORD not in log and new_password not in log
+
+
+def scrypt_hash(driver, name: str) -> str:
+    """The password hash in the character's save file."""
+    stored = json.loads(save_file(driver, name).read_text())
+    assert stored["password_hash"].startswith("scrypt$")
+    return stored["password_hash"]
+
+
 def test_three_wrong_passwords_end_the_connection(world):
     bob = plain_player(world)
     create_character(bob, "bob")

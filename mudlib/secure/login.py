@@ -73,7 +73,7 @@ LOGIN_TIMEOUT = 180
 MAX_PASSWORD_TRIES = 3
 # Attempts refused unchecked (throttled) before this connection is closed.
 MAX_REFUSED_TRIES = 5
-MIN_PASSWORD_LENGTH = 6
+MIN_PASSWORD_LENGTH = inherit(PLAYER).min_password_length
 MIN_NAME_LENGTH, MAX_NAME_LENGTH = 3, 16
 # Names that would read as something other than a player in the game's text.
 RESERVED_NAMES = frozenset({

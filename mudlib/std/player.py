@@ -19,15 +19,18 @@ from driver.efuns import (
     AA_NOSPACE,
     GETDIR_NAMES,
     GETDIR_SIZES,
+    INPUT_NOECHO,
     INPUT_PROMPT,
     MTTS_SSL,
     EfunError,
     MudObject,
+    WorkersBusy,
     add_action,
     all_inventory,
     audit,
     call_other,
     call_out,
+    check_password,
     clone_object,
     command,
     debug_message,
@@ -39,6 +42,7 @@ from driver.efuns import (
     file_size,
     find_object,
     get_dir,
+    hash_password,
     input_to,
     interactive,
     living,
@@ -120,6 +124,14 @@ DEFAULT_WIDTH = 80
 # Narrower than this, wrapping would do more harm than good.
 MIN_WIDTH = 20
 
+# Passwords: the shortest allowed (/secure/login takes it from here), and
+# how many wrong ones 'password' accepts before it refuses for a while (a
+# player who left their client logged in should not lose the character to
+# whoever sits down at it).
+MIN_PASSWORD_LENGTH = 6
+PASSWORD_CHANGE_TRIES = 3
+PASSWORD_CHANGE_LOCK = 600
+
 MAX_HEALTH = 30
 MAX_STAMINA = 100
 # What a heart beat gives back: stamina every beat, health every few.
@@ -148,6 +160,7 @@ COMMANDS = (
     (("score",), "cmd_score", "score", "Yourself"),
     (("colour", "color"), "cmd_colour", "colour [on|off|auto]", "Yourself"),
     (("tls",), "cmd_tls", "tls", "Yourself"),
+    (("password", "passwd"), "cmd_password", "password", "Yourself"),
     (("save",), "cmd_save", "save", "Yourself"),
     (("help",), "cmd_help", "help [command|topic]", "Yourself"),
     (("quit",), "cmd_quit", "quit", "Yourself"),
@@ -227,6 +240,10 @@ def format_idle(seconds):
     return "" if seconds < 60 else f"idle {format_duration(seconds)}"
 
 
+PASSWORD_BUSY = ("The game is busy checking other passwords.  Yours stays as "
+                 "it was: try 'password' again in a moment.\n")
+
+
 # A mapping for terminal_colour that keeps every key as it is: text wrapped
 # with it keeps its markup, and the markup takes no width.
 KEEP_MARKUP = {0: lambda key: f"%^{key}%^"}
@@ -238,8 +255,10 @@ class Player(MudObject):
     # A wizard's current directory ('cd'), where typed file names start.
     cwd = "/"
 
-    persistent = ("name", "password_hash", "room", "created", "last_login", "level",
-                  "colour", "health", "stamina", "channels_off")
+    persistent = ("name", "password_hash", "room", "created", "last_login",
+                  "last_login_from", "level", "colour", "health", "stamina",
+                  "channels_off")
+    min_password_length = MIN_PASSWORD_LENGTH
 
     def create(self):
         self.name = None
@@ -247,6 +266,9 @@ class Player(MudObject):
         self.room = START_ROOM
         self.created = 0
         self.last_login = 0
+        # The address of the last login, told at the next (as a shell's
+        # "Last login" is, so a player notices someone else's).
+        self.last_login_from = None
         # "player", "wizard" or "admin" (a wizard who may also promote)
         self.level = "player"
         # "auto" (what the client announced), "on" or "off": the 'colour' command
@@ -266,6 +288,12 @@ class Player(MudObject):
         # Tells that arrived while the link was dead: (sender's name, text).
         self.pending_tells = []
         self.logged_in_at = time()
+        # 'password': wrong current passwords in a row, the time until which
+        # the command refuses after too many, and the new hash until it is
+        # confirmed.
+        self.password_misses = 0
+        self.password_locked_until = 0
+        self.new_password_hash = None
 
     # -- identity ------------------------------------------------------------
 
@@ -274,9 +302,6 @@ class Player(MudObject):
 
     def query_name(self):
         return self.name
-
-    def query_password_hash(self):
-        return self.password_hash
 
     def query_level(self):
         return self.level if self.level in LEVELS else "player"
@@ -399,8 +424,9 @@ class Player(MudObject):
     def enter_game(self):
         """Called by /secure/login once the connection is ours."""
         mud = load_object(MASTER).query_mud_name()
-        previous = self.last_login
+        previous, previous_from = self.last_login, self.last_login_from
         self.last_login = time()
+        self.last_login_from = query_ip_number(self)
         self.logged_in_at = time()
         if load_object(MASTER).query_admin(self.name):
             self.level = "admin"    # named in the configuration (mudlib.admins, --admin)
@@ -408,8 +434,9 @@ class Player(MudObject):
         # add_commands() must run as this body.
         call_other(self, "add_commands")
         if previous:
+            where = f", from {previous_from}" if previous_from else ""
             self.tell(f"Welcome back to {mud}, {self.name}.  "
-                      f"You were last here on {format_time(previous)}.\n\n")
+                      f"You were last here on {format_time(previous)}{where}.\n\n")
         else:
             self.tell(f"Welcome to {mud}, {self.name}.  "
                       "Type 'help' to see what you can do here.\n\n")
@@ -1184,6 +1211,71 @@ class Player(MudObject):
                        for _, shown, how in TLS_HOW_TO)
         self.tell("To use it:\n" + ways + "  others     look for \"TLS\" or \"SSL\" "
                   "in your client's connection settings\n")
+
+    def cmd_password(self, arg):
+        """Change your password.  The game asks for the one you have, then
+        for the new one twice; nothing you type is shown, and the game keeps
+        only a hash of it.  Three wrong passwords in a row, and 'password'
+        refuses for ten minutes."""
+        wait = self.password_locked_until - time()
+        if wait > 0:
+            self.tell("Too many wrong passwords: 'password' works again in "
+                      f"{format_duration(wait)}.\n")
+            return
+        # (The steps' names start with "_": call_other cannot reach them, so
+        # no other object can try passwords through them.)
+        input_to("_password_current", INPUT_NOECHO | INPUT_PROMPT, "Current password: ")
+
+    async def _password_current(self, line):
+        try:
+            right = await check_password(line, self.password_hash)
+        except WorkersBusy:
+            self.tell(PASSWORD_BUSY)
+            return
+        if not right:
+            self.password_misses += 1
+            locked = self.password_misses >= PASSWORD_CHANGE_TRIES
+            if locked:
+                self.password_misses = 0
+                self.password_locked_until = time() + PASSWORD_CHANGE_LOCK
+            audit("password", self, "failed", why="wrong current password",
+                  locked=locked)
+            self.tell("That is not your password.  It stays as it was.\n")
+            return
+        self.password_misses = 0
+        input_to("_password_new", INPUT_NOECHO | INPUT_PROMPT,
+                 f"New password (at least {MIN_PASSWORD_LENGTH} characters): ")
+
+    async def _password_new(self, line):
+        if len(line) < MIN_PASSWORD_LENGTH:
+            self.tell("That password is too short.  Yours stays as it was.\n")
+            return
+        try:
+            self.new_password_hash = await hash_password(line)
+        except WorkersBusy:
+            self.tell(PASSWORD_BUSY)
+            return
+        input_to("_password_confirm", INPUT_NOECHO | INPUT_PROMPT, "Type it again: ")
+
+    async def _password_confirm(self, line):
+        new, self.new_password_hash = self.new_password_hash, None
+        try:
+            same = new is not None and await check_password(line, new)
+        except WorkersBusy:
+            self.tell(PASSWORD_BUSY)
+            return
+        if not same:
+            self.tell("The passwords do not match.  Yours stays as it was.\n")
+            return
+        old, self.password_hash = self.password_hash, new
+        if not self.save_character():
+            self.password_hash = old    # what the file still holds
+            audit("password", self, "failed", why=self.query_save_error())
+            self.tell(f"Your new password could not be saved "
+                      f"({self.query_save_error()}), so the old one stays.\n")
+            return
+        audit("password", self)
+        self.tell("Your password has been changed.\n")
 
     def cmd_save(self, arg):
         """Save your character now.  The game also saves it when you quit,
