@@ -4,9 +4,12 @@ The master owns the game's dealings with the driver: it accepts every new
 connection (and secures the ones that arrive on the TLS port), it clears
 away the bodies of players whose link has dropped, and it sees everyone
 saved when the game shuts down.  It also knows the game's name, who its
-administrators are, and which players are in the game; and it finds the
+administrators are, and which players are in the game (and, from their save
+files, what anyone may know of those who are not); and it finds the
 commands that live in files of their own under /cmds/ (fallback_command).
 """
+
+import json
 
 from driver.efuns import (
     TELNET_WILL,
@@ -28,6 +31,7 @@ from driver.efuns import (
     object_name,
     objects,
     query_ip_number,
+    read_file,
     query_listen_ports,
     query_mud_port,
     remove_interactive,
@@ -90,6 +94,26 @@ class Master(MudObject):
                   and call_other(ob, "query_name")
                   and (interactive(ob) or call_other(ob, "query_link_dead"))]
         return sorted(bodies, key=lambda ob: call_other(ob, "query_name"))
+
+    def query_character(self, name):
+        """What may be told of the character called `name` from its save
+        file: its name, level, creation and last login, and the address of
+        that login (for administrators' eyes); None if there is no such
+        character.  Never the password hash: /data is for the master and
+        administrators, and this is how the rest of the world asks."""
+        if not (isinstance(name, str) and name.isascii() and name.isalpha()):
+            return None
+        text = read_file(f"/data/players/{name.lower()}.json")
+        if text is None:
+            return None
+        try:
+            record = json.loads(text)
+        except ValueError:
+            return None     # unreadable: the login reports it when they try
+        if not isinstance(record, dict):
+            return None
+        return {key: record.get(key) for key in
+                ("name", "level", "created", "last_login", "last_login_from")}
 
     def find_body(self, name):
         """The body called `name`, connected or link-dead, or None."""

@@ -287,6 +287,30 @@ def test_a_player_changes_their_password(world):
     assert PASSWORD not in log and new_password not in log
 
 
+def test_finger_tells_who_someone_is_in_the_game_or_not(world):
+    """'finger' reads the save file through the master (no player may read
+    /data), never shows the password hash, and shows the last login's
+    address only to administrators."""
+    ann = plain_player(world)
+    create_character(ann, "ann")    # the first character here: an administrator
+    bea, cid = plain_player(world), plain_player(world)
+    create_character(bea, "bea")
+    create_character(cid, "cid")
+    bea.send_line("quit")
+    bea.wait_closed()
+    bea.close()
+
+    text = do(cid, "finger ann")
+    assert "Ann, a wizard and administrator." in text
+    assert "Playing since " in text and "In the game now." in text
+    text = do(cid, "finger BEA")
+    assert "Bea, an adventurer." in text and "Last here on " in text
+    assert "Last login from" not in text and "scrypt" not in text
+    assert "Last login from 127.0.0.1." in do(ann, "finger bea")
+    assert "There is no one called Zed here." in do(cid, "finger zed")
+    assert "There is no one called" in do(cid, "finger ../ann")
+
+
 def scrypt_hash(driver, name: str) -> str:
     """The password hash in the character's save file."""
     stored = json.loads(save_file(driver, name).read_text())

@@ -153,6 +153,7 @@ COMMANDS = (
     (("channels",), "cmd_channels", "channels [on|off <channel>]", "Talking"),
     (("ask",), "cmd_ask", "ask <someone> about <topic>", "Talking"),
     (("who",), "cmd_who", "who", "Talking"),
+    (("finger",), "cmd_finger", "finger <player>", "Talking"),
     (("get", "take"), "cmd_get", "get <thing>|all", "Things"),
     (("drop",), "cmd_drop", "drop <thing>|all", "Things"),
     (("give",), "cmd_give", "give <thing> to <someone>", "Things"),
@@ -1027,6 +1028,40 @@ class Player(MudObject):
             legend += ("; 'web', a browser whose encryption, if any, is the web "
                        "proxy's")
         lines.append(summary + legend + ".")
+        self.tell("\n".join(lines) + "\n")
+
+    def cmd_finger(self, arg):
+        """Look someone up, in the game or not: who they are, since when they
+        play, and whether they are here now (and how long idle or link-dead)
+        or when they were last here.  Administrators also see the address
+        of that last login."""
+        name = arg.strip()
+        if not name:
+            self.tell("Finger whom?\n")
+            return
+        master = load_object(MASTER)
+        # call_other, so the master reads /data as itself, not as this player.
+        record = call_other(master, "query_character", name)
+        if record is None or not record.get("name"):
+            self.tell(f"There is no one called {name.capitalize()} here.\n")
+            return
+        name = record["name"]
+        level = {"wizard": "a wizard", "admin": "a wizard and administrator"}.get(
+            record.get("level"), "an adventurer")
+        lines = [f"%^HEADING%^{name}%^RESET%^, {level}."]
+        if record.get("created"):
+            lines.append(f"  Playing since {format_time(record['created'])}.")
+        body = master.find_body(name)
+        if body is not None and interactive(body):
+            idle = format_idle(query_idle(body))
+            lines.append(f"  In the game now{f' ({idle})' if idle else ''}.")
+        elif body is not None:
+            since = call_other(body, "query_linkdead_since") or time()
+            lines.append(f"  In the game, but link-dead for {format_duration(time() - since)}.")
+        elif record.get("last_login"):
+            lines.append(f"  Last here on {format_time(record['last_login'])}.")
+        if self.query_level() == "admin" and record.get("last_login_from"):
+            lines.append(f"  Last login from {record['last_login_from']}.")
         self.tell("\n".join(lines) + "\n")
 
     # -- things --------------------------------------------------------------
