@@ -20,7 +20,7 @@ import pytest
 
 from conftest import SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
 from mudclient import DO, NAWS, TTYPE, WILL, TelnetPeer, iac, sb
-from test_world import PASSWORD, PROMPT, create_character, do, plain_player
+from test_world import PASSWORD, PROMPT, create_character, do, plain_player, save_file
 
 ESC = "\x1b"
 ANSI_SEQUENCE = re.compile(r"\x1b\[[0-9;]*m")
@@ -640,3 +640,36 @@ def test_socials_alone_at_someone_with_how_and_the_creatures_answer(world):
     assert "bow  cheer  chuckle" in do(alice, "help socials")
     page = do(alice, "help bow")
     assert "bow: a social." in page and "Someone bows to Mags." in page
+
+
+def test_ignore_stops_tells_and_channel_lines_and_a_flood_is_held_back(world):
+    alice = plain_new(world, "Alice")   # the first character: an administrator
+    bob = plain_new(world, "Bob")
+    cara = plain_new(world, "Cara")
+
+    assert "You ignore Cara now" in do(bob, "ignore cara")
+    assert "You are ignoring Cara." in do(bob, "ignore")
+    assert "Bob is not listening to you." in do(cara, "tell bob hello?")
+    # Cara's line on the channel reaches Alice, not Bob; Alice's, said after
+    # it, reaches both, so Bob's screen up to it shows what he was spared.
+    do(cara, "chat anyone about?")
+    alice.read_until("[chat] Cara: anyone about?")
+    do(alice, "chat I am")
+    assert "Cara: anyone about?" not in bob.read_until("[chat] Alice: I am")
+    # Administrators can always reach a player; nobody ignores themselves.
+    assert "Alice is an administrator" in do(bob, "ignore alice")
+    assert "You cannot ignore yourself." in do(bob, "ignore bob")
+    assert "There is no one called Zed here." in do(bob, "ignore zed")
+    assert '"ignoring": [\n    "Cara"\n  ]' in save_file(world, "bob").read_text()
+    assert "You hear Cara again." in do(bob, "unignore cara")
+    do(cara, "tell bob hello again")
+    bob.read_until("Cara tells you: hello again")
+
+    # Five lines in ten seconds on the channels, and the sixth waits.  (Her
+    # line above may or may not be in this window still.)
+    refused = next((n for n in range(6) if "You are talking too fast on the channels"
+                    in do(cara, f"chat line {n}")), None)
+    assert refused is not None and refused >= 4, refused
+    alice.read_until(f"[chat] Cara: line {refused - 1}")
+    alice.send_line("chat still here")
+    assert f"Cara: line {refused}" not in alice.read_until("[chat] Alice: still here")

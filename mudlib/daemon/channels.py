@@ -9,6 +9,10 @@ saved with the character; the daemon asks each body, and the body shows
 the line (and sends it as GMCP's Comm.Channel.Text to a client that asked
 for "Comm.Channel", for the chat window of Mudlet and its kind).
 Link-dead players miss what is said meanwhile, as on any MUD's channels.
+A channel reaches everyone, so one player may say at most TALK_LINES lines
+on the channels in any TALK_WINDOW seconds: a flood there would be
+everyone's problem, and the driver's limit on commands (20 a second) is
+far above what anyone types by hand.
 The history is saved under the data directory (data/world/channels.json)
 with every line, so a restart or an 'update' of this daemon keeps it.
 """
@@ -20,6 +24,9 @@ GRAMMAR = "/std/grammar"
 
 # Lines of each channel kept for its history.
 HISTORY = 20
+# The most one player may say on the channels, all together, in a window.
+TALK_LINES = 5
+TALK_WINDOW = 10
 SAVE = "world/channels"
 
 # name -> (who may use it, what it is for)
@@ -43,6 +50,8 @@ class Channels(MudObject):
         self.history = {name: [list(entry) for entry in saved.get(name, [])
                                if isinstance(entry, list) and len(entry) == 2][-HISTORY:]
                         for name in CHANNELS}
+        # speaker's name -> when they said their last TALK_LINES lines
+        self.talked = {}
 
     def query_channels(self):
         return list(CHANNELS)
@@ -63,8 +72,15 @@ class Channels(MudObject):
 
     def send(self, sender, name, text):
         """`sender` says `text` (already cleaned) on channel `name`; text
-        that starts with ':' is an action ('chat :waves' is 'Alice waves')."""
+        that starts with ':' is an action ('chat :waves' is 'Alice waves').
+        False, and nothing said, if the sender is talking too fast."""
         speaker = call_other(sender, "query_name")
+        now = time()
+        recent = [when for when in self.talked.get(speaker, ()) if now - when < TALK_WINDOW]
+        if len(recent) >= TALK_LINES:
+            self.talked[speaker] = recent
+            return False
+        self.talked[speaker] = [*recent, now]
         if text.startswith(":"):
             line = f"{speaker} {call_other(GRAMMAR, 'sentence', text[1:].strip())}"
         else:
@@ -78,6 +94,7 @@ class Channels(MudObject):
             debug_message(f"channels: the history was not saved: {exc}", "warning")
         for body in self.query_listeners(name):
             call_other(body, "hear_channel", name, speaker, line)
+        return True
 
     def query_history(self, name):
         """The channel's last lines, oldest first: (time, line)."""

@@ -132,6 +132,9 @@ MIN_PASSWORD_LENGTH = 6
 PASSWORD_CHANGE_TRIES = 3
 PASSWORD_CHANGE_LOCK = 600
 
+# The most players one player may ignore ('ignore').
+MAX_IGNORED = 50
+
 MAX_HEALTH = 30
 MAX_STAMINA = 100
 # What a heart beat gives back: stamina every beat, health every few.
@@ -154,6 +157,8 @@ COMMANDS = (
     (("ask",), "cmd_ask", "ask <someone> about <topic>", "Talking"),
     (("who",), "cmd_who", "who", "Talking"),
     (("finger",), "cmd_finger", "finger <player>", "Talking"),
+    (("ignore",), "cmd_ignore", "ignore [player]", "Talking"),
+    (("unignore",), "cmd_unignore", "unignore <player>", "Talking"),
     (("get", "take"), "cmd_get", "get <thing>|all", "Things"),
     (("drop",), "cmd_drop", "drop <thing>|all", "Things"),
     (("give",), "cmd_give", "give <thing> to <someone>", "Things"),
@@ -258,7 +263,7 @@ class Player(MudObject):
 
     persistent = ("name", "password_hash", "room", "created", "last_login",
                   "last_login_from", "level", "colour", "health", "stamina",
-                  "channels_off")
+                  "channels_off", "ignoring")
     min_password_length = MIN_PASSWORD_LENGTH
 
     def create(self):
@@ -278,6 +283,9 @@ class Player(MudObject):
         self.stamina = MAX_STAMINA
         # The channels this player has turned off ('channels off chat').
         self.channels_off = []
+        # The players whose tells and channel lines this player does not
+        # want ('ignore'), by name.
+        self.ignoring = []
         # Who told this player something last ('reply' answers them).
         self.last_teller = None
         self.last_command = None
@@ -875,6 +883,9 @@ class Player(MudObject):
             self.tell("You mutter something to yourself.\n")
             return
         name = target.query_name()
+        if call_other(target, "query_ignoring", self.name):
+            self.tell(f"{name} is not listening to you.\n")
+            return
         if call_other(target, "receive_tell", self, text):
             self.tell(f"%^TELL%^You tell {name}: {text}%^RESET%^\n")
         else:
@@ -898,6 +909,8 @@ class Player(MudObject):
 
     def hear_channel(self, channel, talker, line):
         """A line on a channel this player listens to (from /daemon/channels)."""
+        if self.query_ignoring(talker):
+            return
         self.tell(f"%^CHANNEL%^[{channel}] {line}%^RESET%^\n")
         supports = query_gmcp_supports(self) or {}
         if "Comm" in supports or "Comm.Channel" in supports:
@@ -933,7 +946,9 @@ class Player(MudObject):
         if text.startswith(":") and not text[1:].strip():
             self.tell(f"Do what on the {name} channel?  ({name} :waves)\n")
             return
-        channels.send(self, name, text)
+        if not channels.send(self, name, text):
+            self.tell("You are talking too fast on the channels; wait a few "
+                      "seconds.\n")
 
     def _show_history(self, channels, name):
         said = channels.query_history(name)
@@ -1029,6 +1044,53 @@ class Player(MudObject):
                        "proxy's")
         lines.append(summary + legend + ".")
         self.tell("\n".join(lines) + "\n")
+
+    def query_ignoring(self, name):
+        """Whether this player ignores the player called `name`."""
+        return isinstance(name, str) and name.capitalize() in self.ignoring
+
+    def cmd_ignore(self, arg):
+        """Stop hearing someone: 'ignore bob'.  You no longer get Bob's tells
+        (Bob is told you are not listening) nor see what Bob says on the
+        channels.  What Bob says or does in a room you share still reaches
+        you.  'ignore' alone lists whom you ignore; 'unignore bob' undoes it.
+        Administrators cannot be ignored: they must be able to reach you."""
+        name = arg.strip().capitalize()
+        if not name:
+            if self.ignoring:
+                self.tell(f"You are ignoring {', '.join(self.ignoring)}.\n")
+            else:
+                self.tell("You are ignoring no one.\n")
+            return
+        record = call_other(load_object(MASTER), "query_character", name)
+        if record is None or not record.get("name"):
+            self.tell(f"There is no one called {name} here.\n")
+        elif record["name"] == self.name:
+            self.tell("You cannot ignore yourself.\n")
+        elif record.get("level") == "admin" or load_object(MASTER).query_admin(record["name"]):
+            self.tell(f"{record['name']} is an administrator, who must be able to reach "
+                      "you; you cannot ignore them.\n")
+        elif record["name"] in self.ignoring:
+            self.tell(f"You are ignoring {record['name']} already.\n")
+        elif len(self.ignoring) >= MAX_IGNORED:
+            self.tell(f"You ignore {MAX_IGNORED} players already; 'unignore' one first.\n")
+        else:
+            self.ignoring = [*self.ignoring, record["name"]]
+            self.save_character()
+            self.tell(f"You ignore {record['name']} now: no more tells from them, nor "
+                      "their lines on the channels.\n")
+
+    def cmd_unignore(self, arg):
+        """Hear someone you ignored again: 'unignore bob'."""
+        name = arg.strip().capitalize()
+        if not name:
+            self.tell("Unignore whom?  ('ignore' lists whom you ignore.)\n")
+        elif name not in self.ignoring:
+            self.tell(f"You are not ignoring {name}.\n")
+        else:
+            self.ignoring = [other for other in self.ignoring if other != name]
+            self.save_character()
+            self.tell(f"You hear {name} again.\n")
 
     def cmd_finger(self, arg):
         """Look someone up, in the game or not: who they are, since when they
