@@ -32,6 +32,7 @@ from driver.efuns import (
     objects,
     query_ip_number,
     read_file,
+    write_file,
     query_listen_ports,
     query_mud_port,
     remove_interactive,
@@ -101,19 +102,45 @@ class Master(MudObject):
         that login (for administrators' eyes); None if there is no such
         character.  Never the password hash: /data is for the master and
         administrators, and this is how the rest of the world asks."""
+        record = self._character_record(name)
+        if record is None:
+            return None
+        return {key: record.get(key) for key in
+                ("name", "level", "created", "last_login", "last_login_from")}
+
+    def _character_record(self, name):
+        """The save file of the character `name`, whole, or None."""
         if not (isinstance(name, str) and name.isascii() and name.isalpha()):
             return None
-        text = read_file(f"/data/players/{name.lower()}.json")
+        text = read_file(self._character_file(name))
         if text is None:
             return None
         try:
             record = json.loads(text)
         except ValueError:
             return None     # unreadable: the login reports it when they try
-        if not isinstance(record, dict):
-            return None
-        return {key: record.get(key) for key in
-                ("name", "level", "created", "last_login", "last_login_from")}
+        return record if isinstance(record, dict) else None
+
+    def _character_file(self, name):
+        return f"/data/players/{name.lower()}.json"
+
+    def reset_password(self, name, password_hash):
+        """An administrator's 'newpassword': the save file of `name` gets
+        `password_hash`, and its next login must choose a new password.
+        Only for a character not in the world, whose body would otherwise
+        save over it.  None if done, else why not."""
+        if not self._by_admin():
+            return "only an administrator may"
+        if self.find_body(name) is not None:
+            return f"{name} is in the game"
+        record = self._character_record(name)
+        if record is None:
+            return f"there is no character called {name}"
+        record["password_hash"] = password_hash
+        record["password_expired"] = True
+        write_file(self._character_file(name),
+                   json.dumps(record, indent=2, sort_keys=True) + "\n", 1)
+        return None
 
     def find_body(self, name):
         """The body called `name`, connected or link-dead, or None."""

@@ -311,6 +311,50 @@ def test_finger_tells_who_someone_is_in_the_game_or_not(world):
     assert "There is no one called" in do(cid, "finger ../ann")
 
 
+def test_an_administrator_gives_a_forgetful_player_a_one_time_password(world):
+    """'newpassword': for a character not in the game, confirmed first; the
+    one-time password is shown to the administrator alone (never logged),
+    and at the next login it works once and a new password must be chosen
+    before anything else."""
+    ann = plain_player(world)
+    create_character(ann, "ann")    # the first character here: an administrator
+    bob = plain_player(world)
+    create_character(bob, "bob")
+    assert "Bob is in the game: they can change it with 'password'." in \
+        do(ann, "newpassword bob")
+    bob.send_line("quit")
+    bob.wait_closed()
+    bob.close()
+    world.wait_for_log(r"Bob quit")
+    assert "There is no one called Zed here." in do(ann, "newpassword zed")
+    ann.command("newpassword bob", "[y/n] ")
+    assert "Bob's password stays as it was." in do(ann, "n")
+    ann.command("newpassword bob", "[y/n] ")
+    text = " ".join(do(ann, "y").split())
+    one_time = re.search(r"Bob's one-time password is: (\S+) Give it to Bob", text).group(1)
+    world.wait_for_log(r"AUDIT action=newpassword actor=Ann outcome=ok target=Bob")
+    assert one_time not in world.log
+
+    again = plain_player(world)
+    again.read_until("What is your name? ")
+    again.command("bob", "Password: ")
+    assert "Wrong password." in again.command(PASSWORD, "Password: ")  # the old one is gone
+    assert "a one-time password" in again.command(one_time, "characters): ")
+    again.command("bob-remembers", "Type it again: ")
+    text = do(again, "bob-remembers")
+    assert "Your password has been changed." in text and "Welcome back" in text
+    assert "What?" in do(again, "newpassword ann")  # for administrators only
+    again.send_line("quit")
+    again.wait_closed()
+    again.close()
+
+    last = plain_player(world)
+    last.read_until("What is your name? ")
+    last.command("bob", "Password: ")
+    assert "Wrong password." in last.command(one_time, "Password: ")  # it worked once
+    assert "Welcome back" in do(last, "bob-remembers")
+
+
 def scrypt_hash(driver, name: str) -> str:
     """The password hash in the character's save file."""
     stored = json.loads(save_file(driver, name).read_text())

@@ -280,6 +280,11 @@ class Login(MudObject):
             # up): the coroutine is closed at the await, right stays None.
             call_other(load_object(LOGIN), "check_ended", ip, name, right)
         if right:
+            if self.password_expired:
+                self.show("This was a one-time password from the game's "
+                          "administrators.  Choose your own now.\n")
+                self.ask_new_password()
+                return
             self._enter()
             return
         self.tries += 1
@@ -327,6 +332,9 @@ class Login(MudObject):
             self.show("The passwords do not match.  Let's try again.\n")
             self.ask_new_password()
             return
+        if self.creating is None:
+            self._replace_one_time_password()
+            return
         self.name = self.creating
         self.creating = None
         self.created = time()
@@ -359,6 +367,22 @@ class Login(MudObject):
                           "(mudlib.admins) or with --admin NAME", "warning")
         debug_message(f"new character {self.name} created from "
                       f"{query_ip_number(self)}")
+        self._enter()
+
+    def _replace_one_time_password(self):
+        """The character logged in with a one-time password ('newpassword')
+        and has chosen its own: saved before it goes any further."""
+        self.password_expired = False
+        try:
+            save_object(self, f"players/{self.name.lower()}")
+        except EfunError as exc:
+            debug_message(f"{self.name}'s new password could not be saved: {exc}", "error")
+            self.show("Your new password could not be saved; the game's operators "
+                      "have been told.  Please try again later.\n")
+            self._hang_up()
+            return
+        debug_message(f"{self.name} replaced a one-time password")
+        self.show("Your password has been changed.\n")
         self._enter()
 
     def _first_character(self):

@@ -13,6 +13,7 @@ which renders the world's colour markup for the player's client (see
 """
 
 import inspect
+import secrets
 from datetime import datetime, timezone
 
 from driver.efuns import (
@@ -195,6 +196,7 @@ WIZARD_COMMANDS = (
 # Commands only the game's administrators may use.
 ADMIN_COMMANDS = (
     (("promote",), "cmd_promote", "promote <player>", "Admins"),
+    (("newpassword",), "cmd_newpassword", "newpassword <player>", "Admins"),
     (("ban",), "cmd_ban", "ban <site> [<time>] <why>", "Admins"),
     (("unban",), "cmd_unban", "unban <site>", "Admins"),
     (("bans",), "cmd_bans", "bans", "Admins"),
@@ -263,7 +265,7 @@ class Player(MudObject):
 
     persistent = ("name", "password_hash", "room", "created", "last_login",
                   "last_login_from", "level", "colour", "health", "stamina",
-                  "channels_off", "ignoring")
+                  "channels_off", "ignoring", "password_expired")
     min_password_length = MIN_PASSWORD_LENGTH
 
     def create(self):
@@ -286,6 +288,9 @@ class Player(MudObject):
         # The players whose tells and channel lines this player does not
         # want ('ignore'), by name.
         self.ignoring = []
+        # An administrator gave this character a one-time password
+        # ('newpassword'): the next login must choose a new one first.
+        self.password_expired = False
         # Who told this player something last ('reply' answers them).
         self.last_teller = None
         self.last_command = None
@@ -1852,6 +1857,51 @@ class Player(MudObject):
         audit("promote", body)
         body.tell(f"{self.name} has made you a wizard.  Type 'help'.\n")
         self.tell(f"{body.query_name()} is a wizard now.\n")
+
+    def cmd_newpassword(self, arg):
+        """Give a player who forgot their password a new one: 'newpassword
+        bob'.  The game makes up a one-time password and shows it to you
+        alone; give it to Bob yourself, away from the game.  At his next
+        login Bob must choose a password of his own before anything else.
+        Only for a character not in the game (one who is can use
+        'password'); every reset is audited, the password never."""
+        name = arg.strip().capitalize()
+        if not name:
+            self.tell("Give whom a new password?  (newpassword <player>)\n")
+            return
+        master = load_object(MASTER)
+        record = call_other(master, "query_character", name)
+        if record is None or not record.get("name"):
+            self.tell(f"There is no one called {name} here.\n")
+            return
+        name = record["name"]
+        if master.find_body(name) is not None:
+            self.tell(f"{name} is in the game: they can change it with 'password'.  "
+                      "(A link-dead body leaves after a while; try then.)\n")
+            return
+        input_to("_newpassword_confirm", INPUT_PROMPT,
+                 f"Give {name} a one-time password?  The present one stops working.  "
+                 "[y/n] ", name)
+
+    async def _newpassword_confirm(self, line, name):
+        if line.strip().lower() not in ("y", "yes"):
+            self.tell(f"{name}'s password stays as it was.\n")
+            return
+        temporary = secrets.token_urlsafe(9)
+        try:
+            password_hash = await hash_password(temporary)
+        except WorkersBusy:
+            self.tell(PASSWORD_BUSY)
+            return
+        why = call_other(load_object(MASTER), "reset_password", name, password_hash)
+        if why is not None:
+            audit("newpassword", name, "failed", why=why)
+            self.tell(f"{name}'s password was not changed: {why}.\n")
+            return
+        audit("newpassword", name)
+        self.tell(f"{name}'s one-time password is:  {temporary}\n"
+                  f"Give it to {name} yourself, away from the game.  At the next "
+                  "login it works once, and a password of their own must be chosen.\n")
 
     # -- site bans (the driver refuses banned sites at connect) -----------------
 
