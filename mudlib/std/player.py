@@ -196,10 +196,10 @@ WIZARD_COMMANDS = (
 # Commands only the game's administrators may use.
 ADMIN_COMMANDS = (
     (("promote",), "cmd_promote", "promote <player>", "Admins"),
-    (("newpassword",), "cmd_newpassword", "newpassword <player>", "Admins"),
     (("ban",), "cmd_ban", "ban <site> [<time>] <why>", "Admins"),
     (("unban",), "cmd_unban", "unban <site>", "Admins"),
     (("bans",), "cmd_bans", "bans", "Admins"),
+    (("newpassword",), "cmd_newpassword", "newpassword <player>", "Admins"),
 )
 
 # Every direction a player may type; without an exit that way the room's
@@ -258,11 +258,29 @@ KEEP_MARKUP = {0: lambda key: f"%^{key}%^"}
 
 
 class Player(MudObject):
-    # What save_object() writes to players/<name>.  /secure/login reads the
-    # same file, so it takes this list from here.
     # A wizard's current directory ('cd'), where typed file names start.
     cwd = "/"
 
+    # Attributes newer than some bodies in the world: 'update /std/player'
+    # gives a body online its new class in place, without create(), so they
+    # have defaults here.
+    # The address of the last login, told at the next (as a shell's "Last
+    # login" is, so a player notices someone else's).
+    last_login_from = None
+    # The players whose tells and channel lines this player does not want
+    # ('ignore'), by name.
+    ignoring = ()
+    # An administrator gave this character a one-time password
+    # ('newpassword'): the next login must choose a new one first.
+    password_expired = False
+    # 'password': wrong current passwords in a row, the time until which the
+    # command refuses after too many, and the new hash until it is confirmed.
+    password_misses = 0
+    password_locked_until = 0
+    new_password_hash = None
+
+    # What save_object() writes to players/<name>.  /secure/login reads the
+    # same file, so it takes this list from here.
     persistent = ("name", "password_hash", "room", "created", "last_login",
                   "last_login_from", "level", "colour", "health", "stamina",
                   "channels_off", "ignoring", "password_expired")
@@ -274,9 +292,6 @@ class Player(MudObject):
         self.room = START_ROOM
         self.created = 0
         self.last_login = 0
-        # The address of the last login, told at the next (as a shell's
-        # "Last login" is, so a player notices someone else's).
-        self.last_login_from = None
         # "player", "wizard" or "admin" (a wizard who may also promote)
         self.level = "player"
         # "auto" (what the client announced), "on" or "off": the 'colour' command
@@ -285,12 +300,6 @@ class Player(MudObject):
         self.stamina = MAX_STAMINA
         # The channels this player has turned off ('channels off chat').
         self.channels_off = []
-        # The players whose tells and channel lines this player does not
-        # want ('ignore'), by name.
-        self.ignoring = []
-        # An administrator gave this character a one-time password
-        # ('newpassword'): the next login must choose a new one first.
-        self.password_expired = False
         # Who told this player something last ('reply' answers them).
         self.last_teller = None
         self.last_command = None
@@ -302,12 +311,6 @@ class Player(MudObject):
         # Tells that arrived while the link was dead: (sender's name, text).
         self.pending_tells = []
         self.logged_in_at = time()
-        # 'password': wrong current passwords in a row, the time until which
-        # the command refuses after too many, and the new hash until it is
-        # confirmed.
-        self.password_misses = 0
-        self.password_locked_until = 0
-        self.new_password_hash = None
 
     # -- identity ------------------------------------------------------------
 
