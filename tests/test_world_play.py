@@ -673,3 +673,33 @@ def test_ignore_stops_tells_and_channel_lines_and_a_flood_is_held_back(world):
     alice.read_until(f"[chat] Cara: line {refused - 1}")
     alice.send_line("chat still here")
     assert f"Cara: line {refused}" not in alice.read_until("[chat] Alice: still here")
+
+
+def test_players_report_bugs_typos_and_ideas_and_wizards_close_them(world):
+    alice = plain_new(world, "Alice")   # the first character: an administrator, so a wizard
+    bob = plain_new(world, "Bob")
+
+    text = do(bob, "typo fountian in the description")
+    assert "Thank you: your typo report (number 1) is filed for the wizards." in text
+    heard = alice.read_until("description")    # wrapped at 80 columns
+    assert "[report 1] Bob reports a typo in The town square (/rooms/square): fountian " \
+           "in the description" in " ".join(heard.split())
+    assert "What do you want to report?  (bug <text>)" in do(bob, "bug")
+    text = " ".join(do(alice, "reports").split())
+    assert "Open reports (1):" in text
+    assert re.search(r"1 typo Bob in The town square \(/rooms/square\), .*: "
+                     r"fountian in the description", text), text
+    assert "What?" in do(bob, "reports")     # for wizards
+
+    # Five reports in ten minutes from one player; the sixth is refused.
+    for n in range(2, 6):
+        assert f"(number {n}) is filed" in do(bob, f"idea number {n}")
+    text = " ".join(do(bob, "bug one too many").split())
+    assert "Your bug report was not filed: you have filed 5 reports in the last 10 " \
+           "minutes" in text
+
+    assert "Report 1 is closed." in do(alice, "reports done 1")
+    assert "There is no open report number 1." in do(alice, "reports done 1")
+    saved = (world.directory / "data" / "world" / "reports.json").read_text()
+    assert "number 5" in saved and "fountian" not in saved
+    assert "Open reports (4):" in do(alice, "reports")

@@ -94,6 +94,7 @@ SOUL = "/daemon/soul"
 NOTICES = "/secure/notices"
 SHUTDOWN_DAEMON = "/secure/shutdown_daemon"
 CHANNELS = "/daemon/channels"
+REPORTS = "/secure/reports"
 
 # 'people' warns about a TLS certificate this close to expiry, as the
 # driver's log does.
@@ -169,6 +170,9 @@ COMMANDS = (
     (("tls",), "cmd_tls", "tls", "Yourself"),
     (("password", "passwd"), "cmd_password", "password", "Yourself"),
     (("save",), "cmd_save", "save", "Yourself"),
+    (("bug",), "cmd_report", "bug <what went wrong>", "Yourself"),
+    (("typo",), "cmd_report", "typo <the mistake>", "Yourself"),
+    (("idea",), "cmd_report", "idea <your idea>", "Yourself"),
     (("help",), "cmd_help", "help [command|topic]", "Yourself"),
     (("quit",), "cmd_quit", "quit", "Yourself"),
 )
@@ -186,6 +190,7 @@ WIZARD_COMMANDS = (
     (("shutdown",), "cmd_shutdown", "shutdown <minutes>|<n>s|now|cancel [reason]",
      "Wizards"),
     (("tlsreload",), "cmd_tlsreload", "tlsreload", "Wizards"),
+    (("reports",), "cmd_reports", "reports [done <number>]", "Wizards"),
     (("pwd",), "cmd_pwd", "pwd", "Files"),
     (("cd",), "cmd_cd", "cd [directory]", "Files"),
     (("ls",), "cmd_ls", "ls [directory|pattern]", "Files"),
@@ -1381,6 +1386,54 @@ class Player(MudObject):
             return
         audit("password", self)
         self.tell("Your password has been changed.\n")
+
+    def cmd_report(self, arg):
+        """Tell the wizards about something: 'bug the door will not open',
+        'typo "fountian" in the square', 'idea a well in the garden'.  The
+        report says where you were, so say what, not where; the wizards
+        online see it at once, the others when they next look."""
+        kind = query_verb()
+        text = clean(arg)
+        if not text:
+            self.tell(f"What do you want to report?  ({kind} <text>)\n")
+            return
+        room = environment(self)
+        where = call_other(room, "short_description") if room is not None else "nowhere"
+        filed = call_other(REPORTS, "file", self, kind, text,
+                           object_name(room) if room is not None else None, where)
+        if isinstance(filed, int):
+            self.tell(f"Thank you: your {kind} report (number {filed}) is filed for "
+                      "the wizards.\n")
+        else:
+            self.tell(f"Your {kind} report was not filed: {filed}.\n")
+
+    def cmd_reports(self, arg):
+        """The players' open reports of bugs, typos and ideas, oldest first,
+        each with where it was made ('goto' takes you there); 'reports done
+        12' closes number 12 once it is dealt with."""
+        words = arg.split()
+        if words[:1] == ["done"]:
+            if len(words) != 2 or not words[1].isdigit():
+                self.tell("Which report is done?  (reports done <number>)\n")
+            elif call_other(REPORTS, "close", int(words[1])):
+                self.tell(f"Report {words[1]} is closed.\n")
+            else:
+                self.tell(f"There is no open report number {words[1]}.\n")
+            return
+        if words:
+            self.tell("Usage: reports [done <number>]\n")
+            return
+        reports = call_other(REPORTS, "query_open")
+        if not reports:
+            self.tell("There are no open reports.\n")
+            return
+        lines = [f"%^HEADING%^Open reports ({len(reports)}):%^RESET%^"]
+        for report in reports:
+            lines.append(self.hanging(
+                f"  {report['number']:>3}  {report['kind']:<4}  {report['by']} in "
+                f"{report['where']} ({report['room']}), {format_time(report['at'])}: "
+                f"{report['text']}", 13))
+        self.tell("\n".join(lines) + "\n")
 
     def cmd_save(self, arg):
         """Save your character now.  The game also saves it when you quit,
