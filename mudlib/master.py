@@ -124,6 +124,16 @@ class Master(MudObject):
     def _character_file(self, name):
         return f"/data/players/{name.lower()}.json"
 
+    def query_ignores(self, name, other):
+        """Whether the character `name` ignores the player called `other`
+        ('ignore'), whether `name` is in the game or not."""
+        body = self.find_body(name)
+        if body is not None:
+            return bool(call_other(body, "query_ignoring", other))
+        record = self._character_record(name)
+        ignoring = record.get("ignoring") if record else None
+        return isinstance(ignoring, list) and other in ignoring
+
     def reset_password(self, name, password_hash):
         """An administrator's 'newpassword': the save file of `name` gets
         `password_hash`, and its next login must choose a new password.

@@ -703,3 +703,38 @@ def test_players_report_bugs_typos_and_ideas_and_wizards_close_them(world):
     saved = (world.directory / "data" / "world" / "reports.json").read_text()
     assert "number 5" in saved and "fountian" not in saved
     assert "Open reports (4):" in do(alice, "reports")
+
+
+def test_mail_reaches_players_in_the_game_or_not(world):
+    alice = plain_new(world, "Alice")
+    bob = plain_new(world, "Bob")
+    cara = plain_new(world, "Cara")
+    bob.send_line("quit")
+    bob.wait_closed()
+    bob.close()
+    world.wait_for_log(r"Bob quit")
+
+    assert "Your letter to Bob is on its way." in do(alice, "mail bob see you at the gate")
+    assert "There is no one called Zed here." in do(alice, "mail zed hello")
+    bob = plain_player(world)
+    text = " ".join(log_in(bob, "bob").split())
+    assert "You have 1 new letter: 'mail' reads them." in text
+    text = " ".join(do(bob, "mail").split())
+    assert re.search(r"1 \(new\) from Alice, .*: see you at the gate", text), text
+    assert "(new)" not in do(bob, "mail")     # read now
+
+    do(cara, "mail bob are you there?")
+    bob.read_until("You have a new letter from Cara: 'mail' reads it.")
+    do(bob, "ignore cara")
+    assert "Your letter was not sent: Bob is not listening to you." in \
+        do(cara, "mail bob hello??")
+    assert "2 letters thrown away." in do(bob, "mail delete all")
+    assert "You have no letters." in do(bob, "mail")
+    saved = (world.directory / "data" / "world" / "mail.json").read_text()
+    assert "see you at the gate" not in saved
+
+    # Five letters in ten minutes from one player; more wait.
+    refused = next((n for n in range(6) if "Your letter was not sent: you have sent 5"
+                    in " ".join(do(cara, f"mail alice letter {n}").split())), None)
+    assert refused == 4, refused   # her letter to Bob counts; the one he refused does not
+    assert f"letter {refused}" not in do(alice, "mail")

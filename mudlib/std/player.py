@@ -95,6 +95,7 @@ NOTICES = "/secure/notices"
 SHUTDOWN_DAEMON = "/secure/shutdown_daemon"
 CHANNELS = "/daemon/channels"
 REPORTS = "/secure/reports"
+MAIL = "/secure/mail"
 
 # 'people' warns about a TLS certificate this close to expiry, as the
 # driver's log does.
@@ -159,6 +160,7 @@ COMMANDS = (
     (("ask",), "cmd_ask", "ask <someone> about <topic>", "Talking"),
     (("who",), "cmd_who", "who", "Talking"),
     (("finger",), "cmd_finger", "finger <player>", "Talking"),
+    (("mail",), "cmd_mail", "mail [<player> <text>|delete <n>|delete all]", "Talking"),
     (("ignore",), "cmd_ignore", "ignore [player]", "Talking"),
     (("unignore",), "cmd_unignore", "unignore <player>", "Talking"),
     (("get", "take"), "cmd_get", "get <thing>|all", "Things"),
@@ -497,6 +499,10 @@ class Player(MudObject):
         motd = call_other(NOTICES, "query_motd")
         if motd:
             self.tell(motd + "\n")
+        letters = call_other(MAIL, "count_new", self.name)
+        if letters:
+            self.tell(f"You have {letters} new letter{'s' if letters > 1 else ''}: "
+                      "'mail' reads them.\n\n")
         daemon = find_object(SHUTDOWN_DAEMON)
         countdown = call_other(daemon, "query_countdown") if daemon else None
         if countdown:
@@ -1056,6 +1062,57 @@ class Player(MudObject):
             legend += ("; 'web', a browser whose encryption, if any, is the web "
                        "proxy's")
         lines.append(summary + legend + ".")
+        self.tell("\n".join(lines) + "\n")
+
+    def cmd_mail(self, arg):
+        """Letters, for players who are not in the game as well as those who
+        are: 'mail bob Meet me at the gate tomorrow' leaves Bob a letter,
+        which he hears of now or when he next logs in.  'mail' alone shows
+        yours, oldest first, the new ones marked; 'mail delete 2' throws
+        away the second, 'mail delete all' every one."""
+        words = arg.split(None, 1)
+        if not words:
+            self._show_letters()
+            return
+        if words[0].lower() == "delete":
+            which = words[1].strip().lower() if len(words) > 1 else ""
+            if which != "all" and not which.isdigit():
+                self.tell("Delete which letter?  (mail delete <number>|all)\n")
+                return
+            gone = call_other(MAIL, "delete", None if which == "all" else int(which))
+            if not gone:
+                self.tell("You have no such letter.\n")
+            else:
+                self.tell(f"{gone} letter{'s' if gone > 1 else ''} thrown away.\n")
+            return
+        text = clean(words[1]) if len(words) > 1 else ""
+        if not text:
+            self.tell("Write what to whom?  (mail <player> <text>)\n")
+            return
+        record = call_other(load_object(MASTER), "query_character", words[0])
+        if record is None or not record.get("name"):
+            self.tell(f"There is no one called {words[0].capitalize()} here.\n")
+            return
+        if record["name"] == self.name:
+            self.tell("A letter to yourself?  Try a notebook.\n")
+            return
+        why = call_other(MAIL, "send", self, record["name"], text)
+        if why is None:
+            self.tell(f"Your letter to {record['name']} is on its way.\n")
+        else:
+            self.tell(f"Your letter was not sent: {why}.\n")
+
+    def _show_letters(self):
+        letters = call_other(MAIL, "read_letters")
+        if not letters:
+            self.tell("You have no letters.\n")
+            return
+        lines = [f"%^HEADING%^Your letters ({len(letters)}):%^RESET%^"]
+        for number, letter in enumerate(letters, 1):
+            new = " (new)" if letter.get("new") else ""
+            lines.append(self.hanging(
+                f"  {number:>2}{new} from {letter.get('from')}, "
+                f"{format_time(letter.get('at') or 0)}: {letter.get('text')}", 6))
         self.tell("\n".join(lines) + "\n")
 
     def query_ignoring(self, name):
