@@ -17,10 +17,11 @@ The history is saved under the data directory (data/world/channels.json)
 with every line, so a restart or an 'update' of this daemon keeps it.
 """
 
-from driver.efuns import (EfunError, MudObject, call_other, debug_message, restore_object,
+from driver.efuns import (EfunError, call_other, debug_message, inherit, restore_object,
                           save_object, time, users)
 
 GRAMMAR = "/std/grammar"
+RATE_LIMITED = "/std/rate_limited"
 
 # Lines of each channel kept for its history.
 HISTORY = 20
@@ -36,7 +37,7 @@ CHANNELS = {
 }
 
 
-class Channels(MudObject):
+class Channels(inherit(RATE_LIMITED)):
     persistent = ("history",)
 
     def create(self):
@@ -50,8 +51,6 @@ class Channels(MudObject):
         self.history = {name: [list(entry) for entry in saved.get(name, [])
                                if isinstance(entry, list) and len(entry) == 2][-HISTORY:]
                         for name in CHANNELS}
-        # speaker's name -> when they said their last TALK_LINES lines
-        self.talked = {}
 
     def query_channels(self):
         return list(CHANNELS)
@@ -75,12 +74,8 @@ class Channels(MudObject):
         that starts with ':' is an action ('chat :waves' is 'Alice waves').
         False, and nothing said, if the sender is talking too fast."""
         speaker = call_other(sender, "query_name")
-        now = time()
-        recent = [when for when in self.talked.get(speaker, ()) if now - when < TALK_WINDOW]
-        if len(recent) >= TALK_LINES:
-            self.talked[speaker] = recent
+        if not self.may_act(speaker, TALK_LINES, TALK_WINDOW):
             return False
-        self.talked[speaker] = [*recent, now]
         if text.startswith(":"):
             line = f"{speaker} {call_other(GRAMMAR, 'sentence', text[1:].strip())}"
         else:

@@ -16,10 +16,11 @@ deletes some), and one player sends at most SEND_LIMIT letters in
 SEND_WINDOW seconds.
 """
 
-from driver.efuns import (EfunError, MudObject, call_other, debug_message, restore_object,
+from driver.efuns import (EfunError, call_other, debug_message, inherit, restore_object,
                           save_object, this_interactive, time)
 
 MASTER = "/master"
+RATE_LIMITED = "/std/rate_limited"
 SAVE = "world/mail"
 MAX_TEXT = 500
 MAILBOX = 50
@@ -27,7 +28,7 @@ SEND_LIMIT = 5
 SEND_WINDOW = 600
 
 
-class Mail(MudObject):
+class Mail(inherit(RATE_LIMITED)):
     persistent = ("boxes",)
 
     def create(self):
@@ -41,8 +42,6 @@ class Mail(MudObject):
             self.boxes = {}
         self.boxes = {name: [letter for letter in letters if isinstance(letter, dict)]
                       for name, letters in self.boxes.items() if isinstance(letters, list)}
-        # sender's name -> when they sent their recent letters
-        self.sent = {}
 
     def send(self, sender, recipient, text):
         """`sender` (a body) writes `text` (already cleaned) to the character
@@ -56,14 +55,11 @@ class Mail(MudObject):
         box = self.boxes.get(recipient, [])
         if len(box) >= MAILBOX:
             return f"{recipient}'s mailbox is full"
-        now = time()
-        recent = [when for when in self.sent.get(name, ()) if now - when < SEND_WINDOW]
-        if len(recent) >= SEND_LIMIT:
-            self.sent[name] = recent
+        if not self.may_act(name, SEND_LIMIT, SEND_WINDOW):
             return (f"you have sent {SEND_LIMIT} letters in the last "
                     f"{SEND_WINDOW // 60} minutes; wait a while")
-        self.sent[name] = [*recent, now]
-        self.boxes[recipient] = [*box, {"from": name, "at": now, "text": text, "new": True}]
+        self.boxes[recipient] = [*box, {"from": name, "at": time(), "text": text,
+                                        "new": True}]
         self._save()
         body = call_other(MASTER, "find_player", recipient)
         if body is not None:

@@ -14,10 +14,11 @@ oldest closes when the list is full): one player holding a key down must
 not fill the disk or bury everyone else's reports.
 """
 
-from driver.efuns import (EfunError, MudObject, call_other, debug_message, restore_object,
+from driver.efuns import (EfunError, call_other, debug_message, inherit, restore_object,
                           save_object, this_interactive, time, users)
 
 MASTER = "/master"
+RATE_LIMITED = "/std/rate_limited"
 SAVE = "world/reports"
 KINDS = ("bug", "typo", "idea")
 MAX_TEXT = 500
@@ -26,7 +27,7 @@ REPORT_WINDOW = 600
 MAX_OPEN = 200
 
 
-class Reports(MudObject):
+class Reports(inherit(RATE_LIMITED)):
     persistent = ("open_reports", "next_number")
 
     def create(self):
@@ -45,8 +46,6 @@ class Reports(MudObject):
             self.next_number = 1
         self.next_number = max([self.next_number,
                                 *(report["number"] + 1 for report in self.open_reports)])
-        # reporter's name -> when they filed their recent reports
-        self.filed = {}
 
     def file(self, player, kind, text, room, where):
         """`player` reports `text` (already cleaned) of `kind` in `room`
@@ -57,15 +56,11 @@ class Reports(MudObject):
         if len(text) > MAX_TEXT:
             return f"a report is at most {MAX_TEXT} characters"
         name = call_other(player, "query_name")
-        now = time()
-        recent = [when for when in self.filed.get(name, ()) if now - when < REPORT_WINDOW]
-        if len(recent) >= REPORT_LIMIT:
-            self.filed[name] = recent
+        if not self.may_act(name, REPORT_LIMIT, REPORT_WINDOW):
             return (f"you have filed {REPORT_LIMIT} reports in the last "
                     f"{REPORT_WINDOW // 60} minutes; the wizards will read those first")
-        self.filed[name] = [*recent, now]
         report = {"number": self.next_number, "kind": kind, "by": name, "room": room,
-                  "where": where, "at": now, "text": text}
+                  "where": where, "at": time(), "text": text}
         self.next_number += 1
         self.open_reports = [*self.open_reports, report][-MAX_OPEN:]
         self._save()

@@ -1089,9 +1089,8 @@ class Player(MudObject):
         if not text:
             self.tell("Write what to whom?  (mail <player> <text>)\n")
             return
-        record = call_other(load_object(MASTER), "query_character", words[0])
-        if record is None or not record.get("name"):
-            self.tell(f"There is no one called {words[0].capitalize()} here.\n")
+        record = self._character_named(words[0])
+        if record is None:
             return
         if record["name"] == self.name:
             self.tell("A letter to yourself?  Try a notebook.\n")
@@ -1115,14 +1114,25 @@ class Player(MudObject):
                 f"{format_time(letter.get('at') or 0)}: {letter.get('text')}", 6))
         self.tell("\n".join(lines) + "\n")
 
+    def _character_named(self, name):
+        """What the world may know of the character called `name` (the
+        master's query_character), or None, and the player is told there is
+        no one of that name."""
+        # call_other, so the master reads /data as itself, not as this player.
+        record = call_other(load_object(MASTER), "query_character", name)
+        if record is None or not record.get("name"):
+            self.tell(f"There is no one called {name.capitalize()} here.\n")
+            return None
+        return record
+
     def query_ignoring(self, name):
         """Whether this player ignores the player called `name`."""
         return isinstance(name, str) and name.capitalize() in self.ignoring
 
     def cmd_ignore(self, arg):
         """Stop hearing someone: 'ignore bob'.  You no longer get Bob's tells
-        (Bob is told you are not listening) nor see what Bob says on the
-        channels.  What Bob says or does in a room you share still reaches
+        or letters (Bob is told you are not listening) nor see what Bob says
+        on the channels.  What Bob says or does in a room you share still reaches
         you.  'ignore' alone lists whom you ignore; 'unignore bob' undoes it.
         Administrators cannot be ignored: they must be able to reach you."""
         name = arg.strip().capitalize()
@@ -1132,22 +1142,23 @@ class Player(MudObject):
             else:
                 self.tell("You are ignoring no one.\n")
             return
-        record = call_other(load_object(MASTER), "query_character", name)
-        if record is None or not record.get("name"):
-            self.tell(f"There is no one called {name} here.\n")
-        elif record["name"] == self.name:
+        record = self._character_named(name)
+        if record is None:
+            return
+        name = record["name"]
+        if name == self.name:
             self.tell("You cannot ignore yourself.\n")
-        elif record.get("level") == "admin" or load_object(MASTER).query_admin(record["name"]):
-            self.tell(f"{record['name']} is an administrator, who must be able to reach "
-                      "you; you cannot ignore them.\n")
-        elif record["name"] in self.ignoring:
-            self.tell(f"You are ignoring {record['name']} already.\n")
+        elif record.get("level") == "admin" or load_object(MASTER).query_admin(name):
+            self.tell(f"{name} is an administrator, who must be able to reach you; you "
+                      "cannot ignore them.\n")
+        elif name in self.ignoring:
+            self.tell(f"You are ignoring {name} already.\n")
         elif len(self.ignoring) >= MAX_IGNORED:
             self.tell(f"You ignore {MAX_IGNORED} players already; 'unignore' one first.\n")
         else:
-            self.ignoring = [*self.ignoring, record["name"]]
+            self.ignoring = [*self.ignoring, name]
             self.save_character()
-            self.tell(f"You ignore {record['name']} now: no more tells from them, nor "
+            self.tell(f"You ignore {name} now: no more tells or letters from them, nor "
                       "their lines on the channels.\n")
 
     def cmd_unignore(self, arg):
@@ -1171,12 +1182,10 @@ class Player(MudObject):
         if not name:
             self.tell("Finger whom?\n")
             return
-        master = load_object(MASTER)
-        # call_other, so the master reads /data as itself, not as this player.
-        record = call_other(master, "query_character", name)
-        if record is None or not record.get("name"):
-            self.tell(f"There is no one called {name.capitalize()} here.\n")
+        record = self._character_named(name)
+        if record is None:
             return
+        master = load_object(MASTER)
         name = record["name"]
         level = {"wizard": "a wizard", "admin": "a wizard and administrator"}.get(
             record.get("level"), "an adventurer")
@@ -1982,13 +1991,11 @@ class Player(MudObject):
         if not name:
             self.tell("Give whom a new password?  (newpassword <player>)\n")
             return
-        master = load_object(MASTER)
-        record = call_other(master, "query_character", name)
-        if record is None or not record.get("name"):
-            self.tell(f"There is no one called {name} here.\n")
+        record = self._character_named(name)
+        if record is None:
             return
         name = record["name"]
-        if master.find_body(name) is not None:
+        if load_object(MASTER).find_body(name) is not None:
             self.tell(f"{name} is in the game: they can change it with 'password'.  "
                       "(A link-dead body leaves after a while; try then.)\n")
             return
