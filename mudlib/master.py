@@ -31,10 +31,9 @@ from driver.efuns import (
     object_name,
     objects,
     query_ip_number,
-    read_file,
-    write_file,
     query_listen_ports,
     query_mud_port,
+    read_file,
     remove_interactive,
     tell_object,
     tls_available,
@@ -45,6 +44,7 @@ from driver.efuns import (
     this_interactive,
     this_player,
     users,
+    write_file,
 )
 
 LOGIN = "/secure/login"

@@ -8,8 +8,9 @@ saved under the data directory (data/world/mail.json) with every change;
 this object lives under /secure/ because writing there is the master's to
 allow, and it trusts /secure/.
 
-Only a mailbox's owner reads or empties it: those calls serve
-this_interactive()'s own.  A player who ignores the sender ('ignore')
+Only a mailbox's owner reads or empties it, and only the player typing
+'mail' sends a letter: these calls serve this_interactive(), so no object
+reads another's letters or writes in another's name.  A player who ignores the sender ('ignore')
 gets no letters from them.  A letter is at most MAX_TEXT characters, a
 mailbox holds MAILBOX letters (a full one takes no more until its owner
 deletes some), and one player sends at most SEND_LIMIT letters in
@@ -47,6 +48,8 @@ class Mail(inherit(RATE_LIMITED)):
         """`sender` (a body) writes `text` (already cleaned) to the character
         called `recipient` (as the master knows it).  None if it was
         delivered, else a sentence saying why not."""
+        if sender is not this_interactive():
+            return "a letter is sent by its writer, typing 'mail'"   # no forged senders
         if len(text) > MAX_TEXT:
             return f"a letter is at most {MAX_TEXT} characters"
         name = call_other(sender, "query_name")

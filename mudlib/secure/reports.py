@@ -51,6 +51,8 @@ class Reports(inherit(RATE_LIMITED)):
         """`player` reports `text` (already cleaned) of `kind` in `room`
         (its object name; `where`, its title).  Returns the report's number,
         or a sentence saying why it was not filed."""
+        if player is not this_interactive():
+            return "a report is filed by its player, typing the command"  # no forged names
         if kind not in KINDS:
             return f"there is no kind of report called {kind}"
         if len(text) > MAX_TEXT:
