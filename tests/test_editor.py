@@ -172,6 +172,27 @@ def test_an_empty_buffer_a_new_file_and_the_size_cap():
     assert run(ed, "h").startswith("ed: commands take an address")
 
 
+def test_undo_takes_back_the_last_change_and_again_redoes_it():
+    files = Files({"/rooms/garden.py": ROOM, "/rooms/other.py": "other\n"})
+    ed, _ = editor(files)
+    assert run(ed, "u") == "Nothing to undo.\n"
+    assert run(ed, "2d", ",p") == "class Garden(Room):\n        self.short = 'A garden'\n"
+    assert run(ed, "u", ",p") == ROOM and ed.current == 3
+    assert run(ed, "u", ",p") == "class Garden(Room):\n        self.short = 'A garden'\n"
+    assert run(ed, "u", "1,$s/Garden/Orchard/", "u", ",p") == ROOM
+    # Everything typed in one a (up to its '.') is one change.
+    run(ed, "$a", "    def init(self):", "        pass", ".")
+    assert len(ed.lines) == 5
+    assert run(ed, "u", ",p") == ROOM and ed.modified      # changed after u, as in ed(1)
+    # A command that changes nothing, or fails, leaves the last change to undo.
+    assert run(ed, "g/nothing here/d") == "No line matches.\n"
+    assert run(ed, "1p", "u", "$p") == "class Garden(Room):\n        pass\n"  # redone
+    assert run(ed, "2u") == "u takes no address.\n"
+    # Another file starts afresh.
+    assert run(ed, "E /rooms/other.py") == "/rooms/other.py, 1 lines\n"
+    assert run(ed, "u") == "Nothing to undo.\n"
+
+
 # --- the shipped world ---------------------------------------------------------------------
 
 NEW_ROOM = [

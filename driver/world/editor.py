@@ -62,8 +62,12 @@ ed: commands take an address or a range before them: 1,5p  .,$d  /look/p
   w [file]  W [file]  write, append             r file  read in after the line
   e file  E file  edit another (E: changes lost) f [file]  show or set the name
   x       write if changed and quit             q  quit   Q  quit, changes lost
-  !cmd    a game command
+  u       undo the last change (u again: redo)  !cmd  a game command
 """
+
+# The commands that change the buffer: the state before the last of them
+# is kept for u.  (e and E start another file: nothing before them is undone.)
+_CHANGING = frozenset("aicdjmtsgvr")
 
 
 class FileRefused(Exception):
@@ -95,6 +99,8 @@ class Editor:
         self._inserting_at: int | None = None  # insert mode: new lines go after this one
         self._last_pattern: re.Pattern | None = None
         self._quit_warned = False
+        # (lines, current line) before the last change, for u
+        self._undo: tuple[list[str], int] | None = None
 
     # -- the outside -----------------------------------------------------------------
 
@@ -177,7 +183,13 @@ class Editor:
         handler = self._COMMANDS.get(command)
         if handler is None:
             raise EditorError("Unrecognized or failed command.")
-        return handler(self, first, second, given, argument, quit_warned)
+        if command not in _CHANGING:
+            return handler(self, first, second, given, argument, quit_warned)
+        before = (self.lines[:], self.current)
+        shown = handler(self, first, second, given, argument, quit_warned)
+        if self._inserting_at is not None or self.lines != before[0]:
+            self._undo = before     # (a, i, c: whatever is typed until the '.')
+        return shown
 
     # Each takes (first, second, how many addresses were given, the text
     # after the command letter, whether the last command was a refused q).
@@ -369,7 +381,7 @@ class Editor:
         path = self._file_argument(argument, "e")
         text = self._read(path)
         self.lines, self._size, self.current = [], 0, 0
-        self.path, self.modified = path, False
+        self.path, self.modified, self._undo = path, False, None
         if text is None:
             return f"{path}, new file\n"
         self._insert_text(0, text)
@@ -411,12 +423,27 @@ class Editor:
     def _help(self, first, second, given, argument, _q):
         return HELP
 
+    def _undo_last(self, first, second, given, argument, _q):
+        """The buffer as it was before the last change; u again redoes it."""
+        self._no_argument(argument)
+        if given:
+            raise EditorError("u takes no address.")
+        if self._undo is None:
+            raise EditorError("Nothing to undo.")
+        lines, current = self._undo
+        self._undo = (self.lines, self.current)
+        self.lines, self.current = lines, current
+        self._size = sum(len(line) + 1 for line in lines)
+        self.modified = True
+        return ""
+
     _COMMANDS = {
         "a": _append, "i": _insert, "c": _change, "d": _delete, "p": _print, "P": _print,
         "l": _list, "n": _number, "=": _line_number, "j": _join, "m": _move, "t": _copy,
         "s": _substitute, "g": _global, "v": _inverse_global, "z": _screenful,
         "w": _write_file, "W": _append_file, "r": _read_in, "e": _edit, "E": _edit_anyway,
         "f": _file_name, "q": _quit, "Q": _quit_anyway, "x": _write_and_quit, "h": _help,
+        "u": _undo_last,
     }
 
     # -- addresses -------------------------------------------------------------------
