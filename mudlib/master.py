@@ -13,6 +13,7 @@ import json
 
 from driver.efuns import (
     TELNET_WILL,
+    TELOPT_MSDP,
     TELOPT_STARTTLS,
     MudObject,
     all_inventory,
@@ -48,6 +49,7 @@ from driver.efuns import (
 )
 
 LOGIN = "/secure/login"
+MSDP = "/daemon/msdp"
 START_ROOM = "/rooms/square"
 VOID_ROOM = "/rooms/void"
 # Programs trusted with the connection and with files: the login, and us.
@@ -252,11 +254,14 @@ class Master(MudObject):
     def telnet_neg(self, ob, command, option, data):
         """Telnet negotiation the driver leaves to us.  A client on the
         plain port that agrees to START_TLS (offered when config.yaml's
-        telnet.starttls is on) is secured at once, on the same connection."""
+        telnet.starttls is on) is secured at once, on the same connection.
+        MSDP, which a body in the game offers, is /daemon/msdp's."""
         if option == TELOPT_STARTTLS and command == TELNET_WILL \
                 and tls_available() and tls_query_connection_state(ob) == 0:
             tls_init_connection(ob, "starttls_done", self)
             return True
+        if option == TELOPT_MSDP:
+            return bool(call_other(MSDP, "negotiate", ob, command, data))
         return False
 
     def starttls_done(self, result, ob):

@@ -22,6 +22,11 @@ from conftest import SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
 from mudclient import DO, NAWS, TTYPE, WILL, TelnetPeer, iac, sb
 from test_world import PASSWORD, PROMPT, create_character, do, plain_player, save_file
 
+# MSDP (telnet option 69) and its bytes inside a subnegotiation.
+MSDP = 69
+MSDP_VAR, MSDP_VAL, MSDP_TABLE_OPEN, MSDP_TABLE_CLOSE, MSDP_ARRAY_OPEN, MSDP_ARRAY_CLOSE = (
+    b"\x01", b"\x02", b"\x03", b"\x04", b"\x05", b"\x06")
+
 ESC = "\x1b"
 ANSI_SEQUENCE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -738,3 +743,58 @@ def test_mail_reaches_players_in_the_game_or_not(world):
                     in " ".join(do(cara, f"mail alice letter {n}").split())), None)
     assert refused == 4, refused   # her letter to Bob counts; the one he refused does not
     assert f"letter {refused}" not in do(alice, "mail")
+
+
+def msdp_request(command: str, *values: str) -> bytes:
+    """IAC SB MSDP VAR command VAL value ... IAC SE (several values: an array)."""
+    if len(values) == 1:
+        body = MSDP_VAL + values[0].encode()
+    else:
+        body = MSDP_VAL + MSDP_ARRAY_OPEN + b"".join(MSDP_VAL + v.encode() for v in values) \
+            + MSDP_ARRAY_CLOSE
+    return sb(MSDP, MSDP_VAR + command.encode() + body)
+
+
+def next_msdp(peer: TelnetPeer, seen: int) -> tuple[bytes, int]:
+    """The first MSDP subnegotiation after the first ``seen``; and how many there are then."""
+    def sent() -> list[bytes]:
+        return [c[2] for c in peer.commands if c[0] == "SB" and c[1] == MSDP]
+    peer.wait(lambda: len(sent()) > seen, "an MSDP message")
+    return sent()[seen], seen + 1
+
+
+def test_msdp_lists_sends_and_reports_the_gauges_and_the_room(world):
+    """The shipped world offers MSDP to a body in the game and answers it
+    through the master's telnet_neg: LIST, SEND, REPORT (sent at once, then
+    when it changes) and UNREPORT."""
+    peer = TelnetPeer(world.telnet_port)
+    new_character(peer, "Mona")
+    peer.wait_command(("WILL", MSDP))
+    peer.send(iac(DO, MSDP))
+    seen = 0
+
+    peer.send(msdp_request("LIST", "COMMANDS"))
+    payload, seen = next_msdp(peer, seen)
+    assert payload == (MSDP_VAR + b"COMMANDS" + MSDP_VAL + MSDP_ARRAY_OPEN
+                       + b"".join(MSDP_VAL + name for name in
+                                  (b"LIST", b"REPORT", b"RESET", b"SEND", b"UNREPORT"))
+                       + MSDP_ARRAY_CLOSE)
+    peer.send(msdp_request("REPORT", "HEALTH", "ROOM_NAME", "NOT_A_VARIABLE"))
+    payload, seen = next_msdp(peer, seen)
+    assert payload == (MSDP_VAR + b"HEALTH" + MSDP_VAL + b"30"
+                       + MSDP_VAR + b"ROOM_NAME" + MSDP_VAL + b"The town square")
+    play(peer, "west")      # the room changes, the health does not
+    payload, seen = next_msdp(peer, seen)
+    assert payload == MSDP_VAR + b"ROOM_NAME" + MSDP_VAL + b"The Crooked Lantern"
+    peer.send(msdp_request("SEND", "ROOM_EXITS"))
+    payload, seen = next_msdp(peer, seen)
+    assert payload.startswith(MSDP_VAR + b"ROOM_EXITS" + MSDP_VAL + MSDP_TABLE_OPEN)
+    assert MSDP_VAR + b"east" + MSDP_VAL in payload and MSDP_VAR + b"up" + MSDP_VAL in payload
+    assert payload.endswith(MSDP_TABLE_CLOSE)
+
+    peer.send(msdp_request("UNREPORT", "ROOM_NAME"))
+    play(peer, "east")
+    peer.send(msdp_request("LIST", "REPORTED_VARIABLES"))
+    payload, seen = next_msdp(peer, seen)   # the next one: no ROOM_NAME came before it
+    assert payload == (MSDP_VAR + b"REPORTED_VARIABLES" + MSDP_VAL + MSDP_ARRAY_OPEN
+                       + MSDP_VAL + b"HEALTH" + MSDP_ARRAY_CLOSE)

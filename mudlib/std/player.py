@@ -95,6 +95,7 @@ NOTICES = "/secure/notices"
 SHUTDOWN_DAEMON = "/secure/shutdown_daemon"
 CHANNELS = "/daemon/channels"
 REPORTS = "/secure/reports"
+MSDP = "/daemon/msdp"
 MAIL = "/secure/mail"
 
 # 'people' warns about a TLS certificate this close to expiry, as the
@@ -470,7 +471,7 @@ class Player(MudObject):
                           "build and run the game: 'help' now lists the wizards' "
                           "commands, and 'promote <player>' makes others wizards.\n\n")
         self.show_notices()
-        self.gmcp_status()
+        self.greet_client()
         room = self._load_room(self.room)
         move_object(self, room)     # the room's init() sends Room.Info
         self.tell_others(f"{self.name} enters the game.\n")
@@ -487,7 +488,7 @@ class Player(MudObject):
                          "waking from a dream.\n")
         self.tell("You take over your body, which was already in the game.\n\n")
         self.show_notices()
-        self.gmcp_status()
+        self.greet_client()
         self.gmcp_room(environment(self))
         self.cmd_look("")
         debug_message(f"{self.name} reconnected from {query_ip_number(self)}")
@@ -516,6 +517,7 @@ class Player(MudObject):
         saved and stays where it is, link-dead, for the configured time
         (mudlib.linkdead_timeout), so a player whose link dropped can log
         in again and carry on; then it leaves the world."""
+        call_other(MSDP, "forget", self)
         self.save_character()
         timeout = query_linkdead_timeout()
         if timeout <= 0:
@@ -561,7 +563,7 @@ class Player(MudObject):
                   "Welcome back.\n\n")
         self.show_notices()
         self._deliver_pending_tells()
-        self.gmcp_status()
+        self.greet_client()
         self.gmcp_room(environment(self))
         self.cmd_look("")
         self.check_vitals()
@@ -652,6 +654,13 @@ class Player(MudObject):
         elif package == "Room.Request":
             self.gmcp_room(environment(self))
 
+    def greet_client(self):
+        """A connection has just become this body's: GMCP's Char.Name and
+        Char.Vitals for a client that asked for GMCP, and the offer of MSDP
+        for one that speaks it."""
+        call_other(MSDP, "offer", self)
+        self.gmcp_status()
+
     def gmcp_status(self):
         """Char.Name and Char.Vitals, for clients that asked for GMCP."""
         send_gmcp(self, "Char.Name", {"name": self.name, "fullname": self.name})
@@ -660,12 +669,30 @@ class Player(MudObject):
     def gmcp_vitals(self):
         send_gmcp(self, "Char.Vitals", {"hp": self.health, "maxhp": MAX_HEALTH,
                                         "mv": self.stamina, "maxmv": MAX_STAMINA})
+        call_other(MSDP, "update", self)    # the same gauges, for MSDP's clients
 
     def gmcp_room(self, room):
         if room is not None:
             info = call_other(room, "query_gmcp_info")
             if info:
                 send_gmcp(self, "Room.Info", info)
+        call_other(MSDP, "update", self)
+
+    def query_msdp_variables(self):
+        """What MSDP (/daemon/msdp) shows of this body: its name, gauges and
+        room, as strings, the exits as a table (direction -> room number)."""
+        room = environment(self)
+        info = (call_other(room, "query_gmcp_info") or {}) if room is not None else {}
+        return {
+            "CHARACTER_NAME": self.name or "",
+            "SERVER_ID": load_object(MASTER).query_mud_name(),
+            "HEALTH": str(self.health), "HEALTH_MAX": str(MAX_HEALTH),
+            "MOVEMENT": str(self.stamina), "MOVEMENT_MAX": str(MAX_STAMINA),
+            "ROOM_NAME": info.get("name", ""), "ROOM_VNUM": str(info.get("num", "")),
+            "AREA_NAME": info.get("area", ""),
+            "ROOM_EXITS": {direction: str(number)
+                           for direction, number in info.get("exits", {}).items()},
+        }
 
     def entered_room(self, room):
         """The room's init() calls this once each time the body walks in."""
@@ -1578,6 +1605,7 @@ class Player(MudObject):
 
     def cmd_quit(self, arg):
         """Save your character and leave the game."""
+        call_other(MSDP, "forget", self)
         saved = self.save_character()
         self.tell_others(f"{self.name} leaves the game.\n")
         if saved:
