@@ -93,6 +93,21 @@ def create_character(client: Client, name: str, password: str = PASSWORD) -> str
     return do(client, password)
 
 
+def quit_game(client: Client) -> None:
+    """'quit', and wait until the driver closes the connection."""
+    client.send_line("quit")
+    client.wait_closed()
+    client.close()
+
+
+def at_password_prompt(driver, name: str) -> Client:
+    """A new plain connection that has given ``name`` and is asked for the password."""
+    client = plain_player(driver)
+    client.read_until("What is your name? ")
+    client.command(name, "Password: ")
+    return client
+
+
 def save_file(driver, name: str):
     return driver.directory / "data" / "players" / f"{name.lower()}.json"
 
@@ -272,13 +287,9 @@ def test_a_player_changes_their_password(world):
     text = do(pam, "password")  # ten minutes, less what has passed since
     assert re.search(r"Too many wrong passwords: 'password' works again in (10|9)m\.", text), text
     world.wait_for_log(r"AUDIT action=password actor=Pam outcome=failed .*locked=True")
-    pam.send_line("quit")
-    pam.wait_closed()
-    pam.close()
+    quit_game(pam)
 
-    again = plain_player(world)
-    again.read_until("What is your name? ")
-    again.command("pam", "Password: ")
+    again = at_password_prompt(world, "pam")
     assert "Wrong password." in again.command(PASSWORD, "Password: ")
     text = " ".join(do(again, new_password).split())  # as one line: it is wrapped at 80
     assert re.search(r"Welcome back to Ravenmoor, Pam\. You were last here on [^.]*, "
@@ -296,9 +307,7 @@ def test_finger_tells_who_someone_is_in_the_game_or_not(world):
     bea, cid = plain_player(world), plain_player(world)
     create_character(bea, "bea")
     create_character(cid, "cid")
-    bea.send_line("quit")
-    bea.wait_closed()
-    bea.close()
+    quit_game(bea)
 
     text = do(cid, "finger ann")
     assert "Ann, a wizard and administrator." in text
@@ -322,9 +331,7 @@ def test_an_administrator_gives_a_forgetful_player_a_one_time_password(world):
     create_character(bob, "bob")
     assert "Bob is in the game: they can change it with 'password'." in \
         do(ann, "newpassword bob")
-    bob.send_line("quit")
-    bob.wait_closed()
-    bob.close()
+    quit_game(bob)
     world.wait_for_log(r"Bob quit")
     assert "There is no one called Zed here." in do(ann, "newpassword zed")
     ann.command("newpassword bob", "[y/n] ")
@@ -335,22 +342,16 @@ def test_an_administrator_gives_a_forgetful_player_a_one_time_password(world):
     world.wait_for_log(r"AUDIT action=newpassword actor=Ann outcome=ok target=Bob")
     assert one_time not in world.log
 
-    again = plain_player(world)
-    again.read_until("What is your name? ")
-    again.command("bob", "Password: ")
+    again = at_password_prompt(world, "bob")
     assert "Wrong password." in again.command(PASSWORD, "Password: ")  # the old one is gone
     assert "a one-time password" in again.command(one_time, "characters): ")
     again.command("bob-remembers", "Type it again: ")
     text = do(again, "bob-remembers")
     assert "Your password has been changed." in text and "Welcome back" in text
     assert "What?" in do(again, "newpassword ann")  # for administrators only
-    again.send_line("quit")
-    again.wait_closed()
-    again.close()
+    quit_game(again)
 
-    last = plain_player(world)
-    last.read_until("What is your name? ")
-    last.command("bob", "Password: ")
+    last = at_password_prompt(world, "bob")
     assert "Wrong password." in last.command(one_time, "Password: ")  # it worked once
     assert "Welcome back" in do(last, "bob-remembers")
 
@@ -365,13 +366,9 @@ def scrypt_hash(driver, name: str) -> str:
 def test_three_wrong_passwords_end_the_connection(world):
     bob = plain_player(world)
     create_character(bob, "bob")
-    bob.send_line("quit")
-    bob.wait_closed()
-    bob.close()
+    quit_game(bob)
 
-    intruder = plain_player(world)
-    intruder.read_until("What is your name? ")
-    intruder.command("bob", "Password: ")
+    intruder = at_password_prompt(world, "bob")
     intruder.command("guess-one", "Password: ")
     intruder.command("guess-two", "Password: ")
     intruder.raw.clear()

@@ -20,7 +20,8 @@ import pytest
 
 from conftest import SHIPPED_MUDLIB, TIMEOUT, Client, start_driver
 from mudclient import DO, NAWS, TTYPE, WILL, TelnetPeer, iac, sb
-from test_world import PASSWORD, PROMPT, create_character, do, plain_player, save_file
+from test_world import (PASSWORD, PROMPT, create_character, do, plain_player, quit_game,
+                        save_file)
 
 # MSDP (telnet option 69) and its bytes inside a subnegotiation.
 MSDP = 69
@@ -714,9 +715,7 @@ def test_mail_reaches_players_in_the_game_or_not(world):
     alice = plain_new(world, "Alice")
     bob = plain_new(world, "Bob")
     cara = plain_new(world, "Cara")
-    bob.send_line("quit")
-    bob.wait_closed()
-    bob.close()
+    quit_game(bob)
     world.wait_for_log(r"Bob quit")
 
     assert "Your letter to Bob is on its way." in do(alice, "mail bob see you at the gate")
