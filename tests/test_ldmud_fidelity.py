@@ -15,6 +15,9 @@ clients.
   functions do: ``def logon(self):`` works on the TLS port.
 * ``tls_check_certificate(ob, 1)``: element 2 in the layout of LDMud's
   OpenSSL build.
+* A prompt given to ``set_prompt`` as a callable is called each time it is
+  printed (LDMud's closure prompts); when it returns no string, or fails,
+  no prompt is printed.
 
 And what the efun pages promise a mudlib author who knows LDMud: what
 ``binary_message``'s flags mean here, and the log line ``debug_message``
@@ -128,6 +131,32 @@ def test_a_skipped_callback_still_leaves_a_prompt(driver, clients, command):
     assert "INIT " in text and "CALLBACK" not in text, text
     assert text.count("> ") == 1, text
     assert player.run("state", "STATE ") == "STATE 1"
+
+
+# --- prompts given as callables ------------------------------------------------------------
+
+def test_a_callable_prompt_is_called_each_time_it_is_printed(driver, clients):
+    player = clients.plain(driver)
+    assert player.run("prompt counting", "PROMPT ") == "PROMPT counting old=>"
+    assert player.wait_prompt().endswith("\r\n[1]> "), player.client.text
+    player.run("echo again", "ECHO ")
+    assert player.wait_prompt().endswith("ECHO again\r\n[2]> "), player.client.text
+    assert player.run("prompt plain", "PROMPT ") == "PROMPT plain old=callable"
+    assert player.wait_prompt().endswith("PROMPT plain old=callable\r\n> ")
+
+
+@pytest.mark.parametrize("kind", ["silent", "failing"])
+def test_a_callable_prompt_without_a_string_prints_none(driver, clients, kind):
+    player = clients.plain(driver)
+    mark = driver.log_mark()
+    player.run(f"prompt {kind}", "PROMPT ")
+    player.run("echo quiet", "ECHO ", keep=True)
+    player.run("prompt plain", "PROMPT ", keep=True)
+    text = player.wait_prompt()
+    assert "> " not in text[:-2], text  # the only prompt: the one "prompt plain" left
+    if kind == "failing":
+        driver.wait_for_log(r"error in .*prompt: this prompt is broken", start=mark)
+    assert player.run("echo still here", "ECHO ") == "ECHO still here"
 
 
 # --- applies get the arguments they declare ----------------------------------------------

@@ -191,14 +191,22 @@ def query_editing(ob: MudObject) -> bool | MudObject:
     return session.exit_object or True
 
 
-def set_prompt(prompt: str | None = None, ob: MudObject | None = None) -> str:
-    """Set the prompt of ``ob`` (default this_player()); returns the old one."""
+def set_prompt(prompt: str | Callable[[], str | None] | None = None,
+               ob: MudObject | None = None) -> str | Callable[[], str | None]:
+    """Set the prompt of ``ob`` (default this_player()); returns the old one.
+
+    A callable is called each time the prompt is printed, and what it
+    returns is printed if it is a string (LDMud's closure prompts).
+    """
     binding = binding_of(check_alive(this_player() if ob is None else ob))
     if binding is None:
         raise EfunError("set_prompt: object not interactive")
+    if prompt is not None and not isinstance(prompt, str) and not callable(prompt):
+        raise EfunError(f"bad argument 1 to set_prompt: expected a string or a callable, "
+                        f"got {prompt!r}")
     old = binding.prompt
     if prompt is not None:
-        binding.prompt = str(prompt)
+        binding.prompt = prompt
     return old
 
 

@@ -15,7 +15,8 @@ object that owns it:
   apply;
 * prompts: printed after each turn the player caused (logon, a command, a TLS
   callback, or a handshake whose callback was skipped), never while a
-  handshake runs; a turn that goes on in a coroutine (awaiting a worker,
+  handshake runs; a prompt that is a callable is called each time, as
+  LDMud calls a closure prompt; a turn that goes on in a coroutine (awaiting a worker,
   say) ends when the coroutine does;
 * TLS callbacks: run exactly once as ``fun(result, ob, *extra)`` with the
   connection's object as this_player; skipped if their object is gone, and
@@ -368,7 +369,26 @@ class Interactives(ClientApplies):
                 handler.prompt_shown = True
                 connection.send_prompt(handler.prompt)
             return
-        connection.send_prompt(binding.prompt)
+        prompt = binding.prompt
+        if type(prompt) is not str:
+            prompt = self._prompt_from(prompt, binding)
+            if prompt is None:
+                return
+        connection.send_prompt(prompt)
+
+    @staticmethod
+    def _prompt_from(closure: Callable, binding: Interactive) -> str | None:
+        """A prompt given as a callable (``set_prompt``), called now, as
+        LDMud calls a closure prompt each time it prints it: its object
+        runs it, with the player as this_player.  Anything but a string
+        (None, an error, an object since destructed) prints no prompt."""
+        this_object = getattr(closure, "__self__", binding.owner)
+        if isinstance(this_object, MudObject) and this_object._mud_destructed:
+            return None
+        result = objects.run(this_object, closure, this_player=binding.owner,
+                             this_interactive=binding.owner,
+                             what=f"{binding.owner._mud_name}: prompt")
+        return result if isinstance(result, str) else None
 
     # -- binding objects and connections ---------------------------------------
 

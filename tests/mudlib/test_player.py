@@ -69,6 +69,7 @@ from driver.efuns import (
     load_object,
     object_name,
     remove_interactive,
+    set_prompt,
     tell_object,
     this_interactive,
     this_object,
@@ -339,6 +340,26 @@ class TestPlayer(inherit("/tls_callbacks")):
             except EfunError as exc:
                 write(f"BADARGS {what} ERROR {exc}\n")
         write(f"BADARGS state={tls_query_connection_state(me)}\n")
+
+    # -- prompts -----------------------------------------------------------------
+
+    def cmd_prompt(self, kind):
+        """'prompt counting': a callable prompt that counts its calls, '[1]> ',
+        '[2]> ', ...; 'prompt silent': one that returns None; 'prompt failing':
+        one that raises; 'prompt plain': a string again."""
+        self.prompts_printed = 0
+        prompt = {"counting": self._counting_prompt, "silent": lambda: None,
+                  "failing": self._failing_prompt, "plain": "> "}[kind]
+        old = set_prompt(prompt)
+        # (The old prompt without its space, so only real prompts end in "> ".)
+        write(f"PROMPT {kind} old={old.rstrip() if isinstance(old, str) else 'callable'}\n")
+
+    def _counting_prompt(self):
+        self.prompts_printed += 1
+        return f"[{self.prompts_printed}]> "
+
+    def _failing_prompt(self):
+        raise RuntimeError("this prompt is broken")
 
     # -- raw bytes -------------------------------------------------------------
 
