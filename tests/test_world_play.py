@@ -797,3 +797,92 @@ def test_msdp_lists_sends_and_reports_the_gauges_and_the_room(world):
     payload, seen = next_msdp(peer, seen)   # the next one: no ROOM_NAME came before it
     assert payload == (MSDP_VAR + b"REPORTED_VARIABLES" + MSDP_VAL + MSDP_ARRAY_OPEN
                        + MSDP_VAL + b"HEALTH" + MSDP_ARRAY_CLOSE)
+
+
+# --- how a player likes the game: aliases, prompt, brief, title, description ----------
+
+def test_aliases_expand_their_arguments_are_kept_and_cannot_loop(world):
+    ada = plain_player(world)
+    create_character(ada, "ada")
+    bo = plain_player(world)
+    create_character(bo, "bob")
+    assert "'tb' now does 'tell bob $*'." in do(ada, "alias tb tell bob $*")
+    do(ada, "tb meet me at the gate")
+    bo.read_until("Ada tells you: meet me at the gate")
+    do(ada, "alias t tell")                     # no $: the rest is added at the end
+    do(ada, "t bob second")
+    bo.read_until("Ada tells you: second")
+    do(ada, "alias x2 say $2 then $1")
+    assert "You say: b then a" in do(ada, "x2 a b")
+    do(ada, "alias loop loop")                  # an expansion is not expanded again
+    assert "What?" in do(ada, "loop")
+    assert "cannot be an alias" in do(ada, "alias alias look")
+    listing = " ".join(do(ada, "alias").split())
+    assert "tb tell bob $*" in listing and "x2 say $2 then $1" in listing, listing
+    assert "'tb' is no longer an alias." in do(ada, "unalias tb")
+    assert "You have no alias 'tb'." in do(ada, "alias tb")
+    quit_game(ada)
+    again = plain_player(world)
+    again.read_until("What is your name? ")
+    again.command("ada", "Password: ")
+    again.send_line(PASSWORD)
+    again.read_until(PROMPT)
+    do(again, "t bob kept across a login")
+    bo.read_until("Ada tells you: kept across a login")
+
+
+def test_a_prompt_shows_health_and_stamina_as_they_are_now(world):
+    cy = plain_player(world)
+    create_character(cy, "cyd")
+    assert "means nothing in a prompt" in do(cy, "prompt %q >")
+    assert "Prompt set." in do(cy, "prompt [%h/%H hp %s/%S st] >")
+    assert cy.text.endswith("[30/30 hp 100/100 st] > ")
+    do(cy, "south")
+    do(cy, "south")                             # the moor road: walking there tires
+    text = do(cy, "north")
+    match = re.search(r"\[30/30 hp (\d+)/100 st\] > $", text)
+    assert match and int(match.group(1)) < 100, text
+    assert "Your prompt is '[%h/%H hp %s/%S st] >'" in " ".join(do(cy, "prompt").split())
+    do(cy, "prompt default")
+    assert cy.text.endswith("\r\n> ")
+    assert do(cy, "prompt").strip().startswith("Your prompt is '>'")
+
+
+def test_brief_leaves_out_descriptions_when_walking_but_not_on_look(world):
+    di = plain_player(world)
+    create_character(di, "dio")
+    full = do(di, "west")
+    assert "The Crooked Lantern" in full
+    description = " ".join(do(di, "look").split()).split("Obvious")[0]
+    assert len(description) > 60, description   # the room's paragraph
+    assert "Brief is on" in do(di, "brief on")
+    walked = " ".join(do(di, "east").split())
+    assert "The town square" in walked and "Obvious exits" in walked
+    do(di, "west")
+    brief = " ".join(di.text.split())
+    assert description.split(". ")[1] not in brief, brief
+    assert description.split(". ")[1] in " ".join(do(di, "look").split())
+    assert "brief" in do(di, "score")
+    do(di, "brief off")
+    assert description.split(". ")[1] in " ".join(do(di, "east").split() + do(di, "west").split())
+
+
+def test_title_in_who_and_a_description_others_see(world):
+    el = plain_player(world)
+    create_character(el, "ela")
+    fi = plain_player(world)
+    create_character(fi, "fin")
+    assert "'who' shows you as Ela the Wanderer." in do(el, "title the Wanderer")
+    assert re.search(r"^\s*Ela\s+telnet\s+the Wanderer\r?$", do(fi, "who"), re.M)
+    assert "Ela the Wanderer, " in do(el, "score")
+    do(el, "describe A tall woman in a grey cloak, with a scar on her chin.")
+    assert "A tall woman in a grey cloak" in do(fi, "look ela")
+    long_title = "x" * 41
+    assert "at most 40 characters" in do(el, f"title {long_title}")
+    do(el, "title %^RED%^red")                  # no colour markup from players
+    assert "%^" not in do(fi, "who")
+    assert "Your title is gone." in do(el, "title none")
+    assert re.search(r"^\s*Ela\s+telnet\r?$", do(fi, "who"), re.M)
+    assert "is an adventurer, like yourself" not in do(fi, "look ela")
+    do(el, "describe none")
+    assert "Ela is an adventurer, like yourself." in do(fi, "look ela")

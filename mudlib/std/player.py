@@ -13,6 +13,7 @@ which renders the world's colour markup for the player's client (see
 """
 
 import inspect
+import re
 import secrets
 from datetime import datetime, timezone
 
@@ -64,6 +65,7 @@ from driver.efuns import (
     query_mud_port,
     query_verb,
     query_window_size,
+    set_prompt,
     read_file,
     reload_object,
     remove_action,
@@ -138,6 +140,21 @@ PASSWORD_CHANGE_LOCK = 600
 
 # The most players one player may ignore ('ignore').
 MAX_IGNORED = 50
+# 'alias', 'prompt', 'title', 'describe': how much a player may set.
+MAX_ALIASES = 50
+MAX_ALIAS_NAME = 15
+MAX_ALIAS_EXPANSION = 200
+MAX_PROMPT = 60
+MAX_TITLE = 40
+MAX_DESCRIPTION = 300
+# Words an alias may not take: they must always work, so an alias can be undone.
+UNALIASABLE = ("alias", "unalias")
+# In an alias's expansion: $1 to $9, the words typed after it; $*, all of them.
+ALIAS_ARGUMENT = re.compile(r"\$([1-9*])")
+# In a prompt: what each %-letter shows.
+PROMPT_FIELDS = {"h": "health", "H": "max_health", "s": "stamina", "S": "max_stamina",
+                 "n": "name", "%": "percent"}
+DEFAULT_PROMPT = "> "
 
 MAX_HEALTH = 30
 MAX_STAMINA = 100
@@ -170,6 +187,12 @@ COMMANDS = (
     (("inventory", "i"), "cmd_inventory", "inventory", "Things"),
     (("score",), "cmd_score", "score", "Yourself"),
     (("colour", "color"), "cmd_colour", "colour [on|off|auto]", "Yourself"),
+    (("brief",), "cmd_brief", "brief [on|off]", "Yourself"),
+    (("prompt",), "cmd_prompt", "prompt [<text>|default]", "Yourself"),
+    (("alias",), "cmd_alias", "alias [<word> [<command>]]", "Yourself"),
+    (("unalias",), "cmd_unalias", "unalias <word>", "Yourself"),
+    (("title",), "cmd_title", "title [<text>|none]", "Yourself"),
+    (("describe",), "cmd_describe", "describe [<text>|none]", "Yourself"),
     (("tls",), "cmd_tls", "tls", "Yourself"),
     (("password", "passwd"), "cmd_password", "password", "Yourself"),
     (("save",), "cmd_save", "save", "Yourself"),
@@ -286,12 +309,21 @@ class Player(MudObject):
     password_misses = 0
     password_locked_until = 0
     new_password_hash = None
+    # How the player likes the game: 'alias' (word -> command; replaced,
+    # never changed in place, as this default is the class's), 'brief',
+    # 'prompt' (None: the default), 'title' and 'describe'.
+    aliases = {}
+    brief = False
+    prompt_format = None
+    title = ""
+    description = ""
 
     # What save_object() writes to players/<name>.  /secure/login reads the
     # same file, so it takes this list from here.
     persistent = ("name", "password_hash", "room", "created", "last_login",
                   "last_login_from", "level", "colour", "health", "stamina",
-                  "channels_off", "ignoring", "password_expired")
+                  "channels_off", "ignoring", "password_expired", "aliases", "brief",
+                  "prompt_format", "title", "description")
     min_password_length = MIN_PASSWORD_LENGTH
 
     def create(self):
@@ -328,6 +360,9 @@ class Player(MudObject):
     def query_name(self):
         return self.name
 
+    def query_title(self):
+        return self.title
+
     def query_level(self):
         return self.level if self.level in LEVELS else "player"
 
@@ -347,7 +382,8 @@ class Player(MudObject):
         return self.name
 
     def long_description(self):
-        text = f"{self.name} is an adventurer, like yourself.\n"
+        text = (f"{self.description}\n" if self.description
+                else f"{self.name} is an adventurer, like yourself.\n")
         if not interactive(self):
             text += f"{self.name} stands very still, eyes unfocused.\n"
         elif query_idle(self) >= 300:
@@ -472,6 +508,7 @@ class Player(MudObject):
                           "commands, and 'promote <player>' makes others wizards.\n\n")
         self.show_notices()
         self.greet_client()
+        self.apply_prompt()
         room = self._load_room(self.room)
         move_object(self, room)     # the room's init() sends Room.Info
         self.tell_others(f"{self.name} enters the game.\n")
@@ -489,6 +526,7 @@ class Player(MudObject):
         self.tell("You take over your body, which was already in the game.\n\n")
         self.show_notices()
         self.greet_client()
+        self.apply_prompt()
         self.gmcp_room(environment(self))
         self.cmd_look("")
         debug_message(f"{self.name} reconnected from {query_ip_number(self)}")
@@ -564,6 +602,7 @@ class Player(MudObject):
         self.show_notices()
         self._deliver_pending_tells()
         self.greet_client()
+        self.apply_prompt()
         self.gmcp_room(environment(self))
         self.cmd_look("")
         self.check_vitals()
@@ -782,10 +821,41 @@ class Player(MudObject):
             return self.last_command
         if line:
             self.last_command = line
-        return None     # the driver parses the line into a command
+        return self.expand_alias(line)   # None: the driver parses the line as typed
+
+    def expand_alias(self, line):
+        """`line` with its first word's alias expanded, or None if it has
+        none.  An expansion is not expanded again, so no alias can loop."""
+        if not self.aliases:
+            return None
+        word, _, rest = line.partition(" ")
+        expansion = self.aliases.get(word.lower())
+        if expansion is None:
+            return None
+        rest = rest.strip()
+        words = rest.split()
+        used = []
+
+        def argument(match):
+            used.append(True)
+            if match.group(1) == "*":
+                return rest
+            n = int(match.group(1))
+            return words[n - 1] if n <= len(words) else ""
+
+        expanded = ALIAS_ARGUMENT.sub(argument, expansion)
+        if not used and rest:
+            expanded += " " + rest
+        return " ".join(expanded.split()) or None
 
     def look_around(self):
-        self.cmd_look("")
+        """What a player sees on walking into a room: all of it, or with
+        'brief' on, all but its description."""
+        room = environment(self)
+        if self.brief and room is not None:
+            self.tell(call_other(room, "describe", self, True))
+        else:
+            self.cmd_look("")
 
     # -- looking -------------------------------------------------------------
 
@@ -1080,7 +1150,9 @@ class Player(MudObject):
             else:
                 dead += 1
                 link, state = "link-dead", ""
-            lines.append(f"  {ob.query_name():<16} {link:<9} {state}".rstrip())
+            title = call_other(ob, "query_title") or ""
+            state = f"  ({state})" if state else ""
+            lines.append(f"  {ob.query_name():<16} {link:<9} {title}{state}".rstrip())
         summary = f"{online} player{'' if online == 1 else 's'} online."
         if dead:
             summary += f"  {dead} link-dead."
@@ -1343,13 +1415,15 @@ class Player(MudObject):
         colours = {0: "no colour", 16: "16 colours", 256: "256 colours"}.get(
             depth, "true colour")
         lines = [
-            f"%^HEADING%^{self.name}, {level}%^RESET%^",
+            f"%^HEADING%^{self.name}{' ' + self.title if self.title else ''}, "
+            f"{level}%^RESET%^",
             f"  Health   {self.health:>3}/{MAX_HEALTH:<3}  Stamina  "
             f"{self.stamina:>3}/{MAX_STAMINA}",
             f"  Carrying {carried}",
             f"  In the game since {format_time(self.created or time())}; "
             f"on for {format_duration(time() - self.logged_in_at)} this time.",
-            f"  Text: {colours} (colour {self.colour}), {self.query_width()} columns.",
+            f"  Text: {colours} (colour {self.colour}), {self.query_width()} columns"
+            f"{', brief' if self.brief else ''}.",
         ]
         self.tell("\n".join(lines) + "\n")
 
@@ -1376,6 +1450,150 @@ class Player(MudObject):
         else:
             self.tell(f"Colour is {self.colour}: your screen gets no colour "
                       f"(your client said {said}).\n")
+
+    def cmd_brief(self, arg):
+        """Rooms as you walk into them: 'brief on' shows only each room's
+        name, its exits and who and what is there; 'brief off' (the
+        default) its whole description too.  'look' always shows it all."""
+        choice = arg.lower()
+        if choice in ("on", "off"):
+            self.brief = choice == "on"
+            self.save_character()
+        elif choice:
+            self.tell("Brief on or off?\n")
+            return
+        self.tell("Brief is on: walking shows each room's name, exits and who is "
+                  "there; 'look' shows the rest.\n" if self.brief else
+                  "Brief is off: walking shows each room's whole description.\n")
+
+    def cmd_prompt(self, arg):
+        """The prompt the game shows when it waits for your command.  In it,
+        %h is your health and %H its most, %s your stamina and %S its most,
+        %n your name, and %% a per cent sign: 'prompt [%h/%H hp %s/%S st] >'.
+        'prompt default' gives back the usual '>'.  Alone, it shows yours."""
+        text = clean(arg)
+        if not text:
+            shown = self.prompt_format or DEFAULT_PROMPT
+            self.tell(f"Your prompt is '{shown.rstrip()}'"
+                      + (f", which shows now as '{self.prompt_text().rstrip()}'"
+                         if "%" in shown else "") + ".\n")
+            return
+        if text.lower() == "default":
+            self.prompt_format = None
+        elif len(text) > MAX_PROMPT:
+            self.tell(f"A prompt may be at most {MAX_PROMPT} characters long.\n")
+            return
+        else:
+            unknown = sorted({letter for letter in re.findall(r"%(.?)", text)
+                              if letter not in PROMPT_FIELDS})
+            if unknown:
+                self.tell(f"'%{unknown[0]}' means nothing in a prompt: %h, %H, %s, %S, "
+                          "%n and %% do.\n")
+                return
+            self.prompt_format = text + " "
+        self.save_character()
+        self.apply_prompt()
+        self.tell("Prompt set.\n")
+
+    def apply_prompt(self):
+        """Give this body's connection its prompt: a fixed one as a string,
+        one that shows health and the like as a method, which the driver
+        calls each time it prints the prompt (so it is never out of date)."""
+        if not interactive(self):
+            return
+        fmt = self.prompt_format or DEFAULT_PROMPT
+        set_prompt(self.prompt_text if "%" in fmt else fmt, self)
+
+    def prompt_text(self):
+        """The prompt as it shows now: its %-letters filled in."""
+        values = {"health": self.health, "max_health": MAX_HEALTH, "stamina": self.stamina,
+                  "max_stamina": MAX_STAMINA, "name": self.name, "percent": "%"}
+        return re.sub(r"%(.)", lambda m: str(values[PROMPT_FIELDS.get(m.group(1), "percent")]),
+                      self.prompt_format or DEFAULT_PROMPT)
+
+    def cmd_alias(self, arg):
+        """Your own short words for commands.  'alias gs get sword from
+        chest' makes 'gs' do that.  In the command, $1 to $9 are the words
+        you type after the alias and $* all of them ('alias tb tell bob $*');
+        with none, what you type after it is added at the end ('alias t
+        tell': 't bob hello' tells Bob hello).  'alias' alone lists yours,
+        'alias gs' shows one, 'unalias gs' forgets it.  An alias does not
+        expand other aliases."""
+        word, _, expansion = arg.partition(" ")
+        word, expansion = word.lower(), clean(expansion)
+        if not word:
+            if not self.aliases:
+                self.tell("You have no aliases.  'help alias' tells how to make one.\n")
+                return
+            lines = ["%^HEADING%^Your aliases:%^RESET%^"]
+            lines += [self.hanging(f"  {name:<{MAX_ALIAS_NAME}} {command}",
+                                   3 + MAX_ALIAS_NAME)
+                      for name, command in sorted(self.aliases.items())]
+            self.tell("\n".join(lines) + "\n")
+            return
+        if not expansion:
+            command = self.aliases.get(word)
+            self.tell(f"'{word}' does '{command}'.\n" if command
+                      else f"You have no alias '{clean(word)}'.\n")
+            return
+        if word in UNALIASABLE:
+            self.tell(f"'{word}' must always be itself: it cannot be an alias.\n")
+        elif len(word) > MAX_ALIAS_NAME or not word.isprintable() or "$" in word:
+            self.tell(f"An alias is one word of at most {MAX_ALIAS_NAME} letters.\n")
+        elif len(expansion) > MAX_ALIAS_EXPANSION:
+            self.tell(f"An alias's command may be at most {MAX_ALIAS_EXPANSION} "
+                      "characters long.\n")
+        elif word not in self.aliases and len(self.aliases) >= MAX_ALIASES:
+            self.tell(f"You have {MAX_ALIASES} aliases already; 'unalias' one first.\n")
+        else:
+            self.aliases = {**self.aliases, word: expansion}
+            self.save_character()
+            self.tell(f"'{word}' now does '{expansion}'.\n")
+
+    def cmd_unalias(self, arg):
+        """Forget one of your aliases: 'unalias gs'."""
+        word = arg.strip().lower()
+        if word not in self.aliases:
+            self.tell(f"You have no alias '{clean(word)}'.\n" if word
+                      else "Unalias which?  'alias' lists yours.\n")
+            return
+        self.aliases = {name: command for name, command in self.aliases.items()
+                        if name != word}
+        self.save_character()
+        self.tell(f"'{word}' is no longer an alias.\n")
+
+    def cmd_title(self, arg):
+        """Your title, shown after your name when people list who is in the
+        game: 'title the Wanderer'.  'title none' takes it away; alone, it
+        shows yours."""
+        self._set_text("title", arg, MAX_TITLE,
+                       lambda text: f"'who' shows you as {self.name} {text}.")
+
+    def cmd_describe(self, arg):
+        """How others see you when they look at you: 'describe A tall
+        woman in a grey cloak, with a scar on her chin.'  'describe none'
+        goes back to the plain one; alone, it shows yours."""
+        self._set_text("description", arg, MAX_DESCRIPTION,
+                       lambda text: f"Others see you as: {text}")
+
+    def _set_text(self, attr, arg, limit, shown):
+        """'title' and 'describe': a line of the player's own about them."""
+        text = clean(arg)
+        if text.lower() == "none":
+            setattr(self, attr, "")
+            self.save_character()
+            self.tell(f"Your {attr} is gone.\n")
+        elif len(text) > limit:
+            self.tell(f"Your {attr} may be at most {limit} characters long.\n")
+        elif text:
+            setattr(self, attr, text)
+            self.save_character()
+            self.tell(shown(text) + "\n")
+        elif getattr(self, attr):
+            self.tell(shown(getattr(self, attr)) + "\n")
+        else:
+            self.tell(f"You have no {attr}.  'help {query_verb()}' tells how to "
+                      "set one.\n")
 
     def cmd_tls(self, arg):
         """Tell whether your connection is encrypted, and if it is not, how

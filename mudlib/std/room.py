@@ -230,10 +230,13 @@ class Room(MudObject):
                 text += "  " + sky
         return text
 
-    def describe(self, viewer):
-        """Title, description, exits and who else is here, in colour markup."""
+    def describe(self, viewer, brief=False):
+        """Title, description, exits and who else is here, in colour markup;
+        `brief` leaves the description out (a player's 'brief on')."""
         grammar = load_object(GRAMMAR)
-        lines = [f"%^ROOM%^{self.short}%^RESET%^", self.long_description()]
+        lines = [f"%^ROOM%^{self.short}%^RESET%^"]
+        if not brief:
+            lines.append(self.long_description())
         if self.exits:
             directions = list(self.exits)
             noun = "exit" if len(directions) == 1 else "exits"
