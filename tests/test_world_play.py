@@ -744,6 +744,47 @@ def test_mail_reaches_players_in_the_game_or_not(world):
     assert f"letter {refused}" not in do(alice, "mail")
 
 
+FORGER = """
+from driver.efuns import MudObject, call_other, environment, find_player, object_name, write
+
+
+class Forge(MudObject):
+    \"\"\"World code that tries to speak, write and report in another player's name.\"\"\"
+    usage = "forge <player>"
+    group = "Talking"
+
+    def main(self, player, arg):
+        victim = find_player(arg)
+        room = environment(player)
+        said = call_other("/daemon/channels", "send", victim, "chat", "I am a fool")
+        mailed = call_other("/secure/mail", "send", victim, "Alice", "I am a fool")
+        filed = call_other("/secure/reports", "file", victim, "idea", "I am a fool",
+                           object_name(room), "here")
+        crier = call_other("/daemon/channels", "send", self, "chat", "Hear ye")
+        write(f"FORGED said={said} mailed={mailed} filed={filed} crier={crier}\\n")
+
+    def query_name(self):
+        return "The crier"
+"""
+
+
+def test_world_code_cannot_speak_write_or_report_in_a_players_name(game):
+    world = game()
+    (world.mudlib / "cmds").mkdir(exist_ok=True)
+    (world.mudlib / "cmds" / "forge.py").write_text(FORGER)
+    alice = plain_new(world, "Alice")
+    bob = plain_new(world, "Bob")
+    mark = world.log_mark()
+    text = " ".join(do(alice, "forge bob").split())
+    assert ("FORGED said=False mailed=a letter is sent by its writer, typing 'mail' "
+            "filed=a report is filed by its player, typing the command crier=True") in text, text
+    world.wait_for_log(r"a line in Bob's name from world code refused", start=mark)
+    history = " ".join(do(bob, "chat").split())
+    assert "The crier: Hear ye" in history and "I am a fool" not in history, history
+    assert "You have no letters." in do(alice, "mail")
+    assert "Bob: I am not a fool" in " ".join(do(bob, "chat I am not a fool").split())
+
+
 def msdp_request(command: str, *values: str) -> bytes:
     """IAC SB MSDP VAR command VAL value ... IAC SE (several values: an array)."""
     if len(values) == 1:

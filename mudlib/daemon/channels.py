@@ -15,10 +15,13 @@ everyone's problem, and the driver's limit on commands (20 a second) is
 far above what anyone types by hand.
 The history is saved under the data directory (data/world/channels.json)
 with every line, so a restart or an 'update' of this daemon keeps it.
+A player's line comes only from that player typing it (this_interactive()),
+as a letter (/secure/mail) and a report (/secure/reports) do: world code
+may speak on a channel as itself (a town crier), never in a player's name.
 """
 
 from driver.efuns import (EfunError, call_other, debug_message, inherit, restore_object,
-                          save_object, time, users)
+                          save_object, this_interactive, time, users)
 
 GRAMMAR = "/std/grammar"
 RATE_LIMITED = "/std/rate_limited"
@@ -72,7 +75,12 @@ class Channels(inherit(RATE_LIMITED)):
     def send(self, sender, name, text):
         """`sender` says `text` (already cleaned) on channel `name`; text
         that starts with ':' is an action ('chat :waves' is 'Alice waves').
-        False, and nothing said, if the sender is talking too fast."""
+        False, and nothing said, if the sender is talking too fast, or is
+        a player other than the one typing."""
+        if call_other(sender, "query_is_player") and sender is not this_interactive():
+            debug_message(f"channels: a line in {call_other(sender, 'query_name')}'s "
+                          "name from world code refused", "warning")
+            return False
         speaker = call_other(sender, "query_name")
         if not self.may_act(speaker, TALK_LINES, TALK_WINDOW):
             return False
