@@ -466,17 +466,22 @@ def test_update_of_the_player_file_gives_players_online_its_new_command(game):
         '    (("quit",), "cmd_quit", "quit", "Yourself"),\n',
         '    (("quit",), "cmd_quit", "quit", "Yourself"),\n'
         '    (("whistle",), "cmd_whistle", "whistle", "Talking"),\n')
+    # A new attribute, which a body online (made by the old code, and not
+    # made again: no create()) has as the class's default.
+    source = source.replace(
+        "    cwd = \"/\"\n",
+        "    cwd = \"/\"\n    tune = \"a merry tune\"\n")
     source = source.replace(
         "    def cmd_quit(self, arg):",
         "    def cmd_whistle(self, arg):\n"
         '        """Whistle a tune."""\n'
         '        self.tell_others(f"{self.name} whistles.\\n")\n'
-        '        self.tell("You whistle.\\n")\n\n'
+        '        self.tell(f"You whistle {self.tune}.\\n")\n\n'
         "    def cmd_quit(self, arg):")
     player.write_text(source)
     assert "Updated /std/player." in do(sam, "update /std/player")
     sam.raw.clear()
-    assert "You whistle." in do(tia, "whistle")               # no relog needed
+    assert "You whistle a merry tune." in do(tia, "whistle")  # no relog needed
     sam.read_until("Tia whistles.")
     assert "whistle" in do(tia, "help")
     assert "Usage: whistle" in do(tia, "help whistle")
