@@ -749,6 +749,37 @@ def test_mail_reaches_players_in_the_game_or_not(world):
     assert f"letter {refused}" not in do(alice, "mail")
 
 
+def test_a_long_letter_is_written_line_by_line(world):
+    plain_new(world, "Ann")         # the first character: an administrator, whom nobody ignores
+    alice = plain_new(world, "Alice")
+    bob = plain_new(world, "Bob")
+    alice.raw.clear()
+    alice.send_line("mail bob")
+    alice.read_until("'~q' throws it away.")
+    alice.read_until("] ")
+    for line in ("Dear Bob,", "", "the bridge on the moor road is out.", "Take the ford."):
+        alice.raw.clear()
+        alice.send_line(line)
+        alice.read_until("] ")
+    assert "Your letter to Bob is on its way." in do(alice, ".")
+    bob.read_until("You have a new letter from Alice")
+    text = do(bob, "mail")
+    lines = [line.strip() for line in text.replace("\r", "").split("\n")]
+    start = next(n for n, line in enumerate(lines) if line.endswith(": Dear Bob,"))
+    assert lines[start + 1:start + 4] == ["", "the bridge on the moor road is out.",
+                                          "Take the ford."], lines
+
+    alice.raw.clear()
+    alice.send_line("mail bob")
+    alice.read_until("] ")
+    alice.send_line("never mind")
+    alice.read_until("] ")
+    assert "Your letter is thrown away." in do(alice, "~q")
+    assert "never mind" not in do(bob, "mail")
+    do(bob, "ignore alice")
+    assert "You cannot write to Bob: Bob is not listening to you." in do(alice, "mail bob")
+
+
 FORGER = """
 from driver.efuns import MudObject, call_other, environment, find_player, object_name, write
 

@@ -1,6 +1,7 @@
 """/secure/mail: letters between players, for those who are not in the game.
 
-'mail <player> <text>' leaves a one-line letter in that player's mailbox.
+'mail <player> <text>' leaves a one-line letter in that player's mailbox;
+'mail <player>' alone lets the player write a longer one, line by line.
 They hear of it at once if they are in the game, or when they next log in;
 'mail' shows theirs (the new ones marked, then no longer new), and 'mail
 delete <n>' or 'mail delete all' throws letters away.  The mailboxes are
@@ -10,8 +11,9 @@ allow, and it trusts /secure/.
 
 Only a mailbox's owner reads or empties it, and only the player typing
 'mail' sends a letter: these calls serve this_interactive(), so no object
-reads another's letters or writes in another's name.  A player who ignores the sender ('ignore')
-gets no letters from them.  A letter is at most MAX_TEXT characters, a
+reads another's letters or writes in another's name.  A player who
+ignores the sender ('ignore') gets no letters from them.  A letter is at
+most MAX_TEXT characters on MAX_LINES lines, a
 mailbox holds MAILBOX letters (a full one takes no more until its owner
 deletes some), and one player sends at most SEND_LIMIT letters in
 SEND_WINDOW seconds.
@@ -23,7 +25,8 @@ from driver.efuns import (EfunError, call_other, debug_message, inherit, restore
 MASTER = "/master"
 RATE_LIMITED = "/std/rate_limited"
 SAVE = "world/mail"
-MAX_TEXT = 500
+MAX_TEXT = 2000
+MAX_LINES = 25
 MAILBOX = 50
 SEND_LIMIT = 5
 SEND_WINDOW = 600
@@ -44,20 +47,35 @@ class Mail(inherit(RATE_LIMITED)):
         self.boxes = {name: [letter for letter in letters if isinstance(letter, dict)]
                       for name, letters in self.boxes.items() if isinstance(letters, list)}
 
-    def send(self, sender, recipient, text):
-        """`sender` (a body) writes `text` (already cleaned) to the character
-        called `recipient` (as the master knows it).  None if it was
-        delivered, else a sentence saying why not."""
+    def query_limits(self):
+        """(characters, lines): the most one letter may hold."""
+        return MAX_TEXT, MAX_LINES
+
+    def refusal(self, sender, recipient):
+        """Why `sender` (a body) may not write to the character called
+        `recipient` now, as a sentence; None if they may.  Asked before a
+        long letter is written, so nobody writes one for nothing."""
         if sender is not this_interactive():
             return "a letter is sent by its writer, typing 'mail'"   # no forged senders
+        if call_other(MASTER, "query_ignores", recipient, call_other(sender, "query_name")):
+            return f"{recipient} is not listening to you"
+        if len(self.boxes.get(recipient, ())) >= MAILBOX:
+            return f"{recipient}'s mailbox is full"
+        return None
+
+    def send(self, sender, recipient, text):
+        """`sender` (a body) writes `text` (already cleaned; lines end with
+        "\\n") to the character called `recipient` (as the master knows
+        it).  None if it was delivered, else a sentence saying why not."""
+        why = self.refusal(sender, recipient)
+        if why is not None:
+            return why
         if len(text) > MAX_TEXT:
             return f"a letter is at most {MAX_TEXT} characters"
+        if text.count("\n") >= MAX_LINES:
+            return f"a letter is at most {MAX_LINES} lines"
         name = call_other(sender, "query_name")
-        if call_other(MASTER, "query_ignores", recipient, name):
-            return f"{recipient} is not listening to you"
         box = self.boxes.get(recipient, [])
-        if len(box) >= MAILBOX:
-            return f"{recipient}'s mailbox is full"
         if not self.may_act(name, SEND_LIMIT, SEND_WINDOW):
             return (f"you have sent {SEND_LIMIT} letters in the last "
                     f"{SEND_WINDOW // 60} minutes; wait a while")

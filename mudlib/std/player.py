@@ -147,6 +147,8 @@ MAX_ALIAS_EXPANSION = 200
 MAX_PROMPT = 60
 MAX_TITLE = 40
 MAX_DESCRIPTION = 300
+# The prompt for each line of a letter being written ('mail <player>').
+LETTER_PROMPT = "] "
 # Words an alias may not take: they must always work, so an alias can be undone.
 UNALIASABLE = ("alias", "unalias")
 # In an alias's expansion: $1 to $9, the words typed after it; $*, all of them.
@@ -178,7 +180,7 @@ COMMANDS = (
     (("ask",), "cmd_ask", "ask <someone> about <topic>", "Talking"),
     (("who",), "cmd_who", "who", "Talking"),
     (("finger",), "cmd_finger", "finger <player>", "Talking"),
-    (("mail",), "cmd_mail", "mail [<player> <text>|delete <n>|delete all]", "Talking"),
+    (("mail",), "cmd_mail", "mail [<player> [<text>]|delete <n>|delete all]", "Talking"),
     (("ignore",), "cmd_ignore", "ignore [player]", "Talking"),
     (("unignore",), "cmd_unignore", "unignore <player>", "Talking"),
     (("get", "take"), "cmd_get", "get <thing>|all", "Things"),
@@ -317,6 +319,8 @@ class Player(MudObject):
     prompt_format = None
     title = ""
     description = ""
+    # A letter being written ('mail <player>'): (recipient, lines so far).
+    letter_draft = None
 
     # What save_object() writes to players/<name>.  /secure/login reads the
     # same file, so it takes this list from here.
@@ -1166,9 +1170,11 @@ class Player(MudObject):
     def cmd_mail(self, arg):
         """Letters, for players who are not in the game as well as those who
         are: 'mail bob Meet me at the gate tomorrow' leaves Bob a letter,
-        which he hears of now or when he next logs in.  'mail' alone shows
-        yours, oldest first, the new ones marked; 'mail delete 2' throws
-        away the second, 'mail delete all' every one."""
+        which he hears of now or when he next logs in.  'mail bob' alone
+        lets you write a longer one, line by line: a line with only '.'
+        sends it, and '~q' throws it away.  'mail' alone shows yours, oldest
+        first, the new ones marked; 'mail delete 2' throws away the second,
+        'mail delete all' every one."""
         words = arg.split(None, 1)
         if not words:
             self._show_letters()
@@ -1184,19 +1190,59 @@ class Player(MudObject):
             else:
                 self.tell(f"{gone} letter{'s' if gone > 1 else ''} thrown away.\n")
             return
-        text = clean(words[1]) if len(words) > 1 else ""
-        if not text:
-            self.tell("Write what to whom?  (mail <player> <text>)\n")
-            return
         record = self._character_named(words[0])
         if record is None:
             return
         if record["name"] == self.name:
             self.tell("A letter to yourself?  Try a notebook.\n")
             return
-        why = call_other(MAIL, "send", self, record["name"], text)
+        text = clean(words[1]) if len(words) > 1 else ""
+        if text:
+            self._send_letter(record["name"], text)
+            return
+        why = call_other(MAIL, "refusal", self, record["name"])
+        if why is not None:
+            self.tell(f"You cannot write to {record['name']}: {why}.\n")
+            return
+        self.letter_draft = (record["name"], [])
+        self.tell(f"Write your letter to {record['name']}.  A line with only '.' "
+                  "sends it; '~q' throws it away.\n")
+        input_to("_letter_line", INPUT_PROMPT, LETTER_PROMPT)
+
+    def _letter_line(self, line):
+        """The next line of the letter being written ('mail <player>')."""
+        if self.letter_draft is None:
+            return
+        recipient, lines = self.letter_draft
+        if line.strip() == "~q":
+            self.letter_draft = None
+            self.tell("Your letter is thrown away.\n")
+            return
+        if line.strip() == ".":
+            self.letter_draft = None
+            text = "\n".join(lines).strip("\n")
+            if text:
+                self._send_letter(recipient, text)
+            else:
+                self.tell("An empty letter: nothing sent.\n")
+            return
+        most_characters, most_lines = call_other(MAIL, "query_limits")
+        text = clean(line)
+        if len(lines) >= most_lines or len("\n".join([*lines, text])) > most_characters:
+            self.tell(f"A letter is at most {most_lines} lines and {most_characters} "
+                      "characters: that line does not fit.  '.' sends what you have "
+                      "written.\n")
+        else:
+            lines.append(text)
+        input_to("_letter_line", INPUT_PROMPT, LETTER_PROMPT)
+
+    def _send_letter(self, recipient, text):
+        why = call_other(MAIL, "send", self, recipient, text)
         if why is None:
-            self.tell(f"Your letter to {record['name']} is on its way.\n")
+            self.tell(f"Your letter to {recipient} is on its way.\n")
+        elif "\n" in text:     # a long letter refused: given back, not lost
+            self.tell(f"Your letter was not sent: {why}.  Here it is, so that it is "
+                      f"not lost:\n{text}\n")
         else:
             self.tell(f"Your letter was not sent: {why}.\n")
 
@@ -1208,9 +1254,11 @@ class Player(MudObject):
         lines = [f"%^HEADING%^Your letters ({len(letters)}):%^RESET%^"]
         for number, letter in enumerate(letters, 1):
             new = " (new)" if letter.get("new") else ""
+            first, *more = str(letter.get("text") or "").split("\n")
             lines.append(self.hanging(
                 f"  {number:>2}{new} from {letter.get('from')}, "
-                f"{format_time(letter.get('at') or 0)}: {letter.get('text')}", 6))
+                f"{format_time(letter.get('at') or 0)}: {first}", 6))
+            lines += [self.hanging(f"      {line}", 6) for line in more]
         self.tell("\n".join(lines) + "\n")
 
     def _character_named(self, name):
