@@ -519,6 +519,32 @@ def test_file_efuns_stay_inside_the_mudlib_and_ask_the_master(platform):
     assert "bad file name" in ann.py_error("read_file('')")
 
 
+def test_rename_and_copy_file_answer_as_ldmud_does(platform):
+    """0 for success and 1 for failure; into a directory that exists; and
+    the master is asked for both names."""
+    ann = connect(platform, "ann")
+    data = platform.directory / "data"
+    assert "write access to /data/a.txt denied" in ann.py_error("rename('/data/a.txt', '/data/b')")
+    assert "read access" in ann.py_error("copy_file('/room.py', '/data/room.py')")
+    ann.line("wiz", "WIZ")
+    ann.py("write_file('/data/a.txt', 'alpha'); mkdir('/data/box')")
+    assert ann.py("_ = (copy_file('/data/a.txt', '/data/b.txt'), rename('/data/b.txt', '/data/c.txt'), "
+                  "rename('/data/c.txt', '/data/box'), copy_file('/data/a.txt', '/data/box'))") \
+        == "(0, 0, 0, 0)"
+    assert sorted(p.name for p in (data / "box").iterdir()) == ["a.txt", "c.txt"]
+    assert (data / "box" / "c.txt").read_text() == "alpha" and not (data / "b.txt").exists()
+    assert ann.py("_ = (rename('/data/none', '/data/x'), copy_file('/data/none', '/data/x'), "
+                  "copy_file('/data/box', '/data/x'), rename('/data/box', '/data/box/inner'), "
+                  "rename('/data', '/data/elsewhere'), copy_file('/data/a.txt', '/data/a.txt'))") \
+        == "(1, 1, 1, 1, 1, 1)"
+    assert ann.py("_ = (rename('/data/box', '/data/crate'), file_size('/data/crate/a.txt'))") \
+        == "(0, 5)"
+    assert ann.py("_ = copy_file('/room.py', '/data/room.py')") == "0"   # mudlib to data
+    assert (data / "room.py").read_text().startswith('"""/room:')
+    assert "outside the mudlib" in ann.py_error("rename('/data/a.txt', '/../a.txt')")
+    assert (data / "a.txt").exists()
+
+
 def test_privileged_efuns_need_the_master(platform):
     ann = connect(platform, "ann")
     bob = connect(platform, "bob")

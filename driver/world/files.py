@@ -6,15 +6,21 @@ against the master's ``valid_read``/``valid_write``.  Text is UTF-8.
 ``read_text`` and ``write_text`` are the whole-file reads and writes behind
 ``read_file`` and ``write_file``, with the efun name the master is told; the
 line editor's sessions (``edit_sessions``) use them as ``"ed"``.
+
+``rename`` and ``copy_file`` answer as LDMud's do: 0 for success, 1 for
+failure (the other efuns here answer 1 for success).
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import shutil
+from pathlib import Path
 
 from .objects import EfunError
-from .permissions import checked
+from .permissions import DATA_PREFIX, checked, disk_path
 
 #: read_file refuses files larger than this (bytes)
 MAX_READ = 4 * 1024 * 1024
@@ -150,3 +156,58 @@ def rmdir(path: str) -> int:
     except OSError:
         return 0
     return 1
+
+
+def rename(source: str, destination: str) -> int:
+    """Move a file or directory to a new name, or into ``destination`` if
+    that is a directory; 0 on success, 1 on failure, as in LDMud.  The
+    master's ``valid_write`` is asked for both names."""
+    from_name, from_file = checked(source, "rename", write=True)
+    to_name, to_file = _target(from_name, destination, "rename")
+    if from_file == _root_of(from_name) or not from_file.exists() \
+            or from_file == to_file or from_file in to_file.parents:
+        return 1    # a whole directory tree, nothing, itself, or into itself
+    if from_file.is_dir() and to_file.exists():
+        return 1
+    try:
+        os.replace(from_file, to_file)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV or from_file.is_dir():
+            return 1
+        try:    # a file from the mudlib to a data directory on another disk
+            shutil.copyfile(from_file, to_file)
+            from_file.unlink()
+        except OSError:
+            return 1
+    return 0
+
+
+def copy_file(source: str, destination: str) -> int:
+    """Copy a file to a new name, or into ``destination`` if that is a
+    directory; 0 on success, 1 on failure, as in LDMud.  The master's
+    ``valid_read`` is asked for the file, ``valid_write`` for the copy."""
+    from_name, from_file = checked(source, "copy_file", write=False)
+    _to_name, to_file = _target(from_name, destination, "copy_file")
+    if not from_file.is_file():
+        return 1
+    try:
+        shutil.copyfile(from_file, to_file)
+    except (OSError, shutil.SameFileError):
+        return 1
+    return 0
+
+
+def _target(from_name: str, destination: str, efun: str) -> tuple[str, Path]:
+    """Where ``rename``/``copy_file`` puts ``from_name``: ``destination``,
+    or the same name inside it if it is a directory, with write access."""
+    to_name, to_file = checked(destination, efun, write=True)
+    if to_file.is_dir():
+        to_name, to_file = checked(f"{to_name.rstrip('/')}/{from_name.rsplit('/', 1)[-1]}",
+                                   efun, write=True)
+    return to_name, to_file
+
+
+def _root_of(name: str) -> Path:
+    """The mudlib's or the data directory's own directory, for ``name``."""
+    return disk_path(DATA_PREFIX if name == DATA_PREFIX or name.startswith(DATA_PREFIX + "/")
+                     else "/")
