@@ -350,3 +350,36 @@ def test_ed_and_query_editing_as_efuns(make_driver):
     # Refused by valid_read: nothing starts.
     assert ann.line("py ed('/../outside')", "PYERR ") == \
         "PYERR EfunError: bad file name '/../outside': outside the mudlib"
+
+
+def test_administrators_copy_move_and_remove_files_and_wizards_may_not(world_copy):
+    world = world_copy
+    alda = plain_player(world)
+    create_character(alda, "alda")      # the first character: an administrator
+    bob = plain_player(world)
+    create_character(bob, "bob")
+    do(alda, "promote bob")
+    obj = world.mudlib / "obj"
+
+    do(alda, "cd /obj")
+    assert "/obj/rope.py copied to /obj/cord.py." in do(alda, "cp rope.py cord.py")
+    assert (obj / "cord.py").read_text() == (obj / "rope.py").read_text()
+    assert "cp: /obj/cord.py exists already; 'rm' it first." in do(alda, "cp rope.py cord.py")
+    assert "/data/attic made." in do(alda, "mkdir /data/attic")
+    assert "/obj/cord.py moved to /data/attic/cord.py." in do(alda, "mv cord.py /data/attic")
+    assert not (obj / "cord.py").exists()
+    assert (world.directory / "data" / "attic" / "cord.py").exists()
+    assert "mv: there is no file /obj/cord.py." in do(alda, "mv cord.py string.py")
+    assert "rmdir: /data/attic is not an empty directory" in do(alda, "rmdir /data/attic")
+    assert "/data/attic/cord.py removed." in do(alda, "rm /data/attic/cord.py")
+    assert "/data/attic removed." in do(alda, "rmdir /data/attic")
+    world.wait_for_log(r"AUDIT action=write actor=Alda outcome=ok target=/data/attic/cord.py "
+                       r"efun=rename$")
+    assert "Move what, where to?" in do(alda, "mv rope.py")
+
+    # Bob is a wizard, not an administrator: he reads, and changes nothing.
+    assert "rm: rm: write access to /obj/rope.py denied" in do(bob, "rm /obj/rope.py")
+    assert "cp: copy_file: write access to /obj/twine.py denied" in \
+        do(bob, "cp /obj/rope.py /obj/twine.py")
+    assert (obj / "rope.py").exists() and not (obj / "twine.py").exists()
+    assert "Usage: mv <file> <new name>|<directory>" in " ".join(do(bob, "help mv").split())

@@ -35,6 +35,7 @@ from driver.efuns import (
     check_password,
     clone_object,
     command,
+    copy_file,
     debug_message,
     destruct,
     driver_info,
@@ -49,6 +50,7 @@ from driver.efuns import (
     interactive,
     living,
     load_object,
+    mkdir,
     move_object,
     object_name,
     present,
@@ -68,9 +70,12 @@ from driver.efuns import (
     set_prompt,
     read_file,
     reload_object,
+    rename,
     remove_action,
     remove_call_out,
     remove_interactive,
+    rm,
+    rmdir,
     save_object,
     send_gmcp,
     set_heart_beat,
@@ -224,6 +229,11 @@ WIZARD_COMMANDS = (
     (("ls",), "cmd_ls", "ls [directory|pattern]", "Files"),
     (("more", "cat"), "cmd_more", "more <file>", "Files"),
     (("ed",), "cmd_ed", "ed [file]", "Files"),
+    (("cp",), "cmd_cp", "cp <file> <new name>|<directory>", "Files"),
+    (("mv",), "cmd_mv", "mv <file> <new name>|<directory>", "Files"),
+    (("rm",), "cmd_rm", "rm <file>", "Files"),
+    (("mkdir",), "cmd_mkdir", "mkdir <directory>", "Files"),
+    (("rmdir",), "cmd_rmdir", "rmdir <directory>", "Files"),
 )
 
 # Commands only the game's administrators may use.
@@ -2161,7 +2171,8 @@ class Player(MudObject):
 
     def cmd_pwd(self, arg):
         """Show the directory you are in.  File names you type in 'ls',
-        'more', 'ed' and 'cd' start from there unless they start with '/'."""
+        'more', 'ed', 'cd' and the other file commands start from there
+        unless they start with '/'."""
         self.tell(f"{self.cwd}\n")
 
     def cmd_cd(self, arg):
@@ -2256,6 +2267,73 @@ class Player(MudObject):
             self.tell(f"{exc}\n")
             return
         audit("ed", path)
+
+    def cmd_cp(self, arg):
+        """Copy a file: 'cp garden.py garden2.py', or into a directory with
+        its own name: 'cp garden.py /data/backup'.  It never copies over a
+        file that exists ('rm' that one first)."""
+        self._copy_or_move(arg, "cp", copy_file, "Copy", "copied")
+
+    def cmd_mv(self, arg):
+        """Move or rename a file or directory: 'mv draft.py garden.py', or
+        into a directory: 'mv old.py /data/attic'.  It never replaces a
+        file that exists.  Objects loaded from a file keep running its old
+        code; 'update' the new name to load it from there."""
+        self._copy_or_move(arg, "mv", rename, "Move", "moved")
+
+    def _copy_or_move(self, arg, verb, efun, ask, done):
+        words = arg.split()
+        if len(words) != 2:
+            self.tell(f"{ask} what, where to?  ({verb} <file> <new name>)\n")
+            return
+        source, destination = (self.resolve_path(word) for word in words)
+        try:
+            if file_size(source) == -1:
+                self.tell(f"{verb}: there is no file {source}.\n")
+                return
+            target = destination
+            if file_size(destination) == -2:
+                target = destination.rstrip("/") + "/" + source.rsplit("/", 1)[-1]
+            if file_size(target) != -1:
+                self.tell(f"{verb}: {target} exists already; 'rm' it first.\n")
+                return
+            failed = efun(source, destination)
+        except EfunError as exc:
+            self.tell(f"{verb}: {exc}\n")
+            return
+        if failed:
+            self.tell(f"{verb}: {source} could not be {done} to {target}.\n")
+        else:
+            self.tell(f"{source} {done} to {target}.\n")
+
+    def cmd_rm(self, arg):
+        """Remove a file: 'rm draft.py'.  (A directory: 'rmdir'.)"""
+        self._file_change(arg, "rm", rm, "removed", "Remove which file?",
+                          "is not a file, or could not be removed")
+
+    def cmd_mkdir(self, arg):
+        """Make a directory: 'mkdir /rooms/forest'."""
+        self._file_change(arg, "mkdir", mkdir, "made", "Make which directory?",
+                          "could not be made (it exists, or its parent does not)")
+
+    def cmd_rmdir(self, arg):
+        """Remove a directory, which must be empty: 'rmdir /rooms/forest'."""
+        self._file_change(arg, "rmdir", rmdir, "removed", "Remove which directory?",
+                          "is not an empty directory, or could not be removed")
+
+    def _file_change(self, arg, verb, efun, done, ask, why_not):
+        """'rm', 'mkdir', 'rmdir': one name, one efun, which answers 1 if it
+        worked."""
+        if not arg.strip():
+            self.tell(f"{ask}  ({verb} <name>)\n")
+            return
+        path = self.resolve_path(arg)
+        try:
+            worked = efun(path)
+        except EfunError as exc:
+            self.tell(f"{verb}: {exc}\n")
+            return
+        self.tell(f"{path} {done}.\n" if worked else f"{verb}: {path} {why_not}.\n")
 
     def cmd_promote(self, arg):
         """Make a player a wizard: 'promote alice'.  They must be in the game."""
