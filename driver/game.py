@@ -40,7 +40,8 @@ from typing import Callable
 
 from . import metrics
 from .collector import FreezeAfterFullPasses
-from .world import commands, coroutines, evaluation, inputs, objects, persistence, runtime
+from .world import (commands, coroutines, evaluation, inputs, objects, persistence, runtime,
+                    shadows)
 from .config import Config
 from .net.admission import Admission, BanFileError, BanList
 from .net.connection import Connection, tune_keepalive
@@ -273,6 +274,7 @@ class Game:
         coroutines.turn_finished = interactives.turn_finished
         runtime.install(rt)
         table.destruct_hooks += [commands.object_destructed, inputs.object_destructed,
+                                 shadows.object_destructed,
                                  rt.heart_beats.object_destructed,
                                  rt.call_outs.object_destructed]
         config.data_dir.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from driver.efuns import (
     move_object,
     object_name,
     objects,
+    previous_object,
     query_ip_number,
     query_listen_ports,
     query_mud_port,
@@ -306,6 +307,15 @@ class Master(MudObject):
                 call_other(snooper, "query_level") != "admin":
             return False
         return self.query_wizard(snooper)
+
+    def query_allow_shadow(self, victim):
+        """shadow(victim), asked with the would-be shadow as previous_object():
+        anything may be shadowed (a guild's powers on a player, a curse, a
+        disguise) but the master and the trusted code, and an object whose
+        query_prevent_shadow(shadower) says no."""
+        if self._trusted(victim):
+            return False
+        return not call_other(victim, "query_prevent_shadow", previous_object())
 
     # Files.  The world is Python, and Python has no sandbox: whoever can
     # write a file the driver loads can do anything the driver's own user

@@ -111,6 +111,72 @@ def test_objects_load_clone_find_move_and_inventory(platform):
     assert "bad object path" in ann.py_error("load_object('../etc/passwd')")
 
 
+# --- shadows ---------------------------------------------------------------------------------
+
+def test_shadows_answer_call_other_as_in_ldmuds_example(platform):
+    """LDMud's own example of shadow(): c shadows a in front of b."""
+    ann = connect(platform, "ann")
+    ann.py("me.a, me.b, me.c = (load_object(f'/shadows/{x}') for x in 'abc')")
+    objects = "a, b, c, log = me.a, me.b, me.c, load_object('/shadows/log'); "
+    assert ann.py(objects + "_ = (call_other(b, 'do_shadow', a), call_other(c, 'do_shadow', a))") == "(1, 1)"
+    assert ann.py(objects + "_ = (query_shadowing(a), query_shadowing(b), query_shadowing(c))") == \
+        "(None, </shadows/a>, </shadows/b>)"
+    calls = {}
+    for call in ("call_other(a, 'fun')", "call_other(b, 'fun')", "call_other(c, 'fun')",
+                 "call_other(b, 'fun2')"):
+        calls[call] = ann.py(objects + f"{call}; _ = log.take()")
+    assert calls == {
+        "call_other(a, 'fun')": "['/shadows/c [c] fun()', '/shadows/b [b] fun()', "
+                                "'/shadows/a [a] fun()']",
+        "call_other(b, 'fun')": "['/shadows/c [c] fun()', '/shadows/b [b] fun()', "
+                                "'/shadows/a [a] fun()']",
+        "call_other(c, 'fun')": "['/shadows/c [c] fun()', '/shadows/b [b] fun()', "
+                                "'/shadows/a [a] fun()']",
+        # b's call to a starts below b; its call to itself meets c, which stands in front of it
+        "call_other(b, 'fun2')": "['/shadows/b [b] fun2()', '/shadows/a [a] fun3()', "
+                                 "'/shadows/c [c] fun3()']",
+    }
+    # A plain Python call is not redirected, and a call to a shadow that
+    # lacks the function goes on down the chain.
+    assert ann.py(objects + "a.fun(); _ = (log.take(), call_other(b, 'id', 'wolf'))") == \
+        "(['/player#1 [a] fun()'], True)"       # (a plain call: this_object() is the caller)
+    # c stands down: b is in front of a again.
+    ann.py(objects + "call_other(c, 'stop')")
+    assert ann.py(objects + "call_other(a, 'fun'); _ = (log.take(), query_shadowing(c))") == \
+        "(['/shadows/b [b] fun()', '/shadows/a [a] fun()'], None)"
+    # A destructed victim sets its shadows free, and they live on.
+    ann.py(objects + "destruct(a)")
+    assert ann.py(objects + "_ = (query_shadowing(b), object_name(b))") == "(None, '/shadows/b')"
+
+
+def test_a_disguise_answers_present_and_the_rules_of_shadowing_hold(platform):
+    ann = connect(platform, "ann")
+    ann.py("me.stone = clone_object('/shadows/a'); move_object(me.stone, here); "
+           "me.disguise = clone_object('/shadows/c')")
+    mine = "stone, disguise = me.stone, me.disguise; "
+    assert ann.py("_ = present('wolf', here)") == "None"
+    assert ann.py(mine + "_ = (call_other(disguise, 'do_shadow', stone), present('wolf', here) is stone, "
+                  "present('stone', here))") == "(1, True, None)"
+    # The rules LDMud enforces, as errors.
+    assert "Already shadowing" in ann.py_error(mine +
+        "call_other(disguise, 'do_shadow', clone_object('/shadows/a'))")
+    assert "Can't shadow a shadow" in ann.py_error(
+        mine + "call_other(clone_object('/shadows/b'), 'do_shadow', disguise)")
+    assert "Can't shadow when shadowed" in ann.py_error(
+        "s = clone_object('/shadows/b'); call_other(clone_object('/shadows/cover'), 'cover', s); "
+        "call_other(s, 'do_shadow', clone_object('/shadows/a'))")
+    assert "Can't shadow self" in ann.py_error("s = clone_object('/shadows/b'); "
+                                               "call_other(s, 'do_shadow', s)")
+    assert "The shadow resides inside another object ('/room')" in ann.py_error(
+        "s = clone_object('/shadows/b'); move_object(s, here); "
+        "call_other(s, 'do_shadow', clone_object('/shadows/a'))")
+    assert "Can't shadow a 'no_shadow' program" in ann.py_error(
+        "call_other(clone_object('/shadows/b'), 'do_shadow', clone_object('/shadows/sealed'))")
+    # The master's query_allow_shadow refuses what query_prevent_shadow refuses.
+    assert ann.py("_ = call_other(clone_object('/shadows/b'), 'do_shadow', "
+                  "clone_object('/shadows/guarded'))") == "0"
+
+
 def test_a_destructed_object_is_unusable_and_its_timers_are_dropped(make_driver):
     driver = start(make_driver, heart_beat_interval=0.05)
     ann = connect(driver, "ann")

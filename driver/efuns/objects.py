@@ -15,6 +15,7 @@ from ..world import commands as _commands
 from ..world import objects as _objects
 from ..world import permissions as _permissions
 from ..world import reload as _reload
+from ..world import shadows as _shadows
 from ..world.commands import (
     AA_IMM_ARGS,
     AA_NOSPACE,
@@ -51,6 +52,9 @@ __all__ = [
     "this_interactive",
     "previous_object",
     "call_other",
+    "shadow",
+    "unshadow",
+    "query_shadowing",
     "environment",
     "move_object",
     "all_inventory",
@@ -142,10 +146,46 @@ def call_other(ob: MudObject | str, fun: str, *args: Any) -> Any:
     if isinstance(ob, str):
         ob = load_object(ob)
     check_alive(ob)
-    method = getattr(ob, fun, None) if isinstance(fun, str) and not fun.startswith("_") else None
+    if not isinstance(fun, str) or fun.startswith("_"):
+        return None
+    if ob._mud_shadowed_by is not None:   # a shadow may answer in its place
+        ob, method = _shadows.receiver(ob, fun, _objects.current_frame().this_object)
+    else:
+        method = getattr(ob, fun, None)
     if not callable(method):
         return None
     return _objects.call_in_frame(ob, method, *args)
+
+
+def shadow(ob: MudObject) -> int:
+    """this_object() becomes a shadow of ``ob``: ``call_other`` to ``ob``
+    comes to it first.  1 if it did, 0 if the master's
+    ``query_allow_shadow(ob)`` (this_object() its previous_object) did not
+    allow it, or does not exist."""
+    me = check_alive(this_object(), "this_object()")
+    check_alive(ob)
+    why = _shadows.why_not(me, ob)
+    if why is not None:
+        raise EfunError(f"shadow '{me._mud_name}' on '{ob._mud_name}': {why}.")
+    defined, allowed = _permissions.ask_master("query_allow_shadow", ob)
+    if not (defined and allowed) or me._mud_destructed or ob._mud_destructed \
+            or _shadows.why_not(me, ob) is not None:   # (the master may change things)
+        return 0
+    _shadows.attach(me, ob)
+    return 1
+
+
+def unshadow() -> None:
+    """this_object() stops shadowing; the shadows in front of it (if any)
+    now stand in front of what it shadowed."""
+    me = check_alive(this_object(), "this_object()")
+    if me._mud_shadowing is not None:
+        _shadows.detach(me)
+
+
+def query_shadowing(ob: MudObject) -> MudObject | None:
+    """The object ``ob`` shadows, or None."""
+    return _shadows.shadowed_object(check_alive(ob))
 
 
 def environment(ob: MudObject | None = None) -> MudObject | None:
@@ -183,8 +223,11 @@ def present(name: str | MudObject, env: MudObject | None = None) -> MudObject | 
         for item in list(place._mud_inventory):
             if item is name:
                 return item
-            id_fun = getattr(item, "id", None)
-            if isinstance(name, str) and callable(id_fun) and _objects.call_in_frame(item, id_fun, name):
+            answerer, id_fun = item, getattr(item, "id", None)
+            if item._mud_shadowed_by is not None:     # a disguise may answer for it
+                answerer, id_fun = _shadows.receiver(item, "id", None)
+            if isinstance(name, str) and callable(id_fun) \
+                    and _objects.call_in_frame(answerer, id_fun, name):
                 wanted -= 1
                 if wanted == 0:
                     return item

@@ -63,6 +63,10 @@ class MudObject:
     _mud_furnishing_of: MudObject | None = None
     #: the loop time of the next reset() (resets.py); None: none is due
     _mud_next_reset: float | None = None
+    #: the shadow chain (shadows.py): the object this one shadows, and the
+    #: shadow standing in front of this one
+    _mud_shadowing: MudObject | None = None
+    _mud_shadowed_by: MudObject | None = None
 
     def create(self) -> None:
         """Called once when the object has been made.  Override freely."""

@@ -6,9 +6,10 @@ typed `wiz` (their `wizard` attribute), to /secure/ objects and to the
 master; every decision is logged, so tests can check that it was asked.
 """
 
-from driver.efuns import (MudObject, clone_object, debug_message, destruct, interactive,
-                          object_name, query_listen_ports, query_mud_port, tell_object,
-                          this_interactive, tls_init_connection, users)
+from driver.efuns import (MudObject, call_other, clone_object, debug_message, destruct,
+                          interactive, object_name, previous_object, query_listen_ports,
+                          query_mud_port, tell_object, this_interactive, tls_init_connection,
+                          users)
 
 
 def wizard(ob):
@@ -46,6 +47,11 @@ class Master(MudObject):
 
     def valid_write(self, path, caller, efun):
         return trusted(caller) or wizard(this_interactive())
+
+    def query_allow_shadow(self, victim):
+        """Shadows are allowed, except of an object whose
+        query_prevent_shadow(shadower) says no (LDMud's usual convention)."""
+        return not call_other(victim, "query_prevent_shadow", previous_object())
 
     def prepare_destruct(self, ob):
         debug_message(f"PREPARE_DESTRUCT {object_name(ob)}")
