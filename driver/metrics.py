@@ -25,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import sys
 import time
 from bisect import bisect_left
 from typing import Callable, Iterable
@@ -36,6 +38,18 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 log = logging.getLogger("driver.metrics")
+
+
+def resident_memory() -> int:
+    """The driver's resident memory now, in bytes (Linux's /proc/self/statm;
+    elsewhere the largest it has been, which is what getrusage knows)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024  # (macOS counts bytes)
 
 #: The driver's own registry: only the series below (and process_*), never
 #: anything a library registers globally.

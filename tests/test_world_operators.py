@@ -306,3 +306,26 @@ def test_people_warns_about_a_certificate_that_expires_within_21_days(make_drive
     assert re.search(r"soon\.pem: localhost, 127\.0\.0\.1; issued by .*; expires .*, "
                      r"10 days left", text), text
     assert "Expires in 10 days: renew it soon." in text
+
+
+def test_uptime_for_everyone_and_status_for_wizards(world):
+    ann = plain_player(world)
+    create_character(ann, "ann")        # the first character: an administrator
+    bea = plain_player(world)
+    create_character(bea, "bea")
+    text = " ".join(do(bea, "uptime").split())
+    assert re.search(r"Ravenmoor has been running for \d+s, since .* UTC\. "
+                     r"2 players are in the game\.", text), text
+    assert "What?" in do(bea, "status")
+    status = " ".join(do(ann, "status").split())
+    for pattern in (r"Ravenmoor, up \d+s \(since .* UTC\)",
+                    r"Players 2 in the game, 0 link-dead; 2 connections",
+                    r"Commands [\d.]+ a second over the last minute; [\d,]+ since start",
+                    r"Lag \d+ ms now, \d+ ms on average, \d+ ms at worst in the last minute",
+                    r"Objects [\d,]+ \(\d+ programs\); \d+ heart beats, \d+ call_outs waiting",
+                    r"Memory [\d.]+ MiB resident",
+                    r"Passwords \d+ worker threads: 0 waiting, \d+ checked, 0 turned away busy",
+                    r"Limits \d+ evaluations stopped after [\d.]+ s"):
+        assert re.search(pattern, status), (pattern, status)
+    memory = float(re.search(r"Memory ([\d.]+) MiB", status).group(1))
+    assert 5 < memory < 2000, memory

@@ -172,6 +172,7 @@ def driver_info(what: str) -> Any:
         "programs": lambda: len(rt.table.programs),
         "users": lambda: len(rt.interactives.users()),
         "uptime": lambda: _time.time() - rt.started_at,
+        "memory": _metrics.resident_memory,
         "eval_time_limit": evaluation.limit,
         "eval_timeouts": evaluation.timeouts,
         "commands": lambda: _commands.executed,

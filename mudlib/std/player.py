@@ -184,6 +184,7 @@ COMMANDS = (
     (("channels",), "cmd_channels", "channels [on|off <channel>]", "Talking"),
     (("ask",), "cmd_ask", "ask <someone> about <topic>", "Talking"),
     (("who",), "cmd_who", "who", "Talking"),
+    (("uptime",), "cmd_uptime", "uptime", "Talking"),
     (("finger",), "cmd_finger", "finger <player>", "Talking"),
     (("mail",), "cmd_mail", "mail [<player> [<text>]|delete <n>|delete all]", "Talking"),
     (("ignore",), "cmd_ignore", "ignore [player]", "Talking"),
@@ -218,6 +219,7 @@ WIZARD_COMMANDS = (
     (("destruct",), "cmd_destruct", "destruct <thing>|<object name>", "Wizards"),
     (("goto",), "cmd_goto", "goto <player>|<room path>", "Wizards"),
     (("people",), "cmd_people", "people", "Wizards"),
+    (("status",), "cmd_status", "status", "Wizards"),
     (("wiz",), "cmd_wiz", "wiz [text|:action]", "Wizards"),
     (("snoop",), "cmd_snoop", "snoop [player]", "Wizards"),
     (("shutdown",), "cmd_shutdown", "shutdown <minutes>|<n>s|now|cancel [reason]",
@@ -1177,6 +1179,15 @@ class Player(MudObject):
         lines.append(summary + legend + ".")
         self.tell("\n".join(lines) + "\n")
 
+    def cmd_uptime(self, arg):
+        """How long the game has been running, and how many are playing."""
+        up = driver_info("uptime")
+        online = sum(1 for ob in load_object(MASTER).query_bodies() if interactive(ob))
+        self.tell(f"{load_object(MASTER).query_mud_name()} has been running for "
+                  f"{format_duration(up)}, since {format_time(time() - up)}.  "
+                  f"{online} player{'' if online == 1 else 's'} "
+                  f"{'is' if online == 1 else 'are'} in the game.\n")
+
     def cmd_mail(self, arg):
         """Letters, for players who are not in the game as well as those who
         are: 'mail bob Meet me at the gate tomorrow' leaves Bob a letter,
@@ -2017,6 +2028,35 @@ class Player(MudObject):
         move_object(self, dest)
         self.tell_others(f"{self.name} appears in a puff of smoke.\n")
         self.cmd_look("")
+
+    def cmd_status(self, arg):
+        """How the game is running: how long it has been up, players and
+        connections, commands a second, lag, objects and timers, memory,
+        the password workers, and evaluations stopped by the time limit."""
+        bodies = load_object(MASTER).query_bodies()
+        online = sum(1 for ob in bodies if interactive(ob))
+        lag, workers = driver_info("lag"), driver_info("workers")
+        up = driver_info("uptime")
+        lines = [
+            f"%^HEADING%^{load_object(MASTER).query_mud_name()}, up "
+            f"{format_duration(up)} (since {format_time(time() - up)})%^RESET%^",
+            f"  Players   {online} in the game, {len(bodies) - online} link-dead; "
+            f"{len(users())} connections",
+            f"  Commands  {driver_info('load_average'):.1f} a second over the last minute; "
+            f"{driver_info('commands'):,} since start",
+            f"  Lag       {lag.last * 1000:.0f} ms now, {lag.average * 1000:.0f} ms on "
+            f"average, {lag.max * 1000:.0f} ms at worst in the last minute",
+            f"  Objects   {driver_info('objects'):,} ({driver_info('programs')} programs); "
+            f"{driver_info('heart_beats')} heart beats, {driver_info('call_outs')} "
+            "call_outs waiting",
+            f"  Memory    {driver_info('memory') / 2**20:.1f} MiB resident",
+            f"  Passwords {workers['threads']} worker threads: {workers['queued']} waiting, "
+            f"{workers['completed']:,} checked, {workers['refused']} turned away busy",
+        ]
+        limit = driver_info("eval_time_limit")
+        lines.append(f"  Limits    {driver_info('eval_timeouts')} evaluations stopped after "
+                     f"{limit} s" if limit else "  Limits    no time limit on evaluations")
+        self.tell("\n".join(lines) + "\n")
 
     def cmd_people(self, arg):
         """Every connection, with its address, port, TLS version, cipher and
