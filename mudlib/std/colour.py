@@ -59,6 +59,7 @@ ROLES = {
     "WARNING": (255, 80, 80),     # something went wrong
     "WEATHER": (170, 170, 200),   # the sky changing
     "CHANNEL": (120, 230, 160),   # a line on a chat channel
+    "COMBAT": (255, 150, 50),     # a blow you strike in a fight (blows you take are WARNING)
 }
 
 # Attributes that are not colours: the same on every colour terminal.

@@ -24,8 +24,16 @@ Lines are also wrapped to the width of your window, as your client reports it (8
 If your connection drops without 'quit', your body stays in the world for a while, standing still: 'who' shows you as link-dead.  Log in again, on either port, and you take it up where you left it.  Tells sent to you meanwhile are given to you when you come back.
 """,
     "world": """%^HEADING%^Ravenmoor%^RESET%^
-A walled town on the edge of a moor.  The town square is its heart: the Crooked Lantern tavern, the herb garden, the old watchtower, the market lane and the south gate.  Beyond the gate the moor road leads to a shepherd's hut, a standing stone and a bog best avoided.  Day turns to night as you play.
-People live here: ask them about things ('ask mags about ale').  Walking costs stamina ('score'); it comes back as you rest, and food helps.
+A walled town on the edge of a moor.  The town square is its heart: the Crooked Lantern tavern, the herb garden, the old watchtower, the market lane and the south gate.  Beyond the gate the moor road leads to a shepherd's hut, a standing stone and a bog best avoided, and past the bog to an old barrow that something still guards.  Day turns to night as you play.
+People live here: ask them about things ('ask mags about ale').  Walking costs stamina ('score'); it comes back as you rest, and food helps.  Out on the moor there are creatures you can fight ('help combat').
+""",
+    "combat": """%^HEADING%^Fighting%^RESET%^
+'kill dog' attacks a creature in the room with you, and it fights back.  The fight goes on by itself, a round every few seconds: in each round each of you strikes once, and a blow lands or misses.  It ends when one of you dies, or when one of you leaves the room.  Players never fight each other, and the town's people (Mags, Hobb, Tam and the rest) will have none of it; only the moor's creatures can be fought.
+Before you start, 'consider dog' tells how dangerous it looks to you as you are now; wounded, you are the weaker.  'score' shows your health, and your client's gauges follow it.  Health comes back slowly as you rest, and food helps.
+'flee' runs through an exit chosen at random; it costs stamina, and your opponent may cut you off.  With 'wimpy 30' you run by yourself when your health falls below 30% of its most; 'wimpy off' fights to the end.
+Some creatures attack whoever comes near, a moment after they arrive.  The wild dog on the moor road is a fair first fight; whatever guards the barrow is not.
+A creature that dies leaves its corpse, holding what it carried: 'get all from corpse', or 'get coin from corpse'.  Corpses crumble after a few minutes, leaving what they held on the ground.
+If you die, you wake in the Crooked Lantern with a third of your health back.  What you carried stays with your corpse where you fell: go back for it.
 """,
     "trade": """%^HEADING%^Buying and selling%^RESET%^
 Money in Ravenmoor is copper coins, and you carry it: pick coins up where you find them ('get coin'), and 'inventory' counts them.  Hobb's general store, north of Market Lane, sells what his slate lists: 'list' shows the wares and their prices, 'buy rope' pays for one with the coins you carry.  Hobb buys the same things back for half their price, at least a coin: 'sell candle'.  He pays out of his till, and a till that is empty pays nothing until somebody buys something.  Hobb must be behind the counter for any of it.
@@ -34,7 +42,9 @@ Money in Ravenmoor is copper coins, and you carry it: pick coins up where you fi
 ALIASES = {"color": "colour", "linkdead": "link-death", "link-dead": "link-death",
            "ssl": "tls", "ravenmoor": "world", "map": "world",
            "buy": "trade", "sell": "trade", "list": "trade", "store": "trade", "shop": "trade",
-           "money": "trade", "coins": "trade", "copper": "trade"}
+           "money": "trade", "coins": "trade", "copper": "trade",
+           "fight": "combat", "fighting": "combat", "death": "combat", "dying": "combat",
+           "corpse": "combat", "pk": "combat"}
 
 
 class Help(MudObject):

@@ -11,6 +11,9 @@ neighbouring room of its own area.  A file sets the class attributes:
         ids = ("mags", "landlady")
         answers = {"ale": "Brewed out back, and strong.", ...}
         chats = ("Mags wipes the bar.",)
+
+An NPC cannot be fought: 'kill mags' is refused with `refuses_fight`.
+Creatures that fight inherit /std/monster, which builds on this.
 """
 
 import random
@@ -45,6 +48,10 @@ class Npc(MudObject):
     # what it does back when someone is friendly to it ('smile mags'),
     # after its name; "{actor}" is who was.  None: it takes no notice.
     social_reply = "nods to {actor}."
+    # whether 'kill' may start a fight with it (/std/monster says yes), and
+    # what a player who tries is told when it may not; "{name}" is its name
+    can_be_attacked = False
+    refuses_fight = "{name} is not someone to pick a fight with."
 
     def create(self):
         enable_commands()       # a living: rooms' init() runs for it, and it can walk
@@ -67,6 +74,13 @@ class Npc(MudObject):
 
     def get(self):
         return False    # people are not picked up
+
+    def query_can_be_attacked(self):
+        return self.can_be_attacked
+
+    def query_refuses_fight(self):
+        """What a player who tries to attack it is told, if it cannot be."""
+        return self.refuses_fight.format(name=self.name)
 
     # -- talking ------------------------------------------------------------
 

@@ -104,6 +104,7 @@ CHANNELS = "/daemon/channels"
 REPORTS = "/secure/reports"
 MSDP = "/daemon/msdp"
 MAIL = "/secure/mail"
+COMBAT = "/daemon/combat"
 
 # 'people' warns about a TLS certificate this close to expiry, as the
 # driver's log does.
@@ -193,6 +194,10 @@ COMMANDS = (
     (("drop",), "cmd_drop", "drop <thing>|all", "Things"),
     (("give",), "cmd_give", "give <thing> to <someone>", "Things"),
     (("inventory", "i"), "cmd_inventory", "inventory", "Things"),
+    (("kill", "attack"), "cmd_kill", "kill <creature>", "Fighting"),
+    (("consider", "con"), "cmd_consider", "consider <creature>", "Fighting"),
+    (("flee",), "cmd_flee", "flee", "Fighting"),
+    (("wimpy",), "cmd_wimpy", "wimpy [percent|off]", "Fighting"),
     (("score",), "cmd_score", "score", "Yourself"),
     (("colour", "color"), "cmd_colour", "colour [on|off|auto]", "Yourself"),
     (("brief",), "cmd_brief", "brief [on|off]", "Yourself"),
@@ -1493,6 +1498,7 @@ class Player(MudObject):
             f"on for {format_duration(time() - self.logged_in_at)} this time.",
             f"  Text: {colours} (colour {self.colour}), {self.query_width()} columns"
             f"{', brief' if self.brief else ''}.",
+            call_other(COMBAT, "score_line", self),
         ]
         self.tell("\n".join(lines) + "\n")
 
@@ -1822,6 +1828,60 @@ class Player(MudObject):
             self.tell("Your character has been saved.\n")
         else:
             self.tell(self.save_failed_message())
+
+    # -- fighting ------------------------------------------------------------
+    # /daemon/combat runs the fights and owns their rules; these are the
+    # body's commands for them, and what the daemon asks of a fighter.
+
+    # Below this share of its health (percent) the body runs from a fight by
+    # itself ('wimpy'); 0: never.  Saved with the character, as colour is.
+    wimpy = 0
+    persistent = persistent + ("wimpy",)
+
+    def cmd_kill(self, arg):
+        """Attack a creature here: 'kill dog'.  The fight goes on by itself,
+        a round at a time, until one of you dies or one of you leaves the
+        room; whatever you attack fights back.  Only creatures can be
+        fought: players never fight players, and the town's people will
+        have none of it.  'help combat' tells more.  'attack' is the same."""
+        call_other(COMBAT, "kill", self, arg)
+
+    def cmd_consider(self, arg):
+        """Size up a creature before you fight it: 'consider wight' tells
+        how dangerous it looks to you as you are now (wounded, you are the
+        weaker) and how hurt it is."""
+        call_other(COMBAT, "consider", self, arg)
+
+    def cmd_flee(self, arg):
+        """Run from a fight, through an exit chosen at random.  Running
+        costs stamina, and your opponent may cut you off: try again, if you
+        live.  Too tired, and you cannot run at all.  'wimpy' makes you run
+        by yourself when you are badly hurt."""
+        call_other(COMBAT, "flee", self)
+
+    def cmd_wimpy(self, arg):
+        """Run from a fight by yourself when your health falls below a
+        share of the most you can have: 'wimpy 30' runs below 30%, 'wimpy
+        off' fights to the end.  Alone, it shows what you have.  Your
+        choice is saved with your character, and 'score' shows it."""
+        call_other(COMBAT, "wimpy", self, arg)
+
+    def query_wimpy(self):
+        return self.wimpy
+
+    def set_wimpy(self, percent):
+        self.wimpy = percent
+        self.save_character()
+
+    def take_damage(self, amount):
+        """A blow in a fight (/daemon/combat's): unlike hurt(), it may take
+        the last point.  Returns the health left; at 0 the daemon has the
+        body die, and it wakes in the tavern."""
+        self.health = max(0, self.health - amount)
+        self.check_vitals()     # GMCP Char.Vitals and MSDP HEALTH follow the fight
+        return self.health
+
+    # -- help, and leaving the game ------------------------------------------
 
     def cmd_help(self, arg):
         """'help' lists the commands you have; 'help <command>' explains one,

@@ -1,4 +1,6 @@
-"""/rooms/moor/barrow: the old barrow mound beyond the bog."""
+"""/rooms/moor/barrow: the old barrow mound beyond the bog, where the
+barrow-wight (/npc/wight) keeps its watch and attacks whoever comes; a
+reset brings it back after it is killed."""
 
 from driver.efuns import inherit
 
@@ -14,8 +16,9 @@ class Barrow(inherit("/std/room")):
     area = "The Moor"
     outdoors = True
     exits = {"north": "/rooms/moor/bog"}
+    residents = ("/npc/wight",)
     items = {
         "doorway": "Two uprights and a lintel.  Something is carved on the lintel: a crown.",
-        "darkness": "You decide not to go in.  Not today.",
+        "darkness": "Something pale moves in there.  You decide not to go in.  Not today.",
     }
     ids = ("barrow", "mound")

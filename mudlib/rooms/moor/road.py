@@ -1,4 +1,6 @@
-"""/rooms/moor/road: the road south from the town gate, onto the moor."""
+"""/rooms/moor/road: the road south from the town gate, onto the moor,
+where a wild dog (/npc/dog) lives; a reset brings another after one is
+killed."""
 
 from driver.efuns import inherit
 
@@ -14,6 +16,7 @@ class Road(inherit("/std/room")):
     area = "The Moor"
     outdoors = True
     exits = {"north": "/rooms/gate", "south": "/rooms/moor/crossroads"}
+    residents = ("/npc/dog",)
     items = {
         "heather": "Purple and brown, springy underfoot, wet always.",
         "ruts": "Cut by generations of carts.  The water in them is cold.",
