@@ -59,7 +59,7 @@ class Monster(inherit("/std/npc")):
     carries = {}
     # heart beats between each point of health it gets back, out of a fight
     beats_per_heal = 5
-    # it does not talk: what it says is shown as a growl or a hiss
+    # what it does when asked about anything: a creature does not talk
     shrug = "It does not answer."
     social_reply = None
 
@@ -83,9 +83,6 @@ class Monster(inherit("/std/npc")):
         """Its numbers for a fight (see /daemon/combat)."""
         return {"hit": self.hit_chance, "damage": tuple(self.damage),
                 "verb": tuple(self.attack_verb)}
-
-    def query_attack_message(self):
-        return self.attack_message
 
     def query_death_message(self):
         return f"{self.name} {self.death_message}"
