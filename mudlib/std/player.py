@@ -344,7 +344,7 @@ class Player(MudObject):
     persistent = ("name", "password_hash", "room", "created", "last_login",
                   "last_login_from", "level", "colour", "health", "stamina",
                   "channels_off", "ignoring", "password_expired", "aliases", "brief",
-                  "prompt_format", "title", "description")
+                  "prompt_format", "title", "description", "wimpy")
     min_password_length = MIN_PASSWORD_LENGTH
 
     def create(self):
@@ -1836,7 +1836,6 @@ class Player(MudObject):
     # Below this share of its health (percent) the body runs from a fight by
     # itself ('wimpy'); 0: never.  Saved with the character, as colour is.
     wimpy = 0
-    persistent = persistent + ("wimpy",)
 
     def cmd_kill(self, arg):
         """Attack a creature here: 'kill dog'.  The fight goes on by itself,
