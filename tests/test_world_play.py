@@ -963,3 +963,41 @@ def test_title_in_who_and_a_description_others_see(world):
     assert "is an adventurer, like yourself" not in do(fi, "look ela")
     do(el, "describe none")
     assert "Ela is an adventurer, like yourself." in do(fi, "look ela")
+
+
+def test_history_repeats_by_number_and_prefix_and_through_aliases(world):
+    gus = plain_player(world)
+    create_character(gus, "gus")
+    assert "No command to repeat." in do(gus, "!")
+    do(gus, "alias ss say $*")
+    do(gus, "ss first words")
+    do(gus, "look")
+    text = do(gus, "history")                   # (history is in the history, as in a shell)
+    assert re.search(r"1\s+alias ss say \$\*\r?\n\s+2\s+ss first words\r?\n\s+3\s+look"
+                     r"\r?\n\s+4\s+history", text), text
+    again = do(gus, "!2")                       # the alias is expanded again
+    assert "ss first words" in again and "You say: first words" in again, again
+    assert "You say: first words" in do(gus, "!ss")
+    assert "You say: first words" in do(gus, "!")
+    assert "There is no command 99 in your history" in do(gus, "!99")
+    assert "No command in your history begins with 'zz'." in do(gus, "!zz")
+    assert re.search(r"7\s+ss first words\r?\n\s+8\s+history", do(gus, "history"))
+
+
+def test_a_whisper_reaches_one_person_and_the_room_sees_only_that_it_happened(world):
+    hal = plain_player(world)
+    create_character(hal, "hal")
+    ivy = plain_player(world)
+    create_character(ivy, "ivy")
+    jon = plain_player(world)
+    create_character(jon, "jon")
+    for player in (ivy, jon):
+        player.raw.clear()
+    assert "You whisper to Ivy: the key is under the mat" in \
+        do(hal, "whisper ivy the key is under the mat")
+    ivy.read_until("Hal whispers to you: the key is under the mat")
+    seen = jon.read_until("Hal whispers something to Ivy.")
+    assert "key" not in seen, seen
+    assert "There is no mags here to whisper to." in do(hal, "whisper mags hello")
+    do(ivy, "ignore jon")                       # (Hal, the first character, is an admin)
+    assert "Ivy is not listening to you." in do(jon, "whisper ivy hello?")

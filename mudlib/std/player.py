@@ -153,6 +153,8 @@ MAX_ALIAS_EXPANSION = 200
 MAX_PROMPT = 60
 MAX_TITLE = 40
 MAX_DESCRIPTION = 300
+# 'history': the commands a body remembers (not saved: a new login starts afresh).
+HISTORY_LENGTH = 20
 # The prompt for each line of a letter being written ('mail <player>').
 LETTER_PROMPT = "] "
 # Words an alias may not take: they must always work, so an alias can be undone.
@@ -179,6 +181,7 @@ COMMANDS = (
     (("go",), "cmd_go", "go <direction>", "Looking"),
     (("say",), "cmd_say", "say <text>", "Talking"),
     (("emote",), "cmd_emote", "emote <action>", "Talking"),
+    (("whisper",), "cmd_whisper", "whisper <someone> <text>", "Talking"),
     (("tell",), "cmd_tell", "tell <player> <text>", "Talking"),
     (("reply",), "cmd_reply", "reply <text>", "Talking"),
     (("chat",), "cmd_chat", "chat [text|:action]", "Talking"),
@@ -212,6 +215,7 @@ COMMANDS = (
     (("bug",), "cmd_report", "bug <what went wrong>", "Yourself"),
     (("typo",), "cmd_report", "typo <the mistake>", "Yourself"),
     (("idea",), "cmd_report", "idea <your idea>", "Yourself"),
+    (("history",), "cmd_history", "history", "Yourself"),
     (("help",), "cmd_help", "help [command|topic]", "Yourself"),
     (("quit",), "cmd_quit", "quit", "Yourself"),
 )
@@ -338,6 +342,11 @@ class Player(MudObject):
     description = ""
     # A letter being written ('mail <player>'): (recipient, lines so far).
     letter_draft = None
+    # 'history': the last HISTORY_LENGTH commands (replaced, never changed
+    # in place), and how many there have been since the login, which
+    # numbers them.
+    history = ()
+    history_count = 0
 
     # What save_object() writes to players/<name>.  /secure/login reads the
     # same file, so it takes this list from here.
@@ -363,7 +372,6 @@ class Player(MudObject):
         self.channels_off = []
         # Who told this player something last ('reply' answers them).
         self.last_teller = None
-        self.last_command = None
         self.beats = 0
         # The class whose command table this body's actions were made from
         # (see add_commands and process_input).
@@ -828,21 +836,49 @@ class Player(MudObject):
         return 1
 
     def process_input(self, line):
-        """Each line comes here first: '!' repeats the last command (the
-        history is the mudlib's business, not the driver's).  After new code
-        for this body, its commands are bound again first (add_commands)."""
+        """Each line comes here first: '!' repeats the last command, '!3'
+        the third in 'history', '!ch' the last that began with 'ch' (the
+        history is the mudlib's business, not the driver's); then the
+        player's aliases are expanded.  After new code for this body, its
+        commands are bound again first (add_commands)."""
         if self.commands_class is not type(self):
             self.add_commands()
             debug_message(f"{self.name}: commands bound again after an update")
-        line = line.strip()
-        if line == "!":
-            if not self.last_command:
-                self.tell("No command to repeat.\n")
+        typed = line.strip()
+        line = typed
+        if typed.startswith("!"):
+            line = self._from_history(typed[1:].strip())
+            if line is None:
                 return 1
-            return self.last_command
+            self.tell(f"{line}\n")     # what is done again, as a shell shows it
         if line:
-            self.last_command = line
-        return self.expand_alias(line)   # None: the driver parses the line as typed
+            self.history = [*self.history, line][-HISTORY_LENGTH:]
+            self.history_count += 1
+        expanded = self.expand_alias(line)
+        if expanded is not None:
+            return expanded
+        return line if line != typed else None   # None: the driver parses it as typed
+
+    def _from_history(self, which):
+        """The earlier command '!<which>' names, or None (the player is told)."""
+        history = self.history
+        if not history:
+            self.tell("No command to repeat.\n")
+            return None
+        if not which:
+            return history[-1]
+        if which.isdigit():
+            number = int(which)
+            first = self.history_count - len(history) + 1
+            if first <= number <= self.history_count:
+                return history[number - first]
+            self.tell(f"There is no command {number} in your history ('history').\n")
+            return None
+        found = next((earlier for earlier in reversed(history)
+                      if earlier.lower().startswith(which.lower())), None)
+        if found is None:
+            self.tell(f"No command in your history begins with '{clean(which)}'.\n")
+        return found
 
     def expand_alias(self, line):
         """`line` with its first word's alias expanded, or None if it has
@@ -1002,6 +1038,30 @@ class Player(MudObject):
         line = f"%^EMOTE%^{self.name} {load_object(GRAMMAR).sentence(text)}%^RESET%^\n"
         self.tell_others(line)
         self.tell(line)
+
+    def cmd_whisper(self, arg):
+        """Say something to one person beside you, for their ears only:
+        'whisper bob The key is under the mat'.  Everyone else here sees
+        that you whispered, not what."""
+        who, _, text = arg.partition(" ")
+        text = clean(text)
+        if not who or not text:
+            self.tell("Whisper what to whom?  (whisper <someone> <text>)\n")
+            return
+        room = environment(self)
+        target = present(who.lower(), room) if room is not None else None
+        if target is None or target is self or not living(target):
+            self.tell(f"There is no {clean(who)} here to whisper to.\n")
+            return
+        name = call_other(target, "query_name") or "someone"
+        if call_other(target, "query_is_player") and \
+                call_other(target, "query_ignoring", self.name):
+            self.tell(f"{name} is not listening to you.\n")
+            return
+        call_other(target, "tell", f"%^TELL%^{self.name} whispers to you: {text}%^RESET%^\n")
+        self.tell(f"%^TELL%^You whisper to {name}: {text}%^RESET%^\n")
+        call_other(room, "tell_here", f"{self.name} whispers something to {name}.\n",
+                   (self, target))
 
     def cmd_tell(self, arg):
         """Say something to one player, wherever they are: 'tell alice
@@ -1948,6 +2008,16 @@ class Player(MudObject):
         lines.append(self.hanging(f"%^HEADING%^Topics%^RESET%^ ('help <topic>'): {topics}",
                                   2))
         self.tell("\n".join(lines) + "\n")
+
+    def cmd_history(self, arg):
+        """The last commands you typed, numbered: '!' does the last again,
+        '!12' the twelfth, '!ki' the last that began with 'ki'."""
+        if not self.history:
+            self.tell("You have typed no commands yet.\n")
+            return
+        first = self.history_count - len(self.history) + 1
+        self.tell("".join(f"  {number:>3}  {line}\n"
+                          for number, line in enumerate(self.history, first)))
 
     def cmd_quit(self, arg):
         """Save your character and leave the game."""
