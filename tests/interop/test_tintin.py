@@ -1,4 +1,5 @@
-"""TinTin++ as a player, driven in tmux: over TLS (#ssl) and plain telnet.
+"""TinTin++ as a player, driven in tmux: over TLS (#ssl) and plain telnet,
+and as a client of the world's MSDP.
 
 Every run gets a fresh HOME: TinTin++ pins the first certificate it sees for
 a host and port under ~/.tintin/ssl.  How the screen is read:
@@ -97,3 +98,25 @@ def test_what_tintin_negotiates(tmp_path_factory, tintin):
         tt.command("unicode", "UNICODE café ☕")
     finally:
         driver.stop()
+
+
+def test_tintin_reads_the_worlds_msdp(world, tintin):
+    """MSDP with a real client: TinTin++ answers the world's WILL MSDP with
+    DO (its IAC WILL MSDP event), asks for reports, and shows each variable
+    its MSDP parser hands to the IAC SB MSDP event, as they change."""
+    tt = tintin()
+    tt.type(r"#event {IAC WILL MSDP} {#send {\xFF\xFD\x45\}}")
+    tt.type("#event {IAC SB MSDP} {#showme MSDP<%0=%1>}")
+    tt.type(f"#session mud localhost {world.telnet_port}")
+    create_character(tt, "tinmsdp")
+    tt.type(r"#send {\xFF\xFA\x45\x01REPORT\x02HEALTH\x02ROOM_NAME\xFF\xF0\}")
+    tt.wait_for("MSDP<HEALTH=30>")
+    tt.wait_for("MSDP<ROOM_NAME=The town square>")
+    tt.type("south")
+    tt.wait_for("MSDP<ROOM_NAME=The south gate>")
+    tt.type(r"#send {\xFF\xFA\x45\x01SEND\x02ROOM_EXITS\xFF\xF0\}")
+    screen = tt.wait_for("MSDP<ROOM_EXITS=")
+    exits = screen[screen.rindex("MSDP<ROOM_EXITS="):]
+    assert "north" in exits and "south" in exits, exits
+    tt.type("quit")
+    tt.wait_for("#SESSION 'mud' DIED.")
