@@ -2170,7 +2170,7 @@ class Player(MudObject):
             f"%^HEADING%^{load_object(MASTER).query_mud_name()}, up "
             f"{format_duration(up)} (since {format_time(time() - up)})%^RESET%^",
             f"  Players   {online} in the game, {len(bodies) - online} link-dead; "
-            f"{len(users())} connections",
+            f"{len(users())} connection{'' if len(users()) == 1 else 's'}",
             f"  Commands  {driver_info('load_average'):.1f} a second over the last minute; "
             f"{driver_info('commands'):,} since start",
             f"  Lag       {lag.last * 1000:.0f} ms now, {lag.average * 1000:.0f} ms on "
