@@ -460,6 +460,7 @@ def test_update_of_the_player_file_gives_players_online_its_new_command(game):
     tia = plain_player(world)
     create_character(tia, "tia")
     assert "What?" in do(tia, "whistle")
+    do(tia, "prompt [%h] >")                   # a method the driver calls for each prompt
     player = world.mudlib / "std" / "player.py"
     source = player.read_text()
     source = source.replace(
@@ -478,10 +479,16 @@ def test_update_of_the_player_file_gives_players_online_its_new_command(game):
         '        self.tell_others(f"{self.name} whistles.\\n")\n'
         '        self.tell(f"You whistle {self.tune}.\\n")\n\n'
         "    def cmd_quit(self, arg):")
+    # The prompt's method changes too: the new code's is called.
+    source = source.replace(
+        '        """The prompt as it shows now: its %-letters filled in."""\n',
+        '        """The prompt as it shows now: its %-letters filled in."""\n'
+        '        return "[new code] > "\n')
     player.write_text(source)
     assert "Updated /std/player." in do(sam, "update /std/player")
     sam.raw.clear()
     assert "You whistle a merry tune." in do(tia, "whistle")  # no relog needed
+    assert tia.text.endswith("[new code] > ")
     sam.read_until("Tia whistles.")
     assert "whistle" in do(tia, "help")
     assert "Usage: whistle" in do(tia, "help whistle")

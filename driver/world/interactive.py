@@ -385,6 +385,9 @@ class Interactives(ClientApplies):
         this_object = getattr(closure, "__self__", binding.owner)
         if isinstance(this_object, MudObject) and this_object._mud_destructed:
             return None
+        # A method of an object given new code since: the new code's, as
+        # actions are (update_program).
+        closure = objects.current_callable(closure)
         result = objects.run(this_object, closure, this_player=binding.owner,
                              this_interactive=binding.owner,
                              what=f"{binding.owner._mud_name}: prompt")
