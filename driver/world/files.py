@@ -163,7 +163,7 @@ def rename(source: str, destination: str) -> int:
     that is a directory; 0 on success, 1 on failure, as in LDMud.  The
     master's ``valid_write`` is asked for both names."""
     from_name, from_file = checked(source, "rename", write=True)
-    to_name, to_file = _target(from_name, destination, "rename")
+    to_file = _target(from_name, destination, "rename")
     if from_file == _root_of(from_name) or not from_file.exists() \
             or from_file == to_file or from_file in to_file.parents:
         return 1    # a whole directory tree, nothing, itself, or into itself
@@ -187,24 +187,24 @@ def copy_file(source: str, destination: str) -> int:
     directory; 0 on success, 1 on failure, as in LDMud.  The master's
     ``valid_read`` is asked for the file, ``valid_write`` for the copy."""
     from_name, from_file = checked(source, "copy_file", write=False)
-    _to_name, to_file = _target(from_name, destination, "copy_file")
+    to_file = _target(from_name, destination, "copy_file")
     if not from_file.is_file():
         return 1
     try:
         shutil.copyfile(from_file, to_file)
-    except (OSError, shutil.SameFileError):
+    except OSError:     # (a copy onto the file itself too: shutil.SameFileError)
         return 1
     return 0
 
 
-def _target(from_name: str, destination: str, efun: str) -> tuple[str, Path]:
+def _target(from_name: str, destination: str, efun: str) -> Path:
     """Where ``rename``/``copy_file`` puts ``from_name``: ``destination``,
     or the same name inside it if it is a directory, with write access."""
     to_name, to_file = checked(destination, efun, write=True)
     if to_file.is_dir():
-        to_name, to_file = checked(f"{to_name.rstrip('/')}/{from_name.rsplit('/', 1)[-1]}",
-                                   efun, write=True)
-    return to_name, to_file
+        _, to_file = checked(f"{to_name.rstrip('/')}/{from_name.rsplit('/', 1)[-1]}",
+                             efun, write=True)
+    return to_file
 
 
 def _root_of(name: str) -> Path:

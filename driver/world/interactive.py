@@ -16,8 +16,8 @@ object that owns it:
 * prompts: printed after each turn the player caused (logon, a command, a TLS
   callback, or a handshake whose callback was skipped), never while a
   handshake runs; a prompt that is a callable is called each time, as
-  LDMud calls a closure prompt; a turn that goes on in a coroutine (awaiting a worker,
-  say) ends when the coroutine does;
+  LDMud calls a closure prompt; a turn that goes on in a coroutine
+  (awaiting a worker, say) ends when the coroutine does;
 * TLS callbacks: run exactly once as ``fun(result, ob, *extra)`` with the
   connection's object as this_player; skipped if their object is gone, and
   dropped unrun when the driver itself closes the connection

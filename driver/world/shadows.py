@@ -8,10 +8,11 @@ in front of the first, and a call tries them from the newest down to B.
 A shadow reaches what it shadows by ``call_other`` past itself (the call
 starts just below the caller), so ``call_other(victim, "short")`` inside
 A's own ``short`` gets B's; a call to a shadow that does not define the
-function goes on down the chain.  Everything else sees B as it is: efuns
-such as ``environment`` or ``present``, and plain Python method calls
-(``b.short()``, B's own ``self.short()``).  B calling ``call_other`` on
-itself meets its shadows, as in LDMud.
+function goes on down the chain.  ``present`` asks ``id()`` through the
+shadows too, so a disguise can answer to another name.  Everything else
+sees B as it is: efuns such as ``environment``, and plain Python method
+calls (``b.short()``, B's own ``self.short()``).  B calling ``call_other``
+on itself meets its shadows, as in LDMud.
 
 The chain is two attributes of each object: ``_mud_shadowing`` (the object
 just below, which this one shadows) and ``_mud_shadowed_by`` (just above).
