@@ -171,6 +171,34 @@ def test_killing_the_wild_dog_leaves_a_corpse_holding_its_coin(world):
     assert is_here(do(ann, "look"), "a wild dog")
 
 
+def test_a_wielded_weapon_fights_in_place_of_fists_while_it_is_carried(world):
+    cal = plain_player(world)
+    create_character(cal, "cal")            # the first character: a wizard, who may clone
+    assert "You wield nothing." in do(cal, "unwield")
+    do(cal, "clone /obj/coin")
+    assert "You cannot fight with a copper coin." in do(cal, "wield coin")
+    assert "Wield what?  You carry no such thing." in do(cal, "wield axe")
+    do(cal, "clone /obj/cudgel")
+    assert "You wield an oak cudgel." in do(cal, "wield cudgel")
+    assert "You wield an oak cudgel." in do(cal, "inventory")
+    assert "wielding an oak cudgel" in do(cal, "score")
+    to_the_road(cal)
+    cal.raw.clear()
+    do(cal, "kill dog")
+    text = cal.read_until("You killed the wild dog.", timeout=FIGHT_TIMEOUT)
+    assert re.search(r"You club the wild dog", text), text
+    assert not re.search(r"You hit the wild dog", text), text
+    # Let go of, it is wielded no more: nothing to undo.
+    do(cal, "drop cudgel")
+    assert "You wield" not in do(cal, "inventory")
+    do(cal, "get cudgel")
+    assert "You wield nothing." in do(cal, "unwield")
+    # The barrow-wight's grave goods: a better blade.
+    do(cal, "clone /obj/sword")
+    assert "You wield a bronze sword." in do(cal, "wield sword")
+    assert "You put away a bronze sword." in do(cal, "unwield")
+
+
 def test_a_corpse_left_alone_crumbles_and_leaves_what_it_held_on_the_ground(patched_world):
     world = patched_world({"obj/corpse.py": [("DECAY_SECONDS = 300\n", "DECAY_SECONDS = 1\n")]})
     cid = plain_player(world)

@@ -282,6 +282,7 @@ def test_hobb_sells_for_the_coins_you_carry_and_buys_back_from_his_till(world):
     slate = do(pip, "list")
     assert "a coil of rope: four copper coins (Hobb buys it back for two copper coins)" in slate
     assert "a tallow candle: a copper coin (Hobb buys it back for a copper coin)" in slate
+    assert "an oak cudgel: six copper coins (Hobb buys it back for three copper coins)" in slate
     assert "Hobb says: That's four copper coins.  Credit, no." in do(pip, "buy rope")
     for _ in range(5):
         do(pip, "clone /obj/coin")

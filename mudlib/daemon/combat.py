@@ -6,9 +6,10 @@ side dies or the two are no longer in the same room (one walked out, fled,
 quit or lost the link).  In a round each fighter strikes its opponent once:
 a blow lands with the fighter's hit chance (percent) and takes between the
 two numbers of its damage.  Creatures give their numbers (/std/monster's
-query_combat); players fight with BARE_HANDS.  Whoever is attacked fights
-back, and when an opponent goes, a fighter turns on anyone else here who
-is still attacking it.
+query_combat); players fight with BARE_HANDS, or with the weapon they
+wield (/std/weapon).  Whoever is attacked fights back, and when an
+opponent goes, a fighter turns on anyone else here who is still attacking
+it.
 
 The daemon also owns what follows from fighting: 'consider', 'flee' and
 wimpy (a player whose health falls below their wimpy share flees by
@@ -39,6 +40,8 @@ REVIVE_SHARE = 3
 
 # A player's numbers in a fight: fists, boots and whatever comes to hand.
 BARE_HANDS = {"hit": 75, "damage": (1, 5), "verb": ("hit", "hits")}
+# However good the weapon, one blow in twenty misses.
+MOST_HIT = 95
 
 # Running away: what it costs in stamina, and how often (percent) the
 # opponent cuts the runner off.
@@ -194,7 +197,18 @@ class Combat(MudObject):
         self.stop(body)
 
     def _stats(self, ob):
-        return call_other(ob, "query_combat") or BARE_HANDS
+        """A fighter's numbers: a creature's own; a player's, bare hands or
+        the weapon they wield (its damage and verb, its bonus on their
+        chance to hit)."""
+        stats = call_other(ob, "query_combat")
+        if stats:
+            return stats
+        weapon = call_other(ob, "query_wielded")
+        if weapon is None:
+            return BARE_HANDS
+        numbers = call_other(weapon, "query_weapon")
+        return {"hit": min(MOST_HIT, BARE_HANDS["hit"] + numbers["hit_bonus"]),
+                "damage": numbers["damage"], "verb": numbers["verb"]}
 
     def strike(self, attacker, victim):
         """One blow, or a miss, and what everyone here sees of it."""
@@ -379,9 +393,13 @@ class Combat(MudObject):
                 f"below {below} of {most}.")
 
     def score_line(self, player):
-        """What 'score' shows of fighting: wimpy, and the fight going on."""
+        """What 'score' shows of fighting: wimpy, the weapon in hand, and
+        the fight going on."""
         wimpy = call_other(player, "query_wimpy") or 0
         line = f"  Wimpy    {f'{wimpy}%' if wimpy else 'off'}"
+        weapon = call_other(player, "query_wielded")
+        if weapon is not None:
+            line += f"; wielding {call_other(weapon, 'short_description')}"
         opponent = self.query_opponent(player)
         if opponent is not None:
             line += f"; fighting {the(opponent)}"

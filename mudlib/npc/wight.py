@@ -30,4 +30,4 @@ class Wight(inherit("/std/monster")):
     aggressive = True
     attack_message = "rises from the dark of the doorway and reaches for {victim}!"
     death_message = "shrieks like a winter gale and falls apart into mist and bone."
-    carries = {"/obj/coin": 6}
+    carries = {"/obj/coin": 6, "/obj/sword": 1}

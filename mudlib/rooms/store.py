@@ -20,6 +20,7 @@ GRAMMAR = "/std/grammar"
 WARES = {
     "rope": ("/obj/rope", 4),
     "candle": ("/obj/candle", 1),
+    "cudgel": ("/obj/cudgel", 6),
 }
 # program -> price: what Hobb buys back (at resale())
 PRICES = {program: price for program, price in WARES.values()}
@@ -53,7 +54,8 @@ class Store(inherit("/std/room")):
     exits = {"south": "/rooms/market"}
     items = {
         "shelves": "Everything a household needs, and several things it doesn't.",
-        "slate": "Rope, 4 copper.  Candles, 1 copper.  Credit, no.  ('list', 'buy', 'sell')",
+        "slate": "Rope, 4 copper.  Candles, 1 copper.  Cudgels, 6 copper.  Credit, no.  "
+                 "('list', 'buy', 'sell')",
         "counter": "Polished by a thousand elbows and one very careful storekeeper.",
     }
     ids = ("store", "shop")

@@ -31,6 +31,7 @@ People live here: ask them about things ('ask mags about ale').  Walking costs s
 'kill dog' attacks a creature in the room with you, and it fights back.  The fight goes on by itself, a round every few seconds: in each round each of you strikes once, and a blow lands or misses.  It ends when one of you dies, or when one of you leaves the room.  Players never fight each other, and the town's people (Mags, Hobb, Tam and the rest) will have none of it; only the moor's creatures can be fought.
 Before you start, 'consider dog' tells how dangerous it looks to you as you are now; wounded, you are the weaker.  'score' shows your health, and your client's gauges follow it.  Health comes back slowly as you rest, and food helps.
 'flee' runs through an exit chosen at random; it costs stamina, and your opponent may cut you off.  With 'wimpy 30' you run by yourself when your health falls below 30% of its most; 'wimpy off' fights to the end.
+You fight with your fists unless you 'wield' a weapon you carry ('wield cudgel'; 'unwield' puts it away): it strikes harder, and letting go of it (dropping it, giving it away) leaves you with your fists again.  Hobb sells cudgels; the barrow hides something better.
 Some creatures attack whoever comes near, a moment after they arrive.  The wild dog on the moor road is a fair first fight; whatever guards the barrow is not.
 A creature that dies leaves its corpse, holding what it carried: 'get all from corpse', or 'get coin from corpse'.  Corpses crumble after a few minutes, leaving what they held on the ground.
 If you die, you wake in the Crooked Lantern with a third of your health back.  What you carried stays with your corpse where you fell: go back for it.
@@ -44,7 +45,7 @@ ALIASES = {"color": "colour", "linkdead": "link-death", "link-dead": "link-death
            "buy": "trade", "sell": "trade", "list": "trade", "store": "trade", "shop": "trade",
            "money": "trade", "coins": "trade", "copper": "trade",
            "fight": "combat", "fighting": "combat", "death": "combat", "dying": "combat",
-           "corpse": "combat", "pk": "combat"}
+           "corpse": "combat", "pk": "combat", "weapon": "combat", "weapons": "combat"}
 
 
 class Help(MudObject):

@@ -201,6 +201,8 @@ COMMANDS = (
     (("consider", "con"), "cmd_consider", "consider <creature>", "Fighting"),
     (("flee",), "cmd_flee", "flee", "Fighting"),
     (("wimpy",), "cmd_wimpy", "wimpy [percent|off]", "Fighting"),
+    (("wield",), "cmd_wield", "wield <weapon>", "Fighting"),
+    (("unwield",), "cmd_unwield", "unwield", "Fighting"),
     (("score",), "cmd_score", "score", "Yourself"),
     (("colour", "color"), "cmd_colour", "colour [on|off|auto]", "Yourself"),
     (("brief",), "cmd_brief", "brief [on|off]", "Yourself"),
@@ -1535,7 +1537,11 @@ class Player(MudObject):
         if not things:
             self.tell("You carry nothing.\n")
             return
-        self.tell("You carry:\n" + "".join(f"  %^ITEM%^{thing}%^RESET%^\n" for thing in things))
+        weapon = self.query_wielded()
+        wielding = (f"You wield %^ITEM%^{call_other(weapon, 'short_description')}%^RESET%^.\n"
+                    if weapon is not None else "")
+        self.tell("You carry:\n" + "".join(f"  %^ITEM%^{thing}%^RESET%^\n" for thing in things)
+                  + wielding)
 
     # -- yourself ------------------------------------------------------------
 
@@ -1896,6 +1902,10 @@ class Player(MudObject):
     # Below this share of its health (percent) the body runs from a fight by
     # itself ('wimpy'); 0: never.  Saved with the character, as colour is.
     wimpy = 0
+    # The object name of the weapon in hand ('wield'), or None.  It is only
+    # wielded while the body carries it: dropped, given, sold or left in a
+    # corpse, it is not (query_wielded).
+    wielded = None
 
     def cmd_kill(self, arg):
         """Attack a creature here: 'kill dog'.  The fight goes on by itself,
@@ -1924,6 +1934,40 @@ class Player(MudObject):
         off' fights to the end.  Alone, it shows what you have.  Your
         choice is saved with your character, and 'score' shows it."""
         call_other(COMBAT, "wimpy", self, arg)
+
+    def cmd_wield(self, arg):
+        """Take a weapon in hand: 'wield cudgel'.  You fight with it, not
+        your fists, until you 'unwield' it or let it go.  Hobb sells
+        cudgels; better weapons are found."""
+        word = arg.strip().lower()
+        weapon = present(word, self) if word else None
+        if weapon is None:
+            self.tell("Wield what?  You carry no such thing.\n" if word else "Wield what?\n")
+            return
+        if not call_other(weapon, "query_weapon"):
+            self.tell(f"You cannot fight with {call_other(weapon, 'short_description')}.\n")
+            return
+        held = call_other(weapon, "short_description")
+        self.wielded = object_name(weapon)
+        self.tell(f"You wield {held}.\n")
+        self.tell_others(f"{self.name} wields {held}.\n")
+
+    def cmd_unwield(self, arg):
+        """Put away the weapon in your hand, and fight with your fists."""
+        weapon = self.query_wielded()
+        if weapon is None:
+            self.tell("You wield nothing.\n")
+            return
+        self.wielded = None
+        self.tell(f"You put away {call_other(weapon, 'short_description')}.\n")
+
+    def query_wielded(self):
+        """The weapon in this body's hand, or None: one it still carries."""
+        weapon = find_object(self.wielded) if self.wielded else None
+        if weapon is None or environment(weapon) is not self:
+            self.wielded = None
+            return None
+        return weapon
 
     def query_wimpy(self):
         return self.wimpy
