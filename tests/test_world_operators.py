@@ -329,3 +329,24 @@ def test_uptime_for_everyone_and_status_for_wizards(world):
         assert re.search(pattern, status), (pattern, status)
     memory = float(re.search(r"Memory ([\d.]+) MiB", status).group(1))
     assert 5 < memory < 2000, memory
+
+
+def test_an_administrator_boots_a_player_who_is_told_why_and_may_come_back(world, certs):
+    alda, bob = admin_and_player(world, certs)
+    cy = plain_player(world)
+    create_character(cy, "cyd")
+    assert "What?" in do(bob, "boot cyd no reason")          # not an administrator
+    assert "Boot whom, and why?" in do(alda, "boot cyd")
+    assert "Zed is not in the game." in do(alda, "boot zed flooding")
+    assert "'quit' is the way out for you." in do(alda, "boot alda testing")
+    mark = world.log_mark()
+    assert "Cyd is out of the game." in do(alda, "boot cyd flooding the channels")
+    text = read_to_clean_eof(cy)
+    assert "Alda has put you out of the game: flooding the channels" in " ".join(text.split())
+    world.wait_for_log(r"AUDIT action=boot actor=Alda outcome=ok target=Cyd "
+                       r'why="flooding the channels"$', start=mark)
+    world.wait_for_log(r"Cyd was booted by Alda: flooding the channels", start=mark)
+    assert "Cyd" not in do(alda, "who")
+    again = plain_player(world)                               # not banned: back at once
+    again.read_until("What is your name? ")
+    again.command("cyd", "Password: ")

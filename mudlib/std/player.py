@@ -256,6 +256,7 @@ ADMIN_COMMANDS = (
     (("unban",), "cmd_unban", "unban <site>", "Admins"),
     (("bans",), "cmd_bans", "bans", "Admins"),
     (("newpassword",), "cmd_newpassword", "newpassword <player>", "Admins"),
+    (("boot",), "cmd_boot", "boot <player> <why>", "Admins"),
 )
 
 # Every direction a player may type; without an exit that way the room's
@@ -2611,6 +2612,43 @@ class Player(MudObject):
     # -- site bans (the driver refuses banned sites at connect) -----------------
 
     DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+    def cmd_boot(self, arg):
+        """Put a player out of the game at once: 'boot bob spamming the
+        channels'.  Bob is told by whom and why, his character is saved,
+        and he may log in again: 'ban' his site first to keep him out.  A
+        link-dead body goes the same way.  Administrators cannot be
+        booted; every boot is audited, with why."""
+        words = arg.split(None, 1)
+        if len(words) < 2 or not clean(words[1]):
+            self.tell("Boot whom, and why?  (boot bob spamming the channels)\n")
+            return
+        name, why = words[0].capitalize(), clean(words[1])
+        body = next((ob for ob in load_object(MASTER).query_bodies()
+                     if call_other(ob, "query_name") == name), None)
+        if body is None or body is self or call_other(body, "is_admin"):
+            reason = ("not in the game" if body is None else "oneself" if body is self
+                      else "an administrator")
+            audit("boot", name, "failed", why=reason)
+            self.tell(f"{name} is not in the game.\n" if body is None else
+                      "'quit' is the way out for you.\n" if body is self else
+                      "Administrators cannot be booted.\n")
+            return
+        audit("boot", body, why=why)
+        body._leave_booted(self.name, why)     # (a plain call: no world object calls it)
+        self.tell(f"{name} is out of the game.\n")
+
+    def _leave_booted(self, by, why):
+        """An administrator ('boot') puts this body out of the game: saved,
+        told why, gone."""
+        call_other(MSDP, "forget", self)
+        self.save_character()
+        self.tell(f"%^WARNING%^{by} has put you out of the game: {why}%^RESET%^\n")
+        self.tell_others(f"{self.name} is gone, in a flash of light.\n")
+        debug_message(f"{self.name} was booted by {by}: {why}")
+        if interactive(self):
+            remove_interactive(self)
+        destruct(self)
 
     def cmd_ban(self, arg):
         """Refuse connections from a site: an address (198.51.100.7,
