@@ -81,7 +81,7 @@ def test_open_print_and_addresses():
     assert run(ed, "9p") == "Line out of range.\n"
     assert run(ed, "3,1p") == "The range runs backwards.\n"
     assert run(ed, "/nowhere/") == "Pattern not found.\n"
-    assert run(ed, "k") == "Unrecognized or failed command.\n"
+    assert run(ed, "o") == "Unrecognized or failed command.\n"
     assert not ed.modified
 
 
@@ -191,6 +191,22 @@ def test_undo_takes_back_the_last_change_and_again_redoes_it():
     # Another file starts afresh.
     assert run(ed, "E /rooms/other.py") == "/rooms/other.py, 1 lines\n"
     assert run(ed, "u") == "Nothing to undo.\n"
+
+
+def test_a_mark_stays_with_its_line_until_the_line_is_deleted_or_changed():
+    files = Files({"/notes.txt": "one\ntwo\nthree\nfour\n"})
+    ed, _ = editor(files, "/notes.txt")
+    assert run(ed, "2ka", "'ap") == "two\n"
+    assert run(ed, "1d", "'ap", "'a=") == "two\n1\n"        # it moves with its line
+    assert run(ed, "'a,$p") == "two\nthree\nfour\n"
+    assert run(ed, "'a+1m$", "'a+1p") == "four\n"              # m: the line keeps its mark
+    assert run(ed, "$kb", "'at0", "1p", "'a=", "'bp") == "two\n2\nthree\n"
+    assert run(ed, "1s/two/TWO/", "'ap") == "two\n"            # a copy carries no mark
+    assert run(ed, "'as/two/2/", "'ap") == "No line is marked a.\n"   # changed: gone
+    assert run(ed, "'bd", "'bp") == "No line is marked b.\n"   # deleted: gone
+    assert run(ed, "kA") == "k needs a mark, a letter from a to z: ka\n"
+    assert run(ed, "'1p") == "A mark is a letter from a to z: 'a\n"
+    assert run(ed, "1kc", "E /notes.txt", "'cp") == "/notes.txt, 4 lines\nNo line is marked c.\n"
 
 
 # --- the shipped world ---------------------------------------------------------------------

@@ -14,15 +14,17 @@ The language, as in ed(1) and LDMud's ed (``h`` prints a summary):
 
 * addresses: ``N``, ``.`` (the current line), ``$`` (the last),
   ``/re/`` and ``?re?`` (the next or previous line matching; an empty
-  pattern repeats the last), each with ``+N``/``-N`` after it, or alone
-  (relative to the current line); a range is ``A,B``, ``,`` is ``1,$``
-  and ``;`` is ``.,$``;
+  pattern repeats the last), ``'x`` (the line marked ``x``), each with
+  ``+N``/``-N`` after it, or alone (relative to the current line); a range
+  is ``A,B``, ``,`` is ``1,$`` and ``;`` is ``.,$``;
 * commands: ``a i c`` (insert; a line holding only ``.`` ends it), ``d``,
   ``p``/``P``, ``l`` (tabs and line ends shown), ``n`` (line numbers on or
   off), ``=``, ``j``, ``m`` and ``t`` (move, copy), ``s/re/new/[g][p]``
   (``&`` is the match, ``\\1``..``\\9`` its groups), ``g/re/cmd`` and
   ``v/re/cmd`` (cmd is ``p``, ``l``, ``d`` or an ``s``), ``z`` (a
-  screenful), ``w``/``W`` [file] (write, append), ``r`` file, ``e``/``E``
+  screenful), ``k``x (mark the line as ``x``; the mark goes when the
+  line is deleted or changed, and moves with it), ``w``/``W`` [file]
+  (write, append), ``r`` file, ``e``/``E``
   file, ``f`` [file], ``x`` (write if changed, then quit), ``q`` (quit; a
   changed buffer needs a second ``q``), ``Q`` (quit, changes lost), ``h``;
   an empty line prints the next line.
@@ -63,11 +65,22 @@ ed: commands take an address or a range before them: 1,5p  .,$d  /look/p
   e file  E file  edit another (E: changes lost) f [file]  show or set the name
   x       write if changed and quit             q  quit   Q  quit, changes lost
   u       undo the last change (u again: redo)  !cmd  a game command
+  kx      mark the line as x (a to z)           'x  the line marked x
 """
 
 # The commands that change the buffer: the state before the last of them
 # is kept for u.  (e and E start another file: nothing before them is undone.)
 _CHANGING = frozenset("aicdjmtsgvr")
+
+
+class _MarkedLine(str):
+    """A line that carries a mark (``kx``).  A mark belongs to the line
+    itself, not to its number, as in ed(1): it moves with the line (``m``,
+    lines inserted or deleted above it) and is gone once the line is
+    deleted or changed, because a changed line is a new string.  A copy
+    (``t``) is a plain line again."""
+
+    __slots__ = ()
 
 
 class FileRefused(Exception):
@@ -101,6 +114,8 @@ class Editor:
         self._quit_warned = False
         # (lines, current line) before the last change, for u
         self._undo: tuple[list[str], int] | None = None
+        # letter -> the marked line (its string object: see _MarkedLine)
+        self._marks: dict[str, _MarkedLine] = {}
 
     # -- the outside -----------------------------------------------------------------
 
@@ -271,7 +286,7 @@ class Editor:
     def _copy(self, first, second, given, argument, _q):
         self._check_range(first, second)
         destination = self._destination(argument)
-        block = self.lines[first - 1:second]
+        block = [str(line) for line in self.lines[first - 1:second]]  # (copies carry no mark)
         size = sum(len(line) + 1 for line in block)
         if self._size + size > MAX_BUFFER:
             raise EditorError(f"The buffer would be larger than {MAX_BUFFER} characters.")
@@ -381,7 +396,7 @@ class Editor:
         path = self._file_argument(argument, "e")
         text = self._read(path)
         self.lines, self._size, self.current = [], 0, 0
-        self.path, self.modified, self._undo = path, False, None
+        self.path, self.modified, self._undo, self._marks = path, False, None, {}
         if text is None:
             return f"{path}, new file\n"
         self._insert_text(0, text)
@@ -437,13 +452,33 @@ class Editor:
         self.modified = True
         return ""
 
+    def _mark(self, first, second, given, argument, _q):
+        letter = argument.strip()
+        if len(letter) != 1 or not "a" <= letter <= "z":
+            raise EditorError("k needs a mark, a letter from a to z: ka")
+        self._check(second)
+        line = self.lines[second - 1]
+        if type(line) is not _MarkedLine:
+            line = self.lines[second - 1] = _MarkedLine(line)
+        self._marks[letter] = line
+        return ""
+
+    def _marked(self, letter: str) -> int:
+        """The number of the line marked ``letter``."""
+        line = self._marks.get(letter)
+        for number, candidate in enumerate(self.lines, 1):
+            if candidate is line:
+                return number
+        raise EditorError(f"No line is marked {letter}." if letter.isalpha()
+                          else "A mark is a letter from a to z: 'a")
+
     _COMMANDS = {
         "a": _append, "i": _insert, "c": _change, "d": _delete, "p": _print, "P": _print,
         "l": _list, "n": _number, "=": _line_number, "j": _join, "m": _move, "t": _copy,
         "s": _substitute, "g": _global, "v": _inverse_global, "z": _screenful,
         "w": _write_file, "W": _append_file, "r": _read_in, "e": _edit, "E": _edit_anyway,
         "f": _file_name, "q": _quit, "Q": _quit_anyway, "x": _write_and_quit, "h": _help,
-        "u": _undo_last,
+        "u": _undo_last, "k": _mark,
     }
 
     # -- addresses -------------------------------------------------------------------
@@ -481,6 +516,8 @@ class Editor:
             value, position = self.current, position + 1
         elif character == "$":
             value, position = len(self.lines), position + 1
+        elif character == "'":
+            value, position = self._marked(line[position + 1:position + 2]), position + 2
         elif character in ("/", "?"):
             source, end = _until(line, position + 1, character)
             value = self._search(self._pattern(source), forward=character == "/")
