@@ -44,7 +44,7 @@ from .world import (commands, coroutines, evaluation, inputs, objects, persisten
                     shadows)
 from .config import Config
 from .net.admission import Admission, BanFileError, BanList
-from .net.connection import Connection, tune_keepalive
+from .net.connection import Connection, drop_connections_waiting_to_open, tune_keepalive
 from .net import tls
 from .net.websocket import WebLimits, WebSite
 from .world.interactive import Interactives
@@ -495,6 +495,10 @@ class Game:
                 timer.cancel()
         for server in self.servers:
             server.close()
+        # Accepted but not yet opened: the game never heard of them.
+        dropped = drop_connections_waiting_to_open()
+        if dropped:
+            log.info("%d new connections closed before they were opened", dropped)
         master = rt.table.find(self.config.master)
         notify = getattr(master, "notify_shutdown", None)
         if callable(notify):

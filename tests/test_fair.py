@@ -11,6 +11,7 @@ keepalive as the kernel sees it.
 from __future__ import annotations
 
 import re
+import select
 import shutil
 import socket
 import ssl
@@ -235,6 +236,53 @@ def test_a_negotiation_flood_is_parsed_a_bounded_piece_per_turn(make_driver):
     assert max(gaps) <= 2 * (PARSE_PER_TURN // 3 + 1), gaps
     assert len(gaps) >= 5, f"the typist saw too little of the flood to tell: {gaps}"
     assert drain.done.wait(TIMEOUT * 6), "the flooder's line after the flood never ran"
+
+
+@pytest.mark.timeout(120)
+def test_a_crowd_of_new_connections_is_opened_between_players_commands(make_driver):
+    """Twenty connections waiting to be accepted at once, to a world whose
+    connect() takes 25 ms: they are opened a few per pass of the event
+    loop, and a player's command read meanwhile runs before the last of
+    them is opened, rather than after half a second of everyone else's
+    logins.  None is lost."""
+    driver = make_driver(mudlib=FAIR_MUDLIB, limits="limits:\n  exempt: [127.0.0.0/8]\n")
+    player = Client.plain(driver.telnet_port)
+    login(player)
+    assert reply(player, "slow 25", "SLOW") == "SLOW 25"
+    # While the driver computes, the crowd's connections complete in the
+    # kernel, to be accepted together when it is done.
+    player.send_line("busy 500")
+    driver.wait_for_log(r"BUSY 500")
+    crowd = [socket.create_connection(("127.0.0.1", driver.telnet_port), timeout=TIMEOUT)
+             for _ in range(20)]
+    try:
+        player.read_until("BUSY DONE")
+        greeted: dict[socket.socket, bytes] = {sock: b"" for sock in crowd}
+
+        def read_crowd(until: float) -> None:
+            readable, _, _ = select.select(list(greeted), [], [],
+                                           max(0.0, until - time.monotonic()))
+            for sock in readable:
+                greeted[sock] += sock.recv(65536)
+
+        deadline = time.monotonic() + TIMEOUT
+        while not any(b"LOGON" in data for data in greeted.values()):
+            assert time.monotonic() < deadline, "no connection of the crowd was opened"
+            read_crowd(deadline)
+        # The logins have begun: a command now runs between them.
+        opened = int(reply(player, "connects", "CONNECTS").split()[1]) - 1
+        print("connections of the crowd opened before the player's command ran:", opened)
+        assert opened < len(crowd), "the player's command waited for every login"
+
+        deadline = time.monotonic() + TIMEOUT
+        while not all(b"LOGON" in data for data in greeted.values()):
+            assert time.monotonic() < deadline, \
+                f"{sum(b'LOGON' in d for d in greeted.values())} of {len(crowd)} greeted"
+            read_crowd(deadline)
+        assert reply(player, "connects", "CONNECTS") == f"CONNECTS {1 + len(crowd)}"
+    finally:
+        for sock in crowd:
+            sock.close()
 
 
 def test_input_to_follows_the_queue(make_driver):

@@ -61,6 +61,16 @@ the buffer drains.  If nothing is sent for ``send_timeout`` seconds while
 output waits, the connection is dropped.  For TLS the total counts the
 plaintext not yet encrypted as well as the records in the buffer.
 
+New connections take turns too.  Opening one (the telnet layer, the
+master's ``connect()``, the player's ``logon()``, the first offers) costs
+about as much Python as a dozen commands, and a client that opens hundreds
+of connections at once would otherwise have them all opened in one pass of
+the event loop while every player's command waits.  A pass opens new
+connections for ``OPENING_BUDGET`` seconds at most (at least one); the rest
+wait, unread, in arrival order (``_Openings``), and the following passes
+open them, with players' commands read and run in between.  Admission
+comes first, so a refused client costs nothing of this.
+
 A TLS session ends where the mudlib says (``stop_tls``).  A peer's own
 close_notify ends the connection instead: the driver answers it and
 closes, and whatever follows on the stream is never read as plaintext.
@@ -98,6 +108,7 @@ import logging
 import socket
 import ssl
 from collections import deque
+from time import perf_counter
 from typing import Protocol
 
 from .. import metrics
@@ -288,6 +299,84 @@ class _TurnOutput:
 _turn_output = _TurnOutput()
 
 
+#: Seconds one pass of the event loop spends opening new connections (the
+#: master's connect() and what follows it) before the rest wait for the
+#: next pass.  About ten openings of the shipped world on a current core;
+#: a player's command read in the same pass waits no longer than this.
+OPENING_BUDGET = 0.001
+
+
+class _Openings:
+    """New connections, opened a budget's worth per pass of the event loop.
+
+    A connection arriving while the pass still has budget, and nobody
+    waits, opens at once (the usual case: no queue, no extra pass).  Else
+    it waits, its socket unread, until a later pass opens it, in arrival
+    order.  One ``call_soon`` per pass that opened anything resets the
+    budget, and opens the waiting connections it allows.
+    """
+
+    __slots__ = ("waiting", "spent", "handle", "loop")
+
+    def __init__(self) -> None:
+        self.waiting: deque[Connection] = deque()
+        #: seconds spent opening connections in this pass of the loop
+        self.spent = 0.0
+        self.handle: asyncio.Handle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def open(self, connection: Connection) -> None:
+        loop = connection._loop
+        if self.loop is not loop:  # a new event loop: whatever the old one held is gone
+            self.waiting, self.spent, self.handle, self.loop = deque(), 0.0, None, loop
+        if self.waiting or self.spent >= OPENING_BUDGET:
+            connection._wait_to_open()
+            self.waiting.append(connection)
+        else:
+            self._run(connection)
+        if self.handle is None:
+            self.handle = loop.call_soon(self.next_pass)
+
+    def next_pass(self) -> None:
+        self.handle = None
+        self.spent = 0.0
+        waiting = self.waiting
+        while waiting and self.spent < OPENING_BUDGET:
+            connection = waiting.popleft()
+            if not connection.closing:
+                self._run(connection)
+        if waiting or self.spent:
+            self.handle = self.loop.call_soon(self.next_pass)
+
+    def _run(self, connection: Connection) -> None:
+        started = perf_counter()
+        try:
+            connection._open()
+        except Exception:  # a fault in opening one connection: the others still open
+            log.exception("%r: opening the connection failed; closing it", connection)
+            connection.close(flush=False)
+        self.spent += perf_counter() - started
+
+    def drop_waiting(self) -> int:
+        """Close every connection still waiting to open (shutdown)."""
+        waiting, self.waiting = self.waiting, deque()
+        dropped = 0
+        for connection in waiting:
+            if not connection.closing:
+                connection.close(flush=False)
+                dropped += 1
+        return dropped
+
+
+_openings = _Openings()
+
+
+def drop_connections_waiting_to_open() -> int:
+    """At shutdown: close the new connections not yet opened (the layer
+    above never heard of them).  Returns how many there were."""
+    return _openings.drop_waiting()
+
+
 def hold_output() -> None:
     """Players' lines are about to run: their output waits for ``release_output``."""
     _turn_output.holding += 1
@@ -312,7 +401,7 @@ class Connection(asyncio.BufferedProtocol):
                  "_discarding", "_wire_written", "_send_watch", "_last_progress",
                  "_close_reason", "_flush_at", "_parse_more", "_web_site", "web", "_admission",
                  "_admission_ticket", "_handshake_started", "_reading", "_arrived",
-                 "_quick_room")
+                 "_quick_room", "_waiting_to_open")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
                  remote_host: str | None = None, owner=None,
@@ -388,6 +477,9 @@ class Connection(asyncio.BufferedProtocol):
         #: a line became ready in it (told to the layer above at its end)
         self._reading = False
         self._arrived = False
+        #: accepted and admitted, but not yet opened (``_Openings``): unread,
+        #: and unknown to the layer above
+        self._waiting_to_open = False
 
     def __repr__(self) -> str:
         return f"<Connection {self.peer[0]}:{self.peer[1]} port {self.local_port}>"
@@ -418,6 +510,23 @@ class Connection(asyncio.BufferedProtocol):
         transport.set_write_buffer_limits(high=limit // 4, low=limit // 16)
         if self._web_site is not None:
             self._begin_web()
+        elif self.incoming:
+            _openings.open(self)  # now, or in a later pass of the loop
+        else:
+            self._open_telnet()  # the mudlib asked for this one: it opens at once
+
+    def _wait_to_open(self) -> None:
+        """Not opened in this pass: nothing is read until it is."""
+        self._waiting_to_open = True
+        self._transport.pause_reading()
+
+    def _open(self) -> None:
+        """Opened (``_Openings``), at once or after waiting its turn."""
+        if self._waiting_to_open:
+            self._waiting_to_open = False
+            self._open_telnet()
+            if not self.closing and not self._transport.is_closing():
+                self._transport.resume_reading()
         else:
             self._open_telnet()
 
@@ -531,6 +640,11 @@ class Connection(asyncio.BufferedProtocol):
                 return  # refused at accept: nothing above ever heard of it
             self._admission.release(self._admission_ticket)
             self._admission_ticket = None
+        if self._waiting_to_open:
+            # Gone before its turn to open: the layer above never heard of it.
+            self.closing = True
+            log.debug("%r: closed while waiting to open%s", self, f" ({exc})" if exc else "")
+            return
         # How it ended, for the master's disconnect(): the driver closed it;
         # the peer closed it cleanly (FIN, after close_notify if it was
         # secure); or the peer vanished (reset, error, or a secure stream cut

@@ -4,8 +4,12 @@ Every connection gets a clone of /player; on the TLS port it is secured
 first.  Disconnects are logged with how they happened, and so is every
 privilege question (allowed for players who typed `wiz`).  Negotiations
 the driver does not handle itself are counted (``negotiations``) and
-refused.
+refused.  ``connect()`` counts its calls (``connects``), and takes
+``slow_connect`` seconds of CPU when a player set that (``slow``): a world
+whose logins are expensive.
 """
+
+import time
 
 from driver.efuns import (MudObject, clone_object, debug_message, destruct, object_name,
                           query_listen_ports, query_mud_port, this_interactive,
@@ -15,8 +19,17 @@ from driver.efuns import (MudObject, clone_object, debug_message, destruct, obje
 class Master(MudObject):
     #: telnet negotiations passed to telnet_neg() so far, from every player
     negotiations = 0
+    #: connect() calls so far
+    connects = 0
+    #: seconds each connect() spends computing (0: none)
+    slow_connect = 0.0
 
     def connect(self):
+        self.connects += 1
+        if self.slow_connect:
+            until = time.perf_counter() + self.slow_connect
+            while time.perf_counter() < until:
+                pass
         if query_listen_ports().tls is not None and query_mud_port(self) == query_listen_ports().tls:
             tls_init_connection()
         return clone_object("/player")

@@ -6,6 +6,10 @@ Commands, each answering with one machine-readable line:
     echo <text>          ECHO <text> looks=<every player's looks so far>
     turn <tag>           TURN <tag> <n>: the n-th turn line run in the game
     negs                 NEGS <n>: telnet negotiations the master was asked about so far
+    slow <ms>            each connect() from now on computes <ms> milliseconds: SLOW <ms>
+    connects             CONNECTS <n>: the master's connect() calls so far
+    busy <ms>            "BUSY <ms>" in the driver's log, then <ms> milliseconds of
+                         computing (the driver does nothing else), then BUSY DONE
     log <text>           "LOG <text>" in the driver's log, then LOGGED
     ask                  ASKED, then the next line is answered: ANSWER <line>
     flood-to <who> <k>   <k> lines of 1 KiB to player <who>, then FLOODED
@@ -14,6 +18,8 @@ Commands, each answering with one machine-readable line:
     getrate              GETRATE <get_max_commands()>
     quit                 remove_interactive
 """
+
+import time
 
 from driver.efuns import (EfunError, MudObject, add_action, debug_message, enable_commands,
                           find_object, find_player, get_max_commands, input_to, object_name,
@@ -34,7 +40,7 @@ class Player(MudObject):
     def logon(self, *args):
         enable_commands()
         set_living_name(object_name(self).replace("/", "").replace("#", ""))
-        for verb in ("look", "echo", "turn", "negs", "log", "ask", "flood-to", "wiz", "rate",
+        for verb in ("look", "echo", "turn", "negs", "slow", "connects", "busy", "log", "ask", "flood-to", "wiz", "rate",
                      "getrate", "quit"):
             add_action("cmd_" + verb.replace("-", "_"), verb)
         write(f"LOGON {object_name(self)}\n")
@@ -56,6 +62,23 @@ class Player(MudObject):
 
     def cmd_negs(self, arg):
         write(f"NEGS {find_object('/master').negotiations}\n")
+        return 1
+
+    def cmd_slow(self, arg):
+        find_object("/master").slow_connect = int(arg) / 1000
+        write(f"SLOW {int(arg)}\n")
+        return 1
+
+    def cmd_connects(self, arg):
+        write(f"CONNECTS {find_object('/master').connects}\n")
+        return 1
+
+    def cmd_busy(self, arg):
+        debug_message(f"BUSY {int(arg)}")
+        until = time.perf_counter() + int(arg) / 1000
+        while time.perf_counter() < until:
+            pass
+        write("BUSY DONE\n")
         return 1
 
     def cmd_log(self, arg):
