@@ -66,6 +66,9 @@ class Settings:
     concurrency: int = 128
     hs_warmup: float = 1.0
     hs_duration: float = 6.0
+    #: the window of the variants no target is about (every one but the
+    #: headline pairs' variant): one round each, a few thousand handshakes
+    hs_other_duration: float = 4.0
     hs_variants: tuple[str, ...] = DEFAULT_VARIANTS
     hs_extra: tuple[tuple[str, str], ...] = (("driver-shipped", "tls13-ec"),
                                              ("driver-uvloop", "tls13-ec"))
@@ -120,7 +123,7 @@ class Settings:
         settings = cls(quick, out_dir, driver_root, repeat, only_servers)
         if quick:
             settings.hs_warmup = 0.5
-            settings.hs_duration = 1.5
+            settings.hs_duration = settings.hs_other_duration = 1.5
             settings.hs_variants = ("tls13-ec",)
             settings.hs_extra = ()
             settings.hs_headline_rounds = 1
@@ -411,15 +414,18 @@ async def scenario_handshake(settings: Settings, launcher: Launcher) -> list[dic
                 for extra in range(max(settings.repeat, settings.hs_headline_rounds) - settings.repeat):
                     for kind in [k for k, v in plan if v == variant and (k, v) in settings.hs_headline]:
                         runs.append((settings.repeat + extra, kind, variant))
+    headline_variants = {v for _k, v in settings.hs_headline}
     results = []
     for round_, server_kind, variant in runs:
         cert_kind, version, resume = VARIANTS[variant]
+        duration = (settings.hs_duration if variant in headline_variants
+                    else settings.hs_other_duration)
         server = launcher.start(server_kind, cert_kind)
         try:
             result = await closed_loop(server, client_context(version),
                                        concurrency=settings.concurrency,
                                        warmup=settings.hs_warmup,
-                                       duration=settings.hs_duration, resume=resume)
+                                       duration=duration, resume=resume)
         finally:
             server.stop()
         result.update(scenario="handshake", server=server_kind, variant=variant,
