@@ -276,7 +276,7 @@ class Game:
         table.destruct_hooks += [commands.object_destructed, inputs.object_destructed,
                                  shadows.object_destructed,
                                  rt.heart_beats.object_destructed,
-                                 rt.call_outs.object_destructed]
+                                 rt.call_outs.object_destructed, resets.object_destructed]
         config.data_dir.mkdir(parents=True, exist_ok=True)
         for orphan in persistence.remove_orphaned_temporaries(config.data_dir):
             log.warning("removed %s: the temporary file of a save that never finished "

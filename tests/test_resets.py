@@ -14,6 +14,8 @@ from pathlib import Path
 
 from conftest import TIMEOUT, Client
 
+from driver.world.resets import COMPACT_AFTER
+
 RESETS_MUDLIB = Path(__file__).resolve().parent / "mudlib_resets"
 
 
@@ -91,3 +93,24 @@ def test_a_crowd_of_resets_due_at_once_is_spread_over_passes_and_players_are_ans
     assert seen[-1] == 2000, seen[-5:]
     assert any(0 < count < 2000 for count in seen), "the crowd reset in one pass"
     assert int(answer(client, "resets")) == 2000   # each once (reset() returned -1)
+
+
+def test_objects_that_come_and_go_do_not_pile_up_in_the_reset_schedule(make_driver):
+    """Every object is due for a reset an interval after it is made.  Fifty
+    thousand made and destructed (players' bodies, as players come and go):
+    the schedule sheds their entries, and still resets what lives."""
+    driver = make_driver(mudlib=RESETS_MUDLIB, mudlib_extra="  reset_interval: 3600\n")
+    client = player(driver)
+    live_before = int(answer(client, "schedule"))
+    for _ in range(10):
+        assert answer(client, "churn 5000") == "5000"
+    scheduled = int(answer(client, "schedule"))
+    objects = int(answer(client, "objects"))
+    print(f"reset schedule: {live_before} entries before, {scheduled} after 50,000 "
+          f"objects came and went; {objects} objects loaded")
+    # What is left: the live objects' entries, and at most as many stale ones
+    # (or the few the schedule waits for before it rebuilds itself).
+    assert scheduled <= 2 * max(objects, COMPACT_AFTER) + 1, scheduled
+    watch(client, "/counter")              # what lives still resets
+    answer(client, "soon /counter")
+    client.read_until("/counter reset 1")

@@ -167,6 +167,7 @@ def driver_info(what: str) -> Any:
         "heart_beat_ticks": lambda: rt.heart_beats.ticks,
         "reset_interval": lambda: rt.resets.interval,
         "resets": lambda: rt.resets.done,
+        "reset_schedule": lambda: rt.resets.scheduled,
         "call_outs": lambda: len(rt.call_outs.pending),
         "objects": lambda: len(rt.table.objects),
         "programs": lambda: len(rt.table.programs),

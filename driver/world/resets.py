@@ -21,8 +21,13 @@ so a thousand rooms due in the same second hold up nobody's command.
 
 The schedule is a heap of (due time, order, weak reference), and each
 object keeps its own due time (``_mud_next_reset``): an entry whose time
-is no longer the object's is stale and skipped, and a destructed object
-drops out when its time comes, without being kept alive until then.
+is no longer the object's is stale and skipped when its time comes, and a
+weak reference keeps no destructed object alive until then.  Stale entries
+are counted as they arise (a destruct, a moved reset), and once they are
+half the heap it is rebuilt without them: every connection makes a player
+object, so a game whose players come and go (or a client that reconnects
+as fast as it may) would otherwise hold an entry per object it ever made,
+for up to a reset interval, about 200 bytes each.
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ log = logging.getLogger("driver.resets")
 
 #: resets run in one pass of the event loop, at most
 PER_PASS = 50
+
+#: stale entries the heap may hold before it is rebuilt without them (once
+#: they are also half of it): rebuilding is linear in the heap, so it waits
+#: until it frees at least as much as it walks
+COMPACT_AFTER = 1024
 
 
 def requested_delay(result: object) -> float | None:
@@ -66,6 +76,13 @@ class Resets:
         #: next reset itself meanwhile (set_next_reset in reset())
         self._resetting: MudObject | None = None
         self._moved = False
+        #: entries in the heap whose object is gone or due at another time
+        self._stale = 0
+
+    @property
+    def scheduled(self) -> int:
+        """Entries in the schedule, stale ones included (``driver_info``)."""
+        return len(self._heap)
 
     @property
     def enabled(self) -> bool:
@@ -97,6 +114,8 @@ class Resets:
         before = ob._mud_next_reset
         if ob is self._resetting:
             self._moved = True
+        if before is not None:
+            self._went_stale()  # its entry's time is no longer the object's
         if delay < 0:
             ob._mud_next_reset = None
         else:
@@ -105,6 +124,29 @@ class Resets:
             if due < self._handle_due:
                 self._wake_at(due)
         return None if before is None else before - now
+
+    def object_destructed(self, ob: MudObject) -> None:
+        """``ob`` is being destructed: its entry, if it has one, is stale."""
+        if ob._mud_next_reset is not None:
+            ob._mud_next_reset = None
+            self._went_stale()
+
+    def _went_stale(self) -> None:
+        self._stale += 1
+        if self._stale > COMPACT_AFTER and 2 * self._stale > len(self._heap):
+            self._compact()
+
+    def _compact(self) -> None:
+        """The heap without its stale entries."""
+        live = []
+        for entry in self._heap:
+            ob = entry[2]()
+            if ob is not None and not ob._mud_destructed and ob._mud_next_reset == entry[0]:
+                live.append(entry)
+        heapq.heapify(live)
+        log.debug("reset schedule rebuilt: %d entries kept of %d", len(live), len(self._heap))
+        self._heap = live
+        self._stale = 0
 
     def until_next(self, ob: MudObject) -> float | None:
         """Seconds until ``ob``'s next reset (negative: overdue); None: none is due."""
@@ -135,6 +177,8 @@ class Resets:
             due, _, ref = heapq.heappop(heap)
             ob = ref()
             if ob is None or ob._mud_destructed or ob._mud_next_reset != due:
+                if self._stale:
+                    self._stale -= 1
                 continue  # gone, or its reset was moved (set_next_reset)
             ob._mud_next_reset = None
             ran += 1

@@ -5,11 +5,15 @@
     soon <path>    <path> calls set_next_reset(0.3)
     resets         driver_info("resets")
     crowd <n> <s>  <n> clones of /crowd, all due for a reset in <s> seconds
+    churn <n>      <n> clones of /crowd made and destructed, one after another
+    schedule       driver_info("reset_schedule")
+    objects        driver_info("objects")
 
 (An answer ends in " end", so a test knows when it has all of it.)
 """
 
-from driver.efuns import MudObject, call_other, clone_object, driver_info, this_player, write
+from driver.efuns import (MudObject, call_other, clone_object, destruct, driver_info,
+                          this_player, write)
 
 
 class Player(MudObject):
@@ -27,6 +31,12 @@ class Player(MudObject):
             write(f"soon {call_other(path, 'soon')} end\n")
         elif verb == "resets":
             write(f"resets {driver_info('resets')} end\n")
+        elif verb == "churn":
+            for _ in range(int(path)):
+                destruct(clone_object("/crowd"))
+            write(f"churn {path} end\n")
+        elif verb in ("schedule", "objects"):
+            write(f"{verb} {driver_info('reset_schedule' if verb == 'schedule' else verb)} end\n")
         elif verb == "crowd":
             count, seconds = path.split()
             self.crowd = [clone_object("/crowd") for _ in range(int(count))]
