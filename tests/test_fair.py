@@ -239,13 +239,17 @@ def test_a_negotiation_flood_is_parsed_a_bounded_piece_per_turn(make_driver):
 
 
 @pytest.mark.timeout(120)
-def test_a_crowd_of_new_connections_is_opened_between_players_commands(make_driver):
+@pytest.mark.parametrize("event_loop", EVENT_LOOPS)
+def test_a_crowd_of_new_connections_is_opened_between_players_commands(make_driver, event_loop):
     """Twenty connections waiting to be accepted at once, to a world whose
     connect() takes 25 ms: they are opened a few per pass of the event
     loop, and a player's command read meanwhile runs before the last of
     them is opened, rather than after half a second of everyone else's
-    logins.  None is lost."""
-    driver = make_driver(mudlib=FAIR_MUDLIB, limits="limits:\n  exempt: [127.0.0.0/8]\n")
+    logins.  None is lost, nor is what each sent before it was opened.
+    (uvloop accepts one connection a pass of its loop, so there the crowd
+    never queues, and only that nothing is lost is tested.)"""
+    driver = make_driver(mudlib=FAIR_MUDLIB, event_loop=event_loop,
+                         limits="limits:\n  exempt: [127.0.0.0/8]\n")
     player = Client.plain(driver.telnet_port)
     login(player)
     assert reply(player, "slow 25", "SLOW") == "SLOW 25"
@@ -256,6 +260,8 @@ def test_a_crowd_of_new_connections_is_opened_between_players_commands(make_driv
     crowd = [socket.create_connection(("127.0.0.1", driver.telnet_port), timeout=TIMEOUT)
              for _ in range(20)]
     try:
+        for number, sock in enumerate(crowd):   # typed ahead of the greeting
+            sock.sendall(f"echo early{number}\r\n".encode())
         player.read_until("BUSY DONE")
         greeted: dict[socket.socket, bytes] = {sock: b"" for sock in crowd}
 
@@ -272,13 +278,17 @@ def test_a_crowd_of_new_connections_is_opened_between_players_commands(make_driv
         # The logins have begun: a command now runs between them.
         opened = int(reply(player, "connects", "CONNECTS").split()[1]) - 1
         print("connections of the crowd opened before the player's command ran:", opened)
-        assert opened < len(crowd), "the player's command waited for every login"
+        if event_loop == "asyncio":
+            assert opened < len(crowd), "the player's command waited for every login"
 
         deadline = time.monotonic() + TIMEOUT
-        while not all(b"LOGON" in data for data in greeted.values()):
+        while not all(f"ECHO early{number} ".encode() in greeted[sock]
+                      for number, sock in enumerate(crowd)):
             assert time.monotonic() < deadline, \
-                f"{sum(b'LOGON' in d for d in greeted.values())} of {len(crowd)} greeted"
+                f"{sum(b'ECHO early' in d for d in greeted.values())} of {len(crowd)} answered"
             read_crowd(deadline)
+        for sock in crowd:
+            assert greeted[sock].index(b"LOGON") < greeted[sock].index(b"ECHO early")
         assert reply(player, "connects", "CONNECTS") == f"CONNECTS {1 + len(crowd)}"
     finally:
         for sock in crowd:

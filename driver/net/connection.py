@@ -401,7 +401,7 @@ class Connection(asyncio.BufferedProtocol):
                  "_discarding", "_wire_written", "_send_watch", "_last_progress",
                  "_close_reason", "_flush_at", "_parse_more", "_web_site", "web", "_admission",
                  "_admission_ticket", "_handshake_started", "_reading", "_arrived",
-                 "_quick_room", "_waiting_to_open")
+                 "_quick_room", "_waiting_to_open", "_early")
 
     def __init__(self, events: ConnectionEvents, *, incoming: bool = True,
                  remote_host: str | None = None, owner=None,
@@ -480,6 +480,8 @@ class Connection(asyncio.BufferedProtocol):
         #: accepted and admitted, but not yet opened (``_Openings``): unread,
         #: and unknown to the layer above
         self._waiting_to_open = False
+        #: what arrived while waiting to open (``_hold_early``)
+        self._early: bytes | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.peer[0]}:{self.peer[1]} port {self.local_port}>"
@@ -516,17 +518,29 @@ class Connection(asyncio.BufferedProtocol):
             self._open_telnet()  # the mudlib asked for this one: it opens at once
 
     def _wait_to_open(self) -> None:
-        """Not opened in this pass: nothing is read until it is."""
+        """Not opened in this pass: nothing is read until it is.  (On
+        asyncio's loop.  uvloop accepts one connection a pass, so nothing
+        waits there; if something did, ``_hold_early`` keeps what it reads.)"""
         self._waiting_to_open = True
         self._transport.pause_reading()
+
+    def _hold_early(self, data: bytes) -> None:
+        """Bytes read before the connection was opened: uvloop starts
+        reading once ``connection_made`` returns, whatever it asked for.
+        They wait for the opening, and nothing more is read meanwhile."""
+        self._early = data if self._early is None else self._early + data
+        self._transport.pause_reading()  # (reading now: this takes effect)
 
     def _open(self) -> None:
         """Opened (``_Openings``), at once or after waiting its turn."""
         if self._waiting_to_open:
             self._waiting_to_open = False
             self._open_telnet()
-            if not self.closing and not self._transport.is_closing():
-                self._transport.resume_reading()
+            early, self._early = self._early, None
+            if early and not self.closing:
+                self.data_received(early)  # as if it had come just now
+            if not self.closing:
+                self.resume_reading()
         else:
             self._open_telnet()
 
@@ -560,6 +574,9 @@ class Connection(asyncio.BufferedProtocol):
         # A line this read completes is announced once the read is over
         # (``input_arrived``), so the layer above can run it in this same
         # pass of the event loop without re-entering the parser.
+        if self._waiting_to_open:
+            self._hold_early(bytes(_RECEIVE_BUFFER[:nbytes]))
+            return
         self._reading = True
         try:
             self.data_received(bytes(_RECEIVE_BUFFER[:nbytes]))
@@ -643,6 +660,7 @@ class Connection(asyncio.BufferedProtocol):
         if self._waiting_to_open:
             # Gone before its turn to open: the layer above never heard of it.
             self.closing = True
+            self._early = None
             log.debug("%r: closed while waiting to open%s", self, f" ({exc})" if exc else "")
             return
         # How it ended, for the master's disconnect(): the driver closed it;
