@@ -137,15 +137,16 @@ class Resets:
             self._compact()
 
     def _compact(self) -> None:
-        """The heap without its stale entries."""
-        live = []
-        for entry in self._heap:
-            ob = entry[2]()
-            if ob is not None and not ob._mud_destructed and ob._mud_next_reset == entry[0]:
-                live.append(entry)
-        heapq.heapify(live)
-        log.debug("reset schedule rebuilt: %d entries kept of %d", len(live), len(self._heap))
-        self._heap = live
+        """The heap without its stale entries.  In place: a reset() that
+        destructs objects compacts it in the middle of ``_run_due``, which
+        must go on with the same list."""
+        heap = self._heap
+        before = len(heap)
+        heap[:] = [entry for entry in heap
+                   if (ob := entry[2]()) is not None and not ob._mud_destructed
+                   and ob._mud_next_reset == entry[0]]
+        heapq.heapify(heap)
+        log.debug("reset schedule rebuilt: %d entries kept of %d", len(heap), before)
         self._stale = 0
 
     def until_next(self, ob: MudObject) -> float | None:
