@@ -109,7 +109,7 @@ def _errors(run: dict | None) -> int:
 # --- sections -------------------------------------------------------------------------------
 
 def _windows(runs: list[dict]) -> str:
-    """How long each variant was measured: "6 s", or "6 s (tls13-ec) and 4 s (the others)"."""
+    """How long each variant was measured: "6 s", or "6 s (tls13-ec) or 4 s (the others)"."""
     by_variant = {r["variant"]: round(r["window_s"]) for r in runs}
     lengths = sorted(set(by_variant.values()), reverse=True)
     if len(lengths) == 1:

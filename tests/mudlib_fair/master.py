@@ -26,13 +26,16 @@ class Master(MudObject):
 
     def connect(self):
         self.connects += 1
-        if self.slow_connect:
-            until = time.perf_counter() + self.slow_connect
-            while time.perf_counter() < until:
-                pass
+        self.compute(self.slow_connect)
         if query_listen_ports().tls is not None and query_mud_port(self) == query_listen_ports().tls:
             tls_init_connection()
         return clone_object("/player")
+
+    def compute(self, seconds):
+        """Hold the driver for ``seconds`` of CPU, as heavy world code would."""
+        until = time.perf_counter() + seconds
+        while time.perf_counter() < until:
+            pass
 
     def disconnect(self, ob, how):
         debug_message(f"DISCONNECT {object_name(ob)} how={how}")

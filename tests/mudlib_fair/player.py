@@ -19,8 +19,6 @@ Commands, each answering with one machine-readable line:
     quit                 remove_interactive
 """
 
-import time
-
 from driver.efuns import (EfunError, MudObject, add_action, debug_message, enable_commands,
                           find_object, find_player, get_max_commands, input_to, object_name,
                           remove_interactive, set_living_name, set_max_commands, tell_object,
@@ -40,8 +38,8 @@ class Player(MudObject):
     def logon(self, *args):
         enable_commands()
         set_living_name(object_name(self).replace("/", "").replace("#", ""))
-        for verb in ("look", "echo", "turn", "negs", "slow", "connects", "busy", "log", "ask", "flood-to", "wiz", "rate",
-                     "getrate", "quit"):
+        for verb in ("look", "echo", "turn", "negs", "slow", "connects", "busy", "log", "ask",
+                     "flood-to", "wiz", "rate", "getrate", "quit"):
             add_action("cmd_" + verb.replace("-", "_"), verb)
         write(f"LOGON {object_name(self)}\n")
 
@@ -75,9 +73,7 @@ class Player(MudObject):
 
     def cmd_busy(self, arg):
         debug_message(f"BUSY {int(arg)}")
-        until = time.perf_counter() + int(arg) / 1000
-        while time.perf_counter() < until:
-            pass
+        find_object("/master").compute(int(arg) / 1000)
         write("BUSY DONE\n")
         return 1
 
