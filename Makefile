@@ -38,7 +38,7 @@ help:
 	@echo "  check-config  validate config.yaml and exit"
 	@echo "  interop       drive TinTin++, KBtin, tf5 and telnet in tmux over TLS and telnet (as root, installs them, tmux and chromium)"
 	@echo "  bench         benchmark the driver against openssl s_server and asyncio (under 10 min; bench/RESULTS.md)"
-	@echo "  bench-quick   the same with small counts (about a minute; bench/out/quick/)"
+	@echo "  bench-quick   the same with small counts (under a minute; bench/out/quick/)"
 	@echo "  bench-instructions  machine instructions per command and per handshake, under callgrind (about 3 min)"
 	@echo "  bench-libraries     server CPU per handshake by library (OpenSSL, Python, kernel), sampled by perf (under a minute)"
 	@echo "  clean         remove $(VENV) and caches; keeps $(CERTS_DIR)/ and data/"

@@ -603,13 +603,13 @@ def _hostile_section(results: dict, targets: list) -> list[str]:
                            f"missed by {(growth - limit) / 2**20:.1f} MiB")
             targets.append((f"{name}: RSS growth ≤ write-buffer cap + 1 MiB"
                             + (f" ({(cap + 2**20) / 2**20:.2f} MiB)" if cap is not None else ""),
-                            f"+{growth / 2**20:.1f} MiB in {run.get('window_s', 0):.0f} s",
+                            f"+{growth / 2**20:.1f} MiB in {run.get('window_s', 0):.2g} s",
                             verdict))
         if phase == "password" and run.get("password_per_s_last") is not None:
             rate = run.get("password_checks_per_s_last", run["password_per_s_last"])
             targets.append(("password guessing: ≤ 1 password check per second per address once "
                             "throttled", f"{rate:.1f}/s from one address over the last "
-                            f"{run['password_last_s']:.0f} s",
+                            f"{run['password_last_s']:.2g} s",
                             "met" if rate <= 1.0 else f"missed ({rate:.0f}× the target)"))
     return lines
 

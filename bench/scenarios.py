@@ -81,6 +81,9 @@ class Settings:
     # scenario 2
     storm_players: int = 2000
     storm_timeout: float = 60.0
+    #: between collecting the tickets and the storm: the server finishes
+    #: closing the connections the tickets came from
+    storm_settle: float = 0.5
     #: asyncio-backlog: the asyncio baseline with a listen backlog of 4096
     #: instead of asyncio's default 100 (the driver's is server.backlog, 1024).
     storm_servers: tuple[str, ...] = ("driver", "s_server", "asyncio", "asyncio-backlog")
@@ -122,31 +125,34 @@ class Settings:
              only_servers: tuple[str, ...] | None = None) -> Settings:
         settings = cls(quick, out_dir, driver_root, repeat, only_servers)
         if quick:
-            settings.hs_warmup = 0.5
-            settings.hs_duration = settings.hs_other_duration = 1.5
+            # Every scenario and every kind of server once, each window just
+            # long enough to show the run works: well under a minute.
+            settings.hs_warmup = 0.2
+            settings.hs_duration = settings.hs_other_duration = 0.8
             settings.hs_variants = ("tls13-ec",)
             settings.hs_extra = ()
             settings.hs_headline_rounds = 1
-            settings.storm_players = 300
+            settings.storm_players = 200
             settings.storm_timeout = 20.0
+            settings.storm_settle = 0.2
             settings.storm_servers = ("driver", "s_server", "asyncio")
             settings.play_players = 100
-            settings.play_warmup = 0.5
-            settings.play_window = 2.0
-            settings.play_rounds = 2
+            settings.play_warmup = 0.3
+            settings.play_window = 1.5
+            settings.play_rounds = 1
             settings.play_round_warmup = 0.3
             settings.play_round_window = 0.8
             settings.play_servers = ("driver", "asyncio")
-            settings.memory_steps = (200, 500)
+            settings.memory_steps = (300,)
             settings.memory_settle = 0.4
             settings.gc_players = 100
-            settings.gc_idle = 600
-            settings.gc_login_rate = 300.0
-            settings.gc_warmup = 0.5
-            settings.gc_window = 1.5
-            settings.hostile_warmup = 0.3
-            settings.hostile_window = 1.0
-            settings.hostile_grace = 0.5
+            settings.gc_idle = 300
+            settings.gc_login_rate = 400.0
+            settings.gc_warmup = 0.3
+            settings.gc_window = 1.0
+            settings.hostile_warmup = 0.2
+            settings.hostile_window = 0.8
+            settings.hostile_grace = 0.2
         return settings
 
     def wants(self, server: str) -> bool:
@@ -486,11 +492,12 @@ async def _collect_sessions(server: servers.Server, context: ssl.SSLContext, cou
 
 
 async def reconnect_storm(server: servers.Server, context: ssl.SSLContext, players: int,
-                          tickets: bool, timeout: float, concurrency: int) -> dict:
+                          tickets: bool, timeout: float, concurrency: int,
+                          settle: float = 0.5) -> dict:
     sessions: list = [None] * players
     if tickets:
         sessions = await _collect_sessions(server, context, players, concurrency)
-    await asyncio.sleep(0.5)  # the server finishes closing the first connections
+    await asyncio.sleep(settle)  # the server finishes closing the first connections
     async def reconnect(session: ssl.SSLSession | None) -> tuple[bool, float]:
         client, _started, greeted = await open_client(
             server.tls_port, context, greeting=server.greeting, probe=server.probe,
@@ -542,7 +549,7 @@ async def scenario_storm(settings: Settings, launcher: Launcher) -> list[dict]:
             try:
                 result = await reconnect_storm(server, context, settings.storm_players,
                                                tickets, settings.storm_timeout,
-                                               settings.concurrency)
+                                               settings.concurrency, settings.storm_settle)
             finally:
                 server.stop()
             result.update(scenario="storm", server=kind, variant="tls13-ec")
