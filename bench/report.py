@@ -425,26 +425,30 @@ def _gc_section(results: dict, targets: list) -> list[str]:
              f"{first.get('login_rate', 0):,.0f} a second; *connected*: then all of them stay "
              "(the new ones idle).  Full collections: the driver's generation-2 passes of the "
              "cyclic garbage collector in the window (from `mud_gc_pause_seconds`), their "
-             "total time and the bucket bound the longest stayed under.  *Generator stall*: "
+             "total time and the bucket bound the longest stayed under; middle collections: "
+             "its generation-1 passes, the same way.  *Generator stall*: "
              "the load generator's own worst moment in the window (how late a 1 ms sleep of "
              "its event loop woke): a reply it was too busy to read counts as slow whatever "
              "the server did.", ""]
     header = ["server", "window", "replies", "p50 ms", "p99 ms", "max ms", "max ÷ asyncio",
-              "server CPU", "full collections", "their time ms", "longest <",
-              "generator stall ms"]
+              "server CPU", "middle collections", "their time ms", "longest <",
+              "full collections", "their time ms", "longest <", "generator stall ms"]
     rows = []
     for run in runs:
         base = _find(runs, server="asyncio", phase=run["phase"])
-        full = (run.get("gc") or {}).get("2")
+        collections = []
+        for generation in ("1", "2"):
+            passes = (run.get("gc") or {}).get(generation)
+            collections += [str(passes["count"]) if passes else "–",
+                            _num(passes["total_ms"], 0) if passes else "–",
+                            (f"{passes['worst_under_ms']:g} ms" if passes and
+                             passes["worst_under_ms"] is not None else "–")]
         rows.append([run["server"], run["phase"], f"{run['replies']:,}", _lat(run, "p50_ms", 2),
                      _lat(run, "p99_ms", 2), _lat(run, "max_ms", 1),
                      _ratio(run["latency"].get("max_ms"),
                             base["latency"].get("max_ms") if base else None),
                      f"{run['server_utilization']:.0%}",
-                     str(full["count"]) if full else "–",
-                     _num(full["total_ms"], 0) if full else "–",
-                     (f"{full['worst_under_ms']:g} ms" if full and full["worst_under_ms"]
-                      is not None else "–"),
+                     *collections,
                      _num(run.get("generator_worst_stall_ms"), 1)
                      if run.get("generator_worst_stall_ms") is not None else "–"])
     lines += _table(header, rows) + [""]

@@ -1097,13 +1097,15 @@ async def scenario_gc(settings: Settings, launcher: Launcher) -> list[dict]:
                               player_errors=dict(players.errors),
                               player_login_errors=dict(errors))
                 lat = result["latency"]
-                full = (result["gc"] or {}).get("2")
+                middle, full = (result["gc"] or {}).get("1"), (result["gc"] or {}).get("2")
                 _log(f"gc {kind:15} {phase:9} {len(playing)} playing + {idle_count[0]} idle: "
                      f"p50 {lat.get('p50_ms', float('nan')):.2f} ms "
                      f"p99 {lat.get('p99_ms', float('nan')):.2f} ms max "
                      f"{lat.get('max_ms', float('nan')):.1f} ms, server CPU "
                      f"{result['server_utilization']:.0%}, generator stall "
                      f"{result.get('generator_worst_stall_ms', float('nan')):.1f} ms"
+                     + (f"; middle collections {middle['count']}, {middle['total_ms']:.0f} ms "
+                        f"in all, worst < {middle['worst_under_ms']} ms" if middle else "")
                      + (f"; full collections {full['count']}, {full['total_ms']:.0f} ms "
                         f"in all, worst < {full['worst_under_ms']} ms, freed "
                         f"{full['collected']}" if full else ""))

@@ -48,14 +48,24 @@ log = logging.getLogger("driver.collector")
 LITTLE_GARBAGE = 2000
 
 
+#: A middle-generation pass comes after this many young passes (CPython's
+#: default is 10).  It walks what the young passes left: at most about
+#: 700 x this many objects.  An object that lives is walked once by each
+#: generation's pass whatever the thresholds (the full pass that freezes it
+#: is its last), so a smaller number makes the same work into shorter
+#: pauses.  While players log in, nearly all of what a middle pass walks
+#: survives it, and at 10 its passes took up to 8 ms.  Measured with the
+#: bench's ``gc`` scenario (README, "What was tried").
+MIDDLE_PASS_EVERY = 3
+
 #: A full pass may start after this many middle-generation passes (CPython's
 #: default is 10).  What it walks is what became long-lived since the last
-#: freeze: at most about 700 x 10 x this many objects.  Measured with the
-#: bench's ``gc`` scenario (1,000 players playing while 10,000 log in, 400 a
-#: second; two runs each, alternating): 1 against 2 makes 32 full passes
-#: instead of 21, about as much time in all (145 and 154 ms against 139 and
-#: 204 ms), and the longest under 10 ms instead of under 25 ms.  Shorter
-#: pauses, more often, are what players notice less.
+#: freeze: at most about 700 x ``MIDDLE_PASS_EVERY`` x this many objects.
+#: Measured with the bench's ``gc`` scenario (1,000 players playing while
+#: 10,000 log in, 400 a second; two runs each, alternating): 1 against 2
+#: makes 32 full passes instead of 21, about as much time in all (145 and
+#: 154 ms against 139 and 204 ms), and the longest under 10 ms instead of
+#: under 25 ms.  Shorter pauses, more often, are what players notice less.
 FULL_PASS_EVERY = 1
 
 
@@ -82,8 +92,8 @@ class FreezeAfterFullPasses:
 
     def start(self) -> None:
         gc.freeze()  # what start-up made lives as long as the driver
-        young, middle, _old = gc.get_threshold()
-        gc.set_threshold(young, middle, FULL_PASS_EVERY)
+        young, _middle, _old = gc.get_threshold()
+        gc.set_threshold(young, MIDDLE_PASS_EVERY, FULL_PASS_EVERY)
         if self not in gc.callbacks:
             gc.callbacks.append(self)
 
