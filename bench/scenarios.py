@@ -106,7 +106,7 @@ class Settings:
     gc_idle: int = 10000
     gc_login_rate: float = 400.0  # idle players logging in per second, window "arriving"
     gc_warmup: float = 2.0
-    gc_window: float = 20.0
+    gc_window: float = 12.0
     gc_servers: tuple[str, ...] = ("driver", "asyncio")
     # scenario 5
     hostile_rate: float = 20.0  # the honest player's commands per second
