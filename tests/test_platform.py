@@ -613,7 +613,7 @@ def test_rename_and_copy_file_answer_as_ldmud_does(platform):
 
 def test_privileged_efuns_need_the_master(platform):
     ann = connect(platform, "ann")
-    bob = connect(platform, "bob")
+    _bob = connect(platform, "bob")  # held, so that bob stays connected for users()
     mark = platform.log_mark()
     assert "shutdown: privilege violation" in ann.py_error("shutdown('no')")
     platform.wait_for_log(r"PRIVILEGE shutdown caller=/player#\d+ allowed=False", start=mark)

@@ -14,8 +14,8 @@ import re
 import socket
 
 from conftest import TIMEOUT
-from mudclient import (CHARSET, DO, DONT, EOR_OPT, GMCP, IAC, MCCP2, MSSP, NAWS, SB, SE, TTYPE,
-                       WILL, WONT, TelnetPeer, iac, sb)
+from mudclient import (CHARSET, DO, DONT, EOR_OPT, GMCP, MCCP2, MSSP, NAWS, TTYPE, WILL,
+                       TelnetPeer, iac, sb)
 from test_platform import PLATFORM_MUDLIB, connect
 from test_telnet import world  # noqa: F401  (the client-protocols world, module-scoped)
 
