@@ -64,7 +64,7 @@ class Settings:
     profile_native: bool = False  # ... C frames too
     # scenario 1
     concurrency: int = 128
-    hs_warmup: float = 1.0
+    hs_warmup: float = 0.75
     hs_duration: float = 6.0
     #: the window of the variants no target is about (every one but the
     #: headline pairs' variant): one round each, a few thousand handshakes
@@ -100,7 +100,7 @@ class Settings:
     play_servers: tuple[str, ...] = ("driver", "driver-uvloop", "asyncio", "asyncio-uvloop")
     # scenario 4
     memory_steps: tuple[int, ...] = (1000, 5000, 10000)
-    memory_settle: float = 1.5  # seconds idle before RSS is read
+    memory_settle: float = 1.0  # seconds idle before RSS is read (telnet's timers: 0.5 s)
     # scenario 6 (gc)
     gc_players: int = 1000
     gc_idle: int = 10000
