@@ -126,7 +126,7 @@ class Settings:
         settings = cls(quick, out_dir, driver_root, repeat, only_servers)
         if quick:
             # Every scenario and every kind of server once, each window just
-            # long enough to show the run works: well under a minute.
+            # long enough to show the run works: under a minute.
             settings.hs_warmup = 0.2
             settings.hs_duration = settings.hs_other_duration = 0.8
             settings.hs_variants = ("tls13-ec",)
@@ -493,7 +493,7 @@ async def _collect_sessions(server: servers.Server, context: ssl.SSLContext, cou
 
 async def reconnect_storm(server: servers.Server, context: ssl.SSLContext, players: int,
                           tickets: bool, timeout: float, concurrency: int,
-                          settle: float = 0.5) -> dict:
+                          settle: float) -> dict:
     sessions: list = [None] * players
     if tickets:
         sessions = await _collect_sessions(server, context, players, concurrency)

@@ -1,7 +1,8 @@
-"""The cyclic garbage collector's schedule: what its full passes rescan.
+"""The cyclic garbage collector's schedule: how often its passes come, what its full passes rescan.
 
-This module owns one decision: which of the driver's objects Python's
-cyclic garbage collector looks at in a full (generation 2) pass.
+This module owns when Python's cyclic garbage collector runs its passes,
+and which of the driver's objects it looks at in a full (generation 2)
+one.
 
 Theory of operation.  A full pass walks every container object the
 collector tracks and holds the event loop the whole time: every player's
