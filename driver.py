@@ -14,8 +14,8 @@ import sys
 
 try:
     from driver import config as config_module
-    from driver.game import (StartupError, event_loop_factory, load_credentials, run,
-                             setup_logging)
+    from driver.game import (StartupError, describe_event_loop, event_loop_factory,
+                             load_credentials, run, setup_logging)
 except ModuleNotFoundError as missing:
     # Started by a Python without the driver's packages (outside the virtualenv).
     print(f"driver.py: this Python ({sys.executable}) lacks the package {missing.name!r}; "
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         tls = credentials.describe() if credentials.available else "no TLS certificate configured"
         print(f"configuration OK: {config.source or 'defaults'}; {tls}")
+        print(f"event loop: {describe_event_loop(None, config.event_loop)}")
         for level, text in credentials.warnings() if credentials.available else ():
             print(f"{logging.getLevelName(level).lower()}: {text}")
         return 0

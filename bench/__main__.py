@@ -9,7 +9,7 @@
     python -m bench tls-cost [--rounds N] [--per-round N] [--case NAME ...] [--json]
     python -m bench instructions [--what command,handshake] [--servers driver,asyncio,...]
                                  [--driver-root PATH] [--window S] [--json]
-    python -m bench libraries [--what handshake|command] [--servers driver-uvloop,asyncio-uvloop]
+    python -m bench libraries [--what handshake|command] [--servers driver,asyncio-uvloop]
                               [--window S] [--json]
 """
 
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                      help="the driver tree to measure (a directory with driver.py); "
                           "default: this one")
     run.add_argument("--servers", help="comma-separated subset of: driver, driver-shipped, "
-                                       "driver-uvloop, s_server, asyncio, asyncio-uvloop, "
+                                       "driver-asyncio, s_server, asyncio, asyncio-uvloop, "
                                        "asyncio-backlog")
     run.add_argument("--variant", action="append", choices=list(VARIANTS),
                      help="handshake variant to run (repeatable); default: all but "
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                          help="machine instructions per command and per handshake (callgrind)")
     ins.add_argument("--what", default="command,handshake",
                      help="command, handshake or both (comma-separated)")
-    ins.add_argument("--servers", help="comma-separated subset of: driver, driver-uvloop, "
+    ins.add_argument("--servers", help="comma-separated subset of: driver, driver-asyncio, "
                      "asyncio, asyncio-uvloop (default: all four)")
     ins.add_argument("--driver-root", default=str(BENCH_DIR.parent))
     ins.add_argument("--window", type=float, default=10.0, help="seconds counted per server")
@@ -242,9 +242,9 @@ def main(argv: list[str] | None = None) -> int:
                          "Python, the kernel, ... (perf)")
     lib.add_argument("--what", default="handshake",
                      help="handshake (scenario 1's load) or command (scenario 3's players)")
-    lib.add_argument("--servers", default="driver-uvloop,asyncio-uvloop",
-                     help="comma-separated, in order: driver, driver-uvloop, asyncio, "
-                     "asyncio-uvloop (default: driver-uvloop,asyncio-uvloop)")
+    lib.add_argument("--servers", default="driver,asyncio-uvloop",
+                     help="comma-separated, in order: driver, driver-asyncio, asyncio, "
+                     "asyncio-uvloop (default: driver,asyncio-uvloop)")
     lib.add_argument("--driver-root", default=str(BENCH_DIR.parent))
     lib.add_argument("--concurrency", type=int, default=128,
                      help="handshake: clients at once")

@@ -1,6 +1,6 @@
 """Where a handshake's or a command's CPU goes, library by library, sampled by perf.
 
-    python -m bench libraries [--what handshake|command] [--servers driver-uvloop,asyncio-uvloop]
+    python -m bench libraries [--what handshake|command] [--servers driver,asyncio-uvloop]
                               [--window SECONDS] [--concurrency N] [--players N]
                               [--driver-root PATH] [--json]
 
@@ -40,7 +40,7 @@ from .scenarios import HandshakeLoop, Launcher, Players, Settings, login, make_c
 
 #: samples per second of the server's CPU clock
 FREQUENCY = 999
-KINDS = ("driver", "driver-uvloop", "asyncio", "asyncio-uvloop")
+KINDS = ("driver", "driver-asyncio", "asyncio", "asyncio-uvloop")
 _REPORT_LINE = re.compile(r"^\s*([\d.]+)%\s+(\d+)\s+(\S.*?)\s*$")
 
 

@@ -62,6 +62,16 @@ def machine_info(driver_root: Path, loop_name: str, command: str, quick: bool,
     }
 
 
+def _driver_loops(results: dict) -> str:
+    """The loop each kind of driver said it ran on (results of older runs: unknown)."""
+    loops = results.get("driver_loops") or {}
+    if not loops:
+        return "?"
+    if len(set(loops.values())) == 1 and "driver-asyncio" not in loops:
+        return next(iter(loops.values())) + " (the default)"
+    return "; ".join(f"{kind}: {loop}" for kind, loop in sorted(loops.items()))
+
+
 # --- formatting ---------------------------------------------------------------------------
 
 def _num(value, digits: int = 0) -> str:
@@ -161,8 +171,9 @@ def _handshake_section(results: dict, targets: list) -> list[str]:
                          _ratio(run.get("per_cpu_s"), d.get("per_cpu_s") if d else None),
                          _num(run.get("per_wall_s")), _lat(run, "p99_ms")])
         lines += ["Other driver configurations (same run): *driver-shipped* greets with the "
-                  "shipped mudlib's login (banner and \"What is your name?\"); *driver-uvloop* is "
-                  "the same driver on uvloop's event loop (`server.event_loop: uvloop`).", ""]
+                  "shipped mudlib's login (banner and \"What is your name?\"); *driver-asyncio* "
+                  "is the same driver on asyncio's event loop (`server.event_loop: asyncio`), "
+                  "where *driver* runs on its default.", ""]
         lines += _table(["server", "variant", "handshakes/CPU-s", "÷ s_server", "÷ driver",
                          "handshakes/s (wall)", "p99 ms"], rows) + [""]
     repeated = [r for r in runs if r.get("rounds", 1) > 1]
@@ -188,7 +199,7 @@ def _handshake_section(results: dict, targets: list) -> list[str]:
                         "met" if ratio >= 1.0 else f"missed by {(1.0 - ratio) * 100:.0f} %"
                         f" (needs {1 / ratio:.2f}× less CPU per handshake)"))
     u = _find(runs, server="asyncio-uvloop", variant="tls13-ec")
-    best = max((r for r in (d, _find(runs, server="driver-uvloop", variant="tls13-ec")) if r),
+    best = max((r for r in (d, _find(runs, server="driver-asyncio", variant="tls13-ec")) if r),
                key=lambda r: r.get("per_cpu_s") or 0, default=None)
     if best and u and u.get("per_cpu_s"):
         ratio = best["per_cpu_s"] / u["per_cpu_s"]
@@ -304,7 +315,8 @@ def _playing_section(results: dict, targets: list) -> list[str]:
               "telnet, line, turn, the mudlib's process_input, reply) and its timers.  The quiet "
               "figures come from short windows taken in rounds, every server in turn while all "
               "of them hold their players, so that each is measured over the same minutes.  "
-              "*driver-uvloop* is the driver with `server.event_loop: uvloop`.", ""]
+              "*driver-asyncio* is the driver with `server.event_loop: asyncio`; *driver* runs "
+              "on its default.", ""]
     quiet = [r for r in runs if not r["storm"] and r.get("rounds_cpu_us")]
     a = _find(runs, server="asyncio", storm=False)
     if quiet:
@@ -313,12 +325,12 @@ def _playing_section(results: dict, targets: list) -> list[str]:
         lines += [f"CPU µs per command, round by round: {by_round}."]
         if a and a.get("rounds_cpu_us"):
             for r in quiet:
-                if r["server"] in ("driver", "driver-uvloop"):
+                if r["server"] in ("driver", "driver-asyncio"):
                     pairs = [_ratio(x, y) for x, y in zip(r["rounds_cpu_us"], a["rounds_cpu_us"])]
                     lines[-1] += f"  {r['server']} ÷ asyncio, round by round: {', '.join(pairs)}."
         lines += [""]
     a = _find(runs, server="asyncio", storm=False)
-    for server in ("driver", "driver-uvloop"):
+    for server in ("driver", "driver-asyncio"):
         d = _find(runs, server=server, storm=False)
         if d and a and _cpu_per_command(a):
             ratio = _cpu_per_command(d) / _cpu_per_command(a)
@@ -636,7 +648,7 @@ def plot(results: dict, path: Path) -> Path | None:
         return None
     colors = {"driver": "tab:red", "s_server": "tab:blue", "asyncio": "tab:green",
               "asyncio-uvloop": "tab:olive", "asyncio-backlog": "tab:cyan",
-              "driver-shipped": "tab:purple", "driver-uvloop": "tab:orange"}
+              "driver-shipped": "tab:purple", "driver-asyncio": "tab:orange"}
     fig, axes = plt.subplots(2, 2, figsize=(13, 9))
     meta = results.get("meta", {})
     fig.suptitle(f"Game driver vs baselines, same run ({meta.get('date', '')}, "
@@ -725,11 +737,11 @@ def ratios(results: dict) -> list[Ratio]:
         if d and b:
             add(f"handshakes per CPU-s ÷ {name}", d.get("per_cpu_s"), b.get("per_cpu_s"),
                 target, True)
-    du = _find(handshakes, server="driver-uvloop", variant="tls13-ec")
+    da = _find(handshakes, server="driver-asyncio", variant="tls13-ec")
     b = _find(handshakes, server="asyncio-uvloop", variant="tls13-ec")
-    if du and b:
-        add("handshakes per CPU-s, driver on uvloop ÷ asyncio + uvloop", du.get("per_cpu_s"),
-            b.get("per_cpu_s"), 1.0, True)
+    if da and b:
+        add("handshakes per CPU-s, driver on asyncio's loop ÷ asyncio + uvloop",
+            da.get("per_cpu_s"), b.get("per_cpu_s"), 1.0, True)
     storms = _runs(results, "storm")
     d, b = _find(storms, server="driver", tickets=True), _find(storms, server="s_server", tickets=True)
     if d and b:
@@ -742,10 +754,10 @@ def ratios(results: dict) -> list[Ratio]:
             if not storm:
                 add("CPU per command ÷ asyncio", _cpu_per_command(d), _cpu_per_command(b),
                     1.2, False)
-                du = _find(playing, server="driver-uvloop", storm=False)
-                if du:
-                    add("CPU per command, driver on uvloop ÷ asyncio", _cpu_per_command(du),
-                        _cpu_per_command(b), 1.2, False)
+                da = _find(playing, server="driver-asyncio", storm=False)
+                if da:
+                    add("CPU per command, driver on asyncio's loop ÷ asyncio",
+                        _cpu_per_command(da), _cpu_per_command(b), 1.2, False)
             else:
                 add("p99 reply under a storm ÷ asyncio", d["latency"].get("p99_ms"),
                     b["latency"].get("p99_ms"), 1.5, False)
@@ -839,6 +851,7 @@ def write(results: dict, directory: Path) -> tuple[Path, Path | None]:
              f"| Python | {meta.get('python', '?')} |",
              f"| OpenSSL | {meta.get('openssl_python', '?')} (Python); "
              f"{meta.get('openssl_cli', '?')} (s_server) |",
+             f"| driver's event loop | {_driver_loops(results)} |",
              f"| load generator | one process on {meta.get('generator_loop', '?')}, "
              f"on the same cores |", "",
              "Every figure is measured in the same run as its baselines and given as a ratio to "

@@ -48,7 +48,8 @@ VARIANTS = {
 DEFAULT_VARIANTS = ("tls13-ec", "tls12-ec", "tls13-rsa", "tls12-rsa", "tls13-ec-resumed")
 
 #: Servers: "driver" (benchmark mudlib), "driver-shipped" (the shipped mudlib's
-#: login), "driver-uvloop" (server.event_loop: uvloop), "s_server", "asyncio",
+#: login), "driver-asyncio" (server.event_loop: asyncio; "driver" runs the
+#: driver's default, uvloop where it is installed), "s_server", "asyncio",
 #: "asyncio-uvloop".
 BASELINES = ("s_server", "asyncio", "asyncio-uvloop")
 
@@ -71,11 +72,11 @@ class Settings:
     hs_other_duration: float = 4.0
     hs_variants: tuple[str, ...] = DEFAULT_VARIANTS
     hs_extra: tuple[tuple[str, str], ...] = (("driver-shipped", "tls13-ec"),
-                                             ("driver-uvloop", "tls13-ec"))
+                                             ("driver-asyncio", "tls13-ec"))
     #: the targets' pairs, measured in several rounds, taken in turn; the median
     #: round of each is reported
     hs_headline: tuple[tuple[str, str], ...] = (("driver", "tls13-ec"), ("s_server", "tls13-ec"),
-                                                ("driver-uvloop", "tls13-ec"),
+                                                ("driver-asyncio", "tls13-ec"),
                                                 ("asyncio-uvloop", "tls13-ec"))
     hs_headline_rounds: int = 3
     # scenario 2
@@ -97,7 +98,7 @@ class Settings:
     play_rounds: int = 3
     play_round_warmup: float = 1.0
     play_round_window: float = 3.0
-    play_servers: tuple[str, ...] = ("driver", "driver-uvloop", "asyncio", "asyncio-uvloop")
+    play_servers: tuple[str, ...] = ("driver", "driver-asyncio", "asyncio", "asyncio-uvloop")
     # scenario 4
     memory_steps: tuple[int, ...] = (1000, 5000, 10000)
     memory_settle: float = 1.0  # seconds idle before RSS is read (telnet's timers: 0.5 s)
@@ -197,6 +198,8 @@ class Launcher:
         self.settings = settings
         self.certs = certs
         self.count = 0
+        #: kind of driver -> the event loop it said it runs on
+        self.driver_loops: dict[str, str] = {}
 
     def start(self, kind: str, cert_kind: str = "ec", *,
               exempt_loopback: bool = True, metrics: bool = False,
@@ -204,14 +207,16 @@ class Launcher:
         self.count += 1
         workdir = self.settings.out_dir / "run" / f"{self.count:03d}-{kind}-{cert_kind}"
         cert = self.certs[cert_kind]
-        if kind in ("driver", "driver-shipped", "driver-uvloop"):
+        if kind in ("driver", "driver-shipped", "driver-asyncio"):
             server = servers.start_driver(self.settings.driver_root, workdir, cert.fullchain,
                                           cert.key, shipped_mudlib=kind == "driver-shipped",
-                                          event_loop=("uvloop" if kind == "driver-uvloop"
+                                          event_loop=("asyncio" if kind == "driver-asyncio"
                                                       else None),
                                           name=kind,
                                           exempt_loopback=exempt_loopback, metrics=metrics,
                                           web=web)
+            if "event_loop" in server.extra:
+                self.driver_loops[kind] = server.extra["event_loop"]
             if self.settings.profile:
                 profile_dir = self.settings.out_dir / "profile"
                 servers.attach_profiler(server, profile_dir / f"{self.count:03d}-{kind}-{cert_kind}",
@@ -400,7 +405,7 @@ async def closed_loop(server: servers.Server, context: ssl.SSLContext, *, concur
 async def scenario_handshake(settings: Settings, launcher: Launcher) -> list[dict]:
     plan: list[tuple[str, str]] = []
     for variant in settings.hs_variants:
-        for server in ("driver", *BASELINES, "driver-shipped", "driver-uvloop"):
+        for server in ("driver", *BASELINES, "driver-shipped", "driver-asyncio"):
             named = settings.only_servers is not None and server in settings.only_servers
             if named or (settings.wants(server) and (
                     server in ("driver", *BASELINES) or (server, variant) in settings.hs_extra)):
@@ -1141,4 +1146,5 @@ async def run_scenarios(settings: Settings, names: list[str]) -> dict:
         results["runs"] += await SCENARIOS[name](settings, launcher)
         _log(f"scenario {name} took {time.monotonic() - scenario_started:.0f} s")
     results["elapsed_s"] = time.monotonic() - started
+    results["driver_loops"] = launcher.driver_loops
     return results

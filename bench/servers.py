@@ -3,8 +3,9 @@
 Three kinds, all serving the same certificate on 127.0.0.1:
 
 * ``driver``: ``driver.py`` of a driver tree (``--driver-root``), with the
-  benchmark mudlib (``bench/mudlib``) or the shipped one, on asyncio's event
-  loop or on uvloop's (``server.event_loop: uvloop`` in its configuration),
+  benchmark mudlib (``bench/mudlib``) or the shipped one, on its default
+  event loop (uvloop, where it is installed) or on asyncio's
+  (``server.event_loop: asyncio`` in its configuration),
   and optionally with its web port (HTTPS and WebSocket, for browser players).
 * ``s_server``: ``openssl s_server -rev``, the TLS library's own loop.  It
   serves one connection at a time and answers a line with the line reversed.
@@ -179,8 +180,8 @@ def write_driver_config(directory: Path, certificate: Path, key: Path, mudlib: P
     ``web``: the web port (``server.web_port``: HTTPS and WebSocket, with the
     same certificate) on a port the kernel picks; off unless a scenario
     has browser players, so that the others measure the driver as before.
-    ``event_loop``: ``server.event_loop`` ("asyncio" or "uvloop"); None
-    leaves the driver's default (asyncio).
+    ``event_loop``: ``server.event_loop`` ("auto", "asyncio" or "uvloop"); None
+    leaves the driver's default (auto: uvloop where it is installed).
     """
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "config.yaml"
@@ -230,6 +231,10 @@ def start_driver(driver_root: Path, workdir: Path, certificate: Path, key: Path,
                           r"(?:, web on [^:]+:(\d+))?(?=[^\n]*\n)",
                           f"the driver in {driver_root}")
     extra = {"config": str(config)}
+    # The loop it runs on, as it says at start (logged before "listening").
+    loop = re.search(r"event loop: ([^\n;]+)", log_file.read_text(errors="replace"))
+    if loop:
+        extra["event_loop"] = loop.group(1).strip()
     if metrics:
         # Logged before "listening", so it is in the log by now.
         found = re.search(r"metrics: http://[^:]+:(\d+)/metrics",

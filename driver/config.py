@@ -113,12 +113,14 @@ _SCHEMA: dict[str, tuple[str, Any]] = {
     "login.throttle_max_delay": ("number", 60.0),
     "login.lockout_after": ("whole_number", 10),
     "login.lockout_duration": ("number", 900.0),
-    # The event loop the game runs on (game.py): asyncio's own, or uvloop's.
-    "server.event_loop": ("event_loop", "asyncio"),
+    # The event loop the game runs on (game.py): uvloop's where it can be
+    # imported, else asyncio's own ("auto"); or either one by name.
+    "server.event_loop": ("event_loop", "auto"),
 }
 
-#: ``server.event_loop``'s values: asyncio's selector loop, or uvloop (libuv).
-EVENT_LOOPS = ("asyncio", "uvloop")
+#: ``server.event_loop``'s values: uvloop (libuv) where it can be imported,
+#: else asyncio's selector loop; asyncio's selector loop; uvloop.
+EVENT_LOOPS = ("auto", "asyncio", "uvloop")
 
 _LEVELS = ("debug", "info", "warning", "error")
 
@@ -274,8 +276,8 @@ class Config:
     login: LoginPolicy = LoginPolicy()
 
     connections: ConnectionLimits = dataclasses.field(default_factory=ConnectionLimits)
-    #: the event loop the game runs on: "asyncio" or "uvloop" (game.event_loop_factory)
-    event_loop: str = "asyncio"
+    #: the event loop the game runs on: "auto", "asyncio" or "uvloop" (game.event_loop_factory)
+    event_loop: str = "auto"
 
     @property
     def loopback_only(self) -> bool:
@@ -417,7 +419,7 @@ def _check_value(key: str, kind: str, value: Any, base: Path) -> Any:
         return value
     if kind == "event_loop":
         if value not in EVENT_LOOPS:
-            raise fail(" or ".join(EVENT_LOOPS))
+            raise fail(", ".join(EVENT_LOOPS[:-1]) + " or " + EVENT_LOOPS[-1])
         return value
     raise AssertionError(kind)
 
@@ -668,7 +670,7 @@ def argument_parser() -> argparse.ArgumentParser:
                         help="serve an expired certificate instead of refusing to start "
                              "(tls.allow_expired_certificate)")
     parser.add_argument("--event-loop", metavar="LOOP",
-                        help="the event loop to run on: asyncio or uvloop (server.event_loop)")
+                        help="the event loop to run on: auto, asyncio or uvloop (server.event_loop)")
     return parser
 
 

@@ -15,13 +15,14 @@ handshake (with the same certificates, SNI and reloads) and the WebSocket
 upgrade before the master hears of the connection (``net/websocket.py``).
 
 The game runs on the event loop ``server.event_loop`` names
-(``event_loop_factory``): asyncio's own selector loop, or uvloop's, which
-runs the same transports and callbacks on libuv.  Nothing above this module
-knows which: the world and the network use only the public interface of
-asyncio's loops and transports, and where the two loops differ in what
-that interface leaves open, the module concerned says so (accepting, below;
-reading, writing and closing in ``net/connection.py``; the garbage
-collector's callback in ``collector.py``; SIGALRM in ``world/evaluation.py``).
+(``event_loop_factory``): uvloop's where it can be imported, which runs
+asyncio's transports and callbacks on libuv, else asyncio's own selector
+loop; or either one by name.  Nothing above this module knows which: the
+world and the network use only the public interface of asyncio's loops
+and transports, and where the two loops differ in what that interface
+leaves open, the module concerned says so (accepting, below; reading,
+writing and closing in ``net/connection.py``; the garbage collector's
+callback in ``collector.py``; SIGALRM in ``world/evaluation.py``).
 """
 
 from __future__ import annotations
@@ -74,31 +75,58 @@ class StartupError(Exception):
     """The driver cannot start; one line says why."""
 
 
+def _import_uvloop():
+    """(the uvloop module, None), or (None, why it cannot be imported)."""
+    try:
+        import uvloop
+    except ImportError as exc:
+        return None, str(exc)
+    return uvloop, None
+
+
 def event_loop_factory(config: Config) -> Callable[[], asyncio.AbstractEventLoop]:
     """What makes the loop the game runs on (``server.event_loop``).
 
-    ``asyncio`` is asyncio's selector loop, named outright so that an event
-    loop policy set elsewhere in the process cannot swap it.  ``uvloop`` is
-    imported only when chosen; a Python without it is a configuration
-    error, named in one line, like a missing certificate.
+    ``auto``, the default, is uvloop where it can be imported (it is in the
+    pinned requirements) and asyncio's loop where it cannot: the same game
+    either way, and the log says which runs, and why not uvloop.  (uvloop
+    is the default because the benchmark measures it cheaper per command
+    and per handshake, and the players' replies as quick or quicker under
+    the storms and attacks of ``bench/README.md``.)  ``asyncio`` is
+    asyncio's selector loop, named outright so that an event loop policy
+    set elsewhere in the process cannot swap it.  ``uvloop`` by name on a
+    Python without it is a configuration error, named in one line, like a
+    missing certificate.
     """
-    if config.event_loop == "uvloop":
-        try:
-            import uvloop
-        except ImportError as exc:
-            raise StartupError(
-                f"server.event_loop: uvloop cannot be imported ({exc}); install the pinned "
-                f"requirements (make setup) or set event_loop: asyncio") from None
+    if config.event_loop == "asyncio":
+        return asyncio.SelectorEventLoop
+    uvloop, missing = _import_uvloop()
+    if uvloop is not None:
         return uvloop.new_event_loop
+    if config.event_loop == "uvloop":
+        raise StartupError(
+            f"server.event_loop: uvloop cannot be imported ({missing}); install the pinned "
+            f"requirements (make setup) or set event_loop: asyncio")
     return asyncio.SelectorEventLoop
 
 
-def describe_event_loop(loop: asyncio.AbstractEventLoop) -> str:
-    """``uvloop 0.23.0`` or ``asyncio (EpollSelector)``: the loop actually running."""
-    if type(loop).__module__.partition(".")[0] == "uvloop":
+def describe_event_loop(loop: asyncio.AbstractEventLoop | None, chosen: str = "asyncio") -> str:
+    """``uvloop 0.23.0`` or ``asyncio (EpollSelector)``: the loop running
+    (None: the loop ``server.event_loop`` = ``chosen`` would run), and for
+    ``auto`` on asyncio's loop, why it is not uvloop."""
+    if loop is not None:
+        on_uvloop = type(loop).__module__.partition(".")[0] == "uvloop"
+    else:
+        on_uvloop = chosen != "asyncio" and _import_uvloop()[0] is not None
+    if on_uvloop:
         import uvloop
         return f"uvloop {uvloop.__version__}"
-    return f"asyncio ({selectors.DefaultSelector.__name__})"
+    text = f"asyncio ({selectors.DefaultSelector.__name__})"
+    if chosen == "auto":
+        _, missing = _import_uvloop()
+        if missing:
+            text += f"; uvloop cannot be imported ({missing})"
+    return text
 
 
 def run(config: Config,
@@ -326,7 +354,7 @@ class Game:
         rt.heart_beats.start()
         # Signals first: once "listening" is logged, SIGHUP reloads, it does not kill.
         self._install_signals(loop, credentials)
-        log.info("event loop: %s", describe_event_loop(loop))
+        log.info("event loop: %s", describe_event_loop(loop, self.config.event_loop))
         self._announce(rt)
         self._watch_certificates(loop, credentials)
         self._warn_daily(loop, credentials)

@@ -6,13 +6,14 @@ It reads the driver's log as it is written, so tests wait on log lines
 (``driver.wait_for_log``) and bytes from sockets, never on sleeps.  Every
 wait has a deadline.
 
-The event loop: drivers run on asyncio's loop unless a test asks for
-another (``start_driver(..., event_loop="uvloop")``) or the environment
-does: ``MUD_TEST_EVENT_LOOP=uvloop`` starts every driver of
-``start_driver``/``make_driver`` on uvloop (``server.event_loop``), so the
-suite runs on either loop::
+The event loop: drivers run on the driver's default (``auto``: uvloop,
+which the requirements install) unless a test asks for another
+(``start_driver(..., event_loop="asyncio")``) or the environment does:
+``MUD_TEST_EVENT_LOOP=asyncio`` starts every driver of
+``start_driver``/``make_driver`` on asyncio's loop (``server.event_loop``),
+so the suite runs on either loop::
 
-    MUD_TEST_EVENT_LOOP=uvloop .venv/bin/python -m pytest tests/test_fair.py
+    MUD_TEST_EVENT_LOOP=asyncio .venv/bin/python -m pytest tests/test_fair.py
 """
 
 from __future__ import annotations
@@ -203,7 +204,8 @@ def start_driver(directory: Path, certs: TestCerts | None, *, env: dict | None =
     driver.telnet_port = int(match.group(1))
     driver.tls_port = int(match.group(2)) if match.group(2) else None
     event_loop = config.get("event_loop", TEST_EVENT_LOOP)
-    if event_loop:  # logged before "listening": it runs on the loop asked for, or fails here
+    if event_loop and event_loop != "auto":
+        # Logged before "listening": it runs on the loop asked for, or fails here.
         try:
             driver.wait_for_log(rf"event loop: {event_loop}\b", timeout=0)
         except AssertionError:

@@ -1,11 +1,13 @@
-"""The driver on uvloop's event loop (``server.event_loop: uvloop``).
+"""The driver on uvloop's event loop (``server.event_loop: uvloop``), and
+the choice of loop.
 
 The same driver, the same worlds, the same clients as the rest of the
 suite, over real sockets and real TLS: only the event loop under the driver
-changes.  Each test here starts its drivers on uvloop by name, so this file
-checks uvloop whatever ``MUD_TEST_EVENT_LOOP`` says; with
-``MUD_TEST_EVENT_LOOP=uvloop`` every other test file runs on uvloop too
-(``conftest.py``).  Here: logging in on the plain, TLS and web ports;
+changes.  The default (``auto``) runs uvloop wherever it can be imported,
+so the rest of the suite runs on it too, unless ``MUD_TEST_EVENT_LOOP=asyncio``
+puts every other test file on asyncio's loop (``conftest.py``).  Each test
+here starts its drivers on uvloop by name, so this file checks uvloop
+whatever ``MUD_TEST_EVENT_LOOP`` says.  Here: logging in on the plain, TLS and web ports;
 no cyclic garbage left by closed connections; STARTTLS and
 tls_deinit_connection; the evaluation limit's SIGALRM; SIGHUP and a clean
 shutdown; and the configuration that chooses the loop.  Tests whose
@@ -189,9 +191,48 @@ def test_sighup_reloads_and_sigterm_shuts_down_cleanly(tmp_path, certs):
 
 # --- choosing the loop --------------------------------------------------------------------------
 
-def test_the_default_loop_is_asyncios(make_driver):
+def test_the_default_loop_is_uvloop_where_it_can_be_imported(make_driver, certs, tmp_path):
     driver = make_driver(event_loop=None)
+    assert "event loop: uvloop 0." in driver.log
+    config = write_settings(tmp_path, shipped_settings(certs, tmp_path / "data"))
+    for chosen, expected in (((), "event loop: uvloop 0."),
+                             (("--event-loop", "auto"), "event loop: uvloop 0."),
+                             (("--event-loop", "asyncio"), "event loop: asyncio (")):
+        result = run_driver("--config", str(config), "--check-config", *chosen, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert expected in result.stdout, (chosen, result.stdout)
+
+
+def _without_uvloop(tmp_path) -> dict:
+    """An environment whose Python cannot import uvloop (a module of that
+    name, first on the path, that fails as an absent one does)."""
+    shadow = tmp_path / "no-uvloop"
+    shadow.mkdir(exist_ok=True)
+    (shadow / "uvloop.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'uvloop'\", name='uvloop')\n")
+    return {"PYTHONPATH": str(shadow)}
+
+
+def test_auto_runs_on_asyncio_where_uvloop_cannot_be_imported(make_driver, certs, tmp_path):
+    """The default on a Python without uvloop: the game runs, on asyncio's
+    loop, and the log and --check-config say why it is not uvloop."""
+    without = _without_uvloop(tmp_path)
+    driver = make_driver(mudlib=TEST_MUDLIB, event_loop="auto", env=without)
     assert "event loop: asyncio (" in driver.log
+    assert "uvloop cannot be imported (No module named 'uvloop')" in driver.log
+    player = Client.plain(driver.telnet_port)
+    try:
+        player.read_until("LOGON")
+    finally:
+        player.close()
+    config = write_settings(tmp_path, shipped_settings(certs, tmp_path / "data"))
+    result = subprocess.run([sys.executable, str(ROOT / "driver.py"), "--config", str(config),
+                             "--check-config"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=TIMEOUT,
+                            env={**without, "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert "event loop: asyncio (" in result.stdout
+    assert "uvloop cannot be imported (No module named 'uvloop')" in result.stdout
 
 
 @pytest.mark.parametrize("value", ["nonsense", "UVLOOP", 1, None])
@@ -200,7 +241,7 @@ def test_an_unknown_event_loop_is_refused_in_one_line(certs, tmp_path, value):
     settings["server"]["event_loop"] = value
     config = write_settings(tmp_path, settings)
     line = assert_refused(run_driver("--config", str(config), "--check-config", cwd=tmp_path),
-                          "server.event_loop", "asyncio or uvloop")
+                          "server.event_loop", "auto, asyncio or uvloop")
     assert repr(value) in line
 
 
@@ -214,12 +255,8 @@ def test_the_command_line_chooses_the_loop_and_is_checked(certs, tmp_path):
 
 
 def test_uvloop_chosen_but_not_importable_is_a_configuration_error(certs, tmp_path):
-    """A Python where ``import uvloop`` fails (here a module of that name,
-    first on the path, that fails as an absent one does)."""
-    shadow = tmp_path / "no-uvloop"
-    shadow.mkdir()
-    (shadow / "uvloop.py").write_text(
-        "raise ModuleNotFoundError(\"No module named 'uvloop'\", name='uvloop')\n")
+    """A Python where ``import uvloop`` fails (``_without_uvloop``)."""
+    without = _without_uvloop(tmp_path)
     settings = shipped_settings(certs, tmp_path / "data")
     settings["server"].update(event_loop="uvloop", telnet_port=0, tls_port=0)
     config = write_settings(tmp_path, settings)
@@ -227,7 +264,7 @@ def test_uvloop_chosen_but_not_importable_is_a_configuration_error(certs, tmp_pa
         result = subprocess.run([sys.executable, str(ROOT / "driver.py"), "--config", str(config),
                                  *extra], cwd=tmp_path, stdin=subprocess.DEVNULL,
                                 capture_output=True, text=True, timeout=TIMEOUT,
-                                env={"PYTHONPATH": str(shadow), "PATH": "/usr/bin:/bin"})
+                                env={**without, "PATH": "/usr/bin:/bin"})
         line = assert_refused(result, "server.event_loop", "uvloop cannot be imported",
                               "No module named 'uvloop'", "event_loop: asyncio")
         assert line.startswith("driver.py: configuration error: ")

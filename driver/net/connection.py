@@ -78,11 +78,12 @@ closes, and whatever follows on the stream is never read as plaintext.
 On either event loop
 ====================
 
-The game runs on asyncio's selector loop or on uvloop's (``server.event_loop``,
-``game.py``), and this module uses only what both promise of a transport.
-Where asyncio's interface leaves room, the two fill it alike, and the tests
-hold them to it (``tests/test_event_loop.py``, and the whole suite with
-``MUD_TEST_EVENT_LOOP=uvloop``):
+The game runs on uvloop's loop (the default, where it can be imported) or
+on asyncio's selector loop (``server.event_loop``, ``game.py``), and this
+module uses only what both promise of a transport.  Where asyncio's
+interface leaves room, the two fill it alike, and the tests hold them to it
+(``tests/test_event_loop.py``, and the whole suite on either loop:
+``MUD_TEST_EVENT_LOOP=asyncio``):
 
 * ``write`` sends at once what the kernel takes; only the rest is buffered,
   and ``get_write_buffer_size`` counts it (uvloop: its own buffer and
