@@ -3,14 +3,15 @@ the choice of loop.
 
 The same driver, the same worlds, the same clients as the rest of the
 suite, over real sockets and real TLS: only the event loop under the driver
-changes.  The default (``auto``) runs uvloop wherever it can be imported,
-so the rest of the suite runs on it too, unless ``MUD_TEST_EVENT_LOOP=asyncio``
-puts every other test file on asyncio's loop (``conftest.py``).  Each test
-here starts its drivers on uvloop by name, so this file checks uvloop
-whatever ``MUD_TEST_EVENT_LOOP`` says.  Here: logging in on the plain, TLS and web ports;
-no cyclic garbage left by closed connections; STARTTLS and
-tls_deinit_connection; the evaluation limit's SIGALRM; SIGHUP and a clean
-shutdown; and the configuration that chooses the loop.  Tests whose
+changes.  The default (``auto``) runs uvloop wherever it can be
+imported, so the rest of the suite runs on it too, unless
+``MUD_TEST_EVENT_LOOP=asyncio`` puts every other test file on asyncio's
+loop (``conftest.py``).  Each test here starts its drivers on uvloop by
+name, so this file checks uvloop whatever ``MUD_TEST_EVENT_LOOP`` says.
+Here: logging in on the plain, TLS and web ports; no cyclic garbage left
+by closed connections; STARTTLS and tls_deinit_connection; the evaluation
+limit's SIGALRM; SIGHUP and a clean shutdown; and the configuration that
+chooses the loop (the default, and ``auto`` without uvloop).  Tests whose
 subject the loop itself touches elsewhere run on both loops where they are
 (``EVENT_LOOPS``: the TLS client that never reads, the send timeout and TCP
 keepalive in test_fair.py, the per-address limit at accept in
